@@ -1,0 +1,137 @@
+/**
+ * The state of one browser session, as stored in a snapshot, exported and restored.
+ * `cookies` and `origins` have exactly the shape of Playwright's storageState, so the
+ * `playwright` export is a projection and `browser.newContext({ storageState })` loads it.
+ */
+import { z } from 'zod';
+
+export const SameSiteSchema = z.enum(['Strict', 'Lax', 'None']);
+
+export const CookieSchema = z.object({
+  name: z.string(),
+  value: z.string(),
+  domain: z.string(),
+  path: z.string(),
+  /** Unix time in seconds; -1 for a session cookie (Playwright's convention). */
+  expires: z.number(),
+  httpOnly: z.boolean(),
+  secure: z.boolean(),
+  sameSite: SameSiteSchema,
+  /** Top-level site of a partitioned (CHIPS) cookie. */
+  partitionKey: z.string().optional(),
+});
+export type Cookie = z.infer<typeof CookieSchema>;
+
+export const StorageItemSchema = z.object({ name: z.string(), value: z.string() });
+export type StorageItem = z.infer<typeof StorageItemSchema>;
+
+export const OriginStorageSchema = z.object({
+  origin: z.string(),
+  localStorage: z.array(StorageItemSchema),
+  /**
+   * Set when the storage was seen in a cross-site iframe: Chromium partitions such storage by the
+   * top-level site, so it must be restored inside a frame under that top origin, not at top level.
+   * Absent for ordinary (unpartitioned) storage, which is what Playwright's storageState holds.
+   */
+  topOrigin: z.string().optional(),
+});
+export type OriginStorage = z.infer<typeof OriginStorageSchema>;
+
+export const HistoryEntrySchema = z.object({ url: z.string(), title: z.string().default('') });
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+
+export const ScrollSchema = z.object({ x: z.number(), y: z.number() });
+
+export const TabStateSchema = z.object({
+  /** Position among all tabs in window order; stable identity within a snapshot only. */
+  windowIndex: z.number().int().nonnegative(),
+  index: z.number().int().nonnegative(),
+  active: z.boolean(),
+  pinned: z.boolean(),
+  url: z.string(),
+  title: z.string().default(''),
+  /** Back/forward list as far as capture could see it; entries[currentIndex].url === url. */
+  history: z.object({
+    entries: z.array(HistoryEntrySchema),
+    currentIndex: z.number().int().nonnegative(),
+  }),
+  /** This tab's own sessionStorage, one entry per origin that wrote any. */
+  sessionStorage: z.array(z.object({ origin: z.string(), items: z.array(StorageItemSchema) })),
+  scroll: ScrollSchema.optional(),
+});
+export type TabState = z.infer<typeof TabStateSchema>;
+
+export const BoundsSchema = z.object({
+  left: z.number().int(),
+  top: z.number().int(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+});
+
+export const WindowStateSchema = z.object({
+  bounds: BoundsSchema.optional(),
+  state: z.enum(['normal', 'minimized', 'maximized', 'fullscreen']).default('normal'),
+  focused: z.boolean().default(false),
+});
+export type WindowState = z.infer<typeof WindowStateSchema>;
+
+export const ViewportSchema = z.object({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+});
+export type Viewport = z.infer<typeof ViewportSchema>;
+
+export const SessionStateSchema = z.object({
+  cookies: z.array(CookieSchema),
+  origins: z.array(OriginStorageSchema),
+  /** Sorted by window then index; TabState.windowIndex points into `windows`. */
+  tabs: z.array(TabStateSchema),
+  windows: z.array(WindowStateSchema),
+  viewport: ViewportSchema.optional(),
+  /** Unix time in milliseconds of the newest event folded into this state. */
+  capturedAt: z.number(),
+});
+export type SessionState = z.infer<typeof SessionStateSchema>;
+
+export function emptySessionState(now = Date.now()): SessionState {
+  return { cookies: [], origins: [], tabs: [], windows: [], capturedAt: now };
+}
+
+/** Session lifecycle; see README "Session states". */
+export const SessionStatusSchema = z.enum(['active', 'closed', 'error', 'recoverable', 'stale', 'failed']);
+export type SessionStatus = z.infer<typeof SessionStatusSchema>;
+
+export const SnapshotReasonSchema = z.enum(['interval', 'navigation', 'manual', 'shutdown', 'import', 'resume', 'recovery']);
+export type SnapshotReason = z.infer<typeof SnapshotReasonSchema>;
+
+/** What `list` shows of a session, and what the popup receives. */
+export const SessionSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: SessionStatusSchema,
+  createdAt: z.number(),
+  lastActivityAt: z.number(),
+  lastSnapshotAt: z.number().nullable(),
+  tabCount: z.number().int().nonnegative(),
+  currentUrl: z.string().nullable(),
+  currentTitle: z.string().nullable(),
+  lastError: z.string().nullable(),
+});
+export type SessionSummary = z.infer<typeof SessionSummarySchema>;
+
+/** `restory export --format restory`: everything needed to restore, self-describing. */
+export const RestoryExportSchema = z.object({
+  format: z.literal('restory'),
+  version: z.literal(1),
+  session: z.object({ id: z.string(), name: z.string(), createdAt: z.number() }),
+  snapshot: z.object({ id: z.number().int(), takenAt: z.number(), reason: SnapshotReasonSchema }),
+  state: SessionStateSchema,
+});
+export type RestoryExport = z.infer<typeof RestoryExportSchema>;
+
+/** Playwright's storageState file, as `export --format playwright` writes and `import` reads. */
+export const PlaywrightStorageStateSchema = z.object({
+  cookies: z.array(CookieSchema.omit({ partitionKey: true }).extend({ partitionKey: z.string().optional() })),
+  origins: z.array(z.object({ origin: z.string(), localStorage: z.array(StorageItemSchema) })),
+});
+export type PlaywrightStorageState = z.infer<typeof PlaywrightStorageStateSchema>;
