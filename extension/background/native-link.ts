@@ -1,0 +1,178 @@
+/**
+ * The connection to the companion through the native messaging host.
+ *
+ * MV3 realities:
+ * - An open native port keeps the service worker alive (Chrome ≥ 105), so while connected the
+ *   worker is not stopped after 30 s idle. When the host is gone we retry with exponential
+ *   backoff; if the worker is stopped meanwhile, the next wake (any event, or the reconnect alarm
+ *   registered in index.ts) connects again.
+ * - Chromium starts a fresh host process per connectNative(); when it exits, onDisconnect fires
+ *   and chrome.runtime.lastError says why ("Native host has exited.", "Specified native messaging
+ *   host not found.", ...). We keep that text for the popup.
+ */
+import { NATIVE_HOST_NAME, PROTOCOL_VERSION } from '../../shared/constants.js';
+import {
+  CompanionMessageSchema,
+  type CompanionMessage,
+  type ExtensionMessage,
+  parseMessage,
+  type Response,
+  versionMismatch,
+} from '../../shared/protocol.js';
+import { createDebug, warn } from './debug.js';
+import { getInstanceId, saveSessionId } from './persisted.js';
+
+const debug = createDebug('link');
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 10_000;
+
+export interface LinkHandlers {
+  /** Handshake done: drop everything ≤ ackedSeq, then send the rest. */
+  onWelcome(ackedSeq: number): void;
+  onAck(seq: number): void;
+  onResync(): void;
+  onResponse(response: Response): void;
+  /** The port closed; pending requests should fail. */
+  onDisconnect(reason: string): void;
+}
+
+export type LinkStatus = {
+  state: 'disconnected' | 'connecting' | 'ready';
+  sessionId: string | null;
+  lastError: string | null;
+};
+
+export class NativeLink {
+  private port: chrome.runtime.Port | null = null;
+  private state: LinkStatus['state'] = 'disconnected';
+  private backoff = BACKOFF_MIN_MS;
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  sessionId: string | null = null;
+  lastError: string | null = null;
+
+  constructor(private readonly handlers: LinkHandlers) {}
+
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  status(): LinkStatus {
+    return { state: this.state, sessionId: this.sessionId, lastError: this.lastError };
+  }
+
+  /** Connect unless connected or connecting. Safe to call often (alarms, wakes). */
+  ensureConnected(): void {
+    if (this.stopped || this.port) return;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    void this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.port?.disconnect();
+    this.port = null;
+    this.state = 'disconnected';
+  }
+
+  /** Post a frame; false if not connected. */
+  post(message: ExtensionMessage): boolean {
+    if (!this.port) return false;
+    try {
+      this.port.postMessage(message);
+      return true;
+    } catch (e) {
+      // The port died between onDisconnect and here; the disconnect handler takes over.
+      warn('link', 'postMessage failed', e);
+      return false;
+    }
+  }
+
+  private async connect(): Promise<void> {
+    this.state = 'connecting';
+    const instanceId = await getInstanceId();
+    if (this.stopped || this.port) return;
+    debug(`connecting to ${NATIVE_HOST_NAME}`);
+    let port: chrome.runtime.Port;
+    try {
+      port = chrome.runtime.connectNative(NATIVE_HOST_NAME);
+    } catch (e) {
+      this.lastError = e instanceof Error ? e.message : String(e);
+      this.state = 'disconnected';
+      this.scheduleRetry();
+      return;
+    }
+    this.port = port;
+    port.onMessage.addListener((raw: unknown) => this.onMessage(raw));
+    port.onDisconnect.addListener(() => this.onDisconnect(port));
+    this.post({ type: 'hello', v: PROTOCOL_VERSION, instanceId, extensionVersion: chrome.runtime.getManifest().version });
+  }
+
+  private onMessage(raw: unknown): void {
+    let message: CompanionMessage;
+    try {
+      message = parseMessage(CompanionMessageSchema, raw, 'message from the companion');
+    } catch (e) {
+      warn('link', 'ignoring an invalid message', e);
+      return;
+    }
+    switch (message.type) {
+      case 'welcome':
+        if (message.v !== PROTOCOL_VERSION) {
+          const reason = versionMismatch(message.v).message;
+          warn('link', reason);
+          const port = this.port;
+          port?.disconnect(); // does not fire our own onDisconnect
+          this.onDisconnect(port, { reason, delay: BACKOFF_MAX_MS });
+          return;
+        }
+        debug(`welcome: session ${message.sessionId}, acked ${message.ackedSeq}`);
+        this.state = 'ready';
+        this.backoff = BACKOFF_MIN_MS;
+        this.lastError = null;
+        this.sessionId = message.sessionId;
+        saveSessionId(message.sessionId).catch((e) => warn('link', 'could not store the session id', e));
+        this.handlers.onWelcome(message.ackedSeq);
+        return;
+      case 'ack':
+        this.handlers.onAck(message.seq);
+        return;
+      case 'resync':
+        debug('resync requested');
+        this.handlers.onResync();
+        return;
+      case 'response':
+        this.handlers.onResponse(message);
+        return;
+      case 'error':
+        this.lastError = `${message.error.code}: ${message.error.message}`;
+        warn('link', `companion reported ${message.error.code}`, message.error.message);
+        return;
+    }
+  }
+
+  private onDisconnect(port: chrome.runtime.Port | null, override?: { reason: string; delay: number }): void {
+    if (!port || port !== this.port) return;
+    // Reading lastError here also keeps Chromium from logging "Unchecked runtime.lastError".
+    const lastError = chrome.runtime.lastError?.message;
+    const reason = override?.reason ?? lastError ?? 'native host disconnected';
+    this.lastError = reason;
+    debug(`disconnected: ${reason}`);
+    this.port = null;
+    this.state = 'disconnected';
+    this.handlers.onDisconnect(reason);
+    this.scheduleRetry(override?.delay);
+  }
+
+  private scheduleRetry(delay = this.backoff): void {
+    if (this.stopped) return;
+    this.backoff = Math.min(BACKOFF_MAX_MS, this.backoff * 2);
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.ensureConnected();
+    }, delay);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Sequencing, batching and durability of capture events until the companion acknowledges them.
+ *
+ * - `seq` is strictly increasing per instance and never goes backwards across service-worker
+ *   restarts: seqs are handed out from blocks reserved in chrome.storage.local, and a block is
+ *   written before any seq in it is used (a restart skips the rest of a block; gaps are fine).
+ * - Every sequenced event stays in the outbox until `ack`/`welcome` covers it. The outbox is
+ *   mirrored to chrome.storage.session, one key per event (so writing a small event never rewrites
+ *   a 5 MB dump), because MV3 may stop the worker at any time.
+ * - Events are batched on a short timer into `events` frames below MAX_BATCH_BYTES.
+ */
+import type { CaptureEvent, SequencedEvent } from '../../shared/protocol.js';
+import { createDebug, warn } from './debug.js';
+
+const SEQ_KEY = 'restory.seqReserved';
+const SEQ_BLOCK = 1000;
+const OUTBOX_PREFIX = 'restory.outbox.';
+const FLUSH_DELAY_MS = 10;
+/** Chromium accepts 64 MiB browser → host; stay well below. */
+export const MAX_BATCH_BYTES = 60 * 1024 * 1024;
+
+const debug = createDebug('outbox');
+
+interface Entry {
+  seq: number;
+  at: number;
+  event: CaptureEvent;
+  /** Upper bound of the event's UTF-8 JSON size. */
+  bytes: number;
+}
+
+
+export interface BatchSink {
+  send(batch: SequencedEvent[]): void;
+}
+
+export class Outbox {
+  private entries: Entry[] = [];
+  private incoming: { at: number; event: CaptureEvent }[] = [];
+  private nextSeq = 1;
+  private reservedUpTo = 0;
+  private acked = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private chain: Promise<void>;
+  private sink: BatchSink | null = null;
+  /** Welcomed on the current connection; flipped inside the task chain so sends never interleave. */
+  private welcomed = false;
+  /** Highest seq sent on the current connection. */
+  private sentUpTo = 0;
+
+  constructor() {
+    this.chain = this.restore().catch((e) => warn('outbox', 'could not restore the outbox', e));
+  }
+
+  attach(sink: BatchSink): void {
+    this.sink = sink;
+  }
+
+  /** Queue an event; `at` is taken now, `seq` when the batch is cut. Never throws. */
+  push(event: CaptureEvent): void {
+    this.incoming.push({ at: Date.now(), event });
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.run(() => this.flush());
+    }, FLUSH_DELAY_MS);
+  }
+
+  /** Everything with seq ≤ `seq` is durable at the companion. */
+  ack(seq: number): void {
+    this.run(async () => {
+      if (seq <= this.acked) return;
+      this.acked = seq;
+      const dropped = this.entries.filter((e) => e.seq <= seq);
+      if (dropped.length === 0) return;
+      this.entries = this.entries.filter((e) => e.seq > seq);
+      debug(`ack ${seq}: dropped ${dropped.length}, ${this.entries.length} left`);
+      await chrome.storage.session.remove(dropped.map((e) => OUTBOX_PREFIX + e.seq)).catch(() => {});
+    });
+  }
+
+  /**
+   * Handshake done on a new connection: drop what the companion already has, then send every
+   * unacknowledged event again (the companion dedups by seq) and everything new after it.
+   */
+  connected(ackedSeq: number): void {
+    this.ack(ackedSeq);
+    this.run(async () => {
+      debug(`connected: resending ${this.entries.length} events`);
+      this.welcomed = true;
+      this.sentUpTo = 0;
+      this.pump();
+    });
+  }
+
+  disconnected(): void {
+    this.welcomed = false;
+  }
+
+  private run(task: () => Promise<void>): void {
+    this.chain = this.chain.then(task).catch((e) => warn('outbox', 'outbox task failed', e));
+  }
+
+  private async restore(): Promise<void> {
+    const reserved = (await chrome.storage.local.get(SEQ_KEY))[SEQ_KEY];
+    this.reservedUpTo = typeof reserved === 'number' ? reserved : 0;
+    this.nextSeq = this.reservedUpTo + 1;
+    const all = await chrome.storage.session.get(null);
+    for (const [key, value] of Object.entries(all)) {
+      if (!key.startsWith(OUTBOX_PREFIX)) continue;
+      const entry = value as SequencedEvent;
+      this.entries.push({ ...entry, bytes: estimateBytes(entry.event) });
+    }
+    this.entries.sort((a, b) => a.seq - b.seq);
+    debug(`restored: next seq ${this.nextSeq}, ${this.entries.length} unacked`);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.incoming.length === 0) return;
+    const incoming = this.incoming;
+    this.incoming = [];
+    const fresh: Entry[] = [];
+    for (const { at, event } of incoming) {
+      if (this.nextSeq > this.reservedUpTo) {
+        // Written before use: after a restart the counter continues above everything handed out.
+        this.reservedUpTo = this.nextSeq + SEQ_BLOCK - 1;
+        await chrome.storage.local.set({ [SEQ_KEY]: this.reservedUpTo });
+      }
+      const bytes = estimateBytes(event);
+      if (bytes > MAX_BATCH_BYTES) {
+        warn('outbox', `dropping a ${event.kind} event of ~${bytes} bytes: over the frame limit`);
+        continue;
+      }
+      fresh.push({ seq: this.nextSeq++, at, event, bytes });
+    }
+    this.entries.push(...fresh);
+    this.pump();
+    const mirror: Record<string, SequencedEvent> = {};
+    for (const { seq, at, event } of fresh) mirror[OUTBOX_PREFIX + seq] = { seq, at, event };
+    // Best effort: over the 10 MB session quota the events still live in memory and get sent.
+    await chrome.storage.session.set(mirror).catch((e) => warn('outbox', 'could not mirror the outbox', e));
+  }
+
+  /** Send, in seq order, every entry not yet sent on this connection. */
+  private pump(): void {
+    const sink = this.sink;
+    if (!sink || !this.welcomed) return;
+    let batch: SequencedEvent[] = [];
+    let bytes = 0;
+    let count = 0;
+    for (const entry of this.entries) {
+      if (entry.seq <= this.sentUpTo || entry.seq <= this.acked) continue;
+      if (batch.length > 0 && bytes + entry.bytes > MAX_BATCH_BYTES) {
+        sink.send(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push({ seq: entry.seq, at: entry.at, event: entry.event });
+      bytes += entry.bytes + 64;
+      this.sentUpTo = entry.seq;
+      count++;
+    }
+    if (batch.length > 0) sink.send(batch);
+    if (count > 0) debug(`sent ${count} events`);
+  }
+}
+
+/**
+ * Upper bound of an event's UTF-8 JSON size without serialising it: a UTF-16 unit is at most 3 bytes
+ * in UTF-8 (6 when JSON escapes a control character; those are rare enough to ignore here, and the
+ * frame limit has 4 MiB of slack).
+ */
+export function estimateBytes(event: CaptureEvent): number {
+  if (event.kind === 'storage.full' || event.kind === 'storage.change') {
+    let chars = 256 + event.origin.length + (event.topOrigin?.length ?? 0);
+    const items = event.kind === 'storage.full' ? event.items : event.set;
+    for (const key in items) chars += key.length + items[key].length + 6;
+    for (const key of event.kind === 'storage.change' ? event.remove : []) chars += key.length + 3;
+    return chars * 3;
+  }
+  return JSON.stringify(event).length * 3;
+}
+

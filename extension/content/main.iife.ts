@@ -1,0 +1,34 @@
+/**
+ * Content script entry, injected at document_start into every frame (isolated world).
+ *
+ * Named `*.iife.ts` so crxjs emits one classic script that runs synchronously at document_start,
+ * before any page script (other names get an async ESM loader).
+ *
+ * Nothing here touches the page: no main-world script, no globals, no DOM nodes, no prototype
+ * patches. The page cannot see the capture, and a page that breaks its own globals cannot break it
+ * (the isolated world has its own copies of every built-in).
+ */
+import type { BackgroundToContent } from '../messages.js';
+import { isCapturableDocument } from './origin.js';
+import { startScrollCapture } from './scroll.js';
+import { startStorageCapture } from './storage-capture.js';
+import { startViewportCapture } from './viewport.js';
+
+function main(): void {
+  if (!isCapturableDocument()) return;
+  const storage = startStorageCapture();
+  if (window === window.top) {
+    startScrollCapture();
+    startViewportCapture();
+  }
+  chrome.runtime.onMessage.addListener((message: BackgroundToContent) => {
+    if (message?.type === 'restory.dump') storage.dump();
+    // No response: returning nothing closes the channel at once.
+  });
+}
+
+try {
+  main();
+} catch {
+  // Capture must never throw into the page's console or stop the page.
+}

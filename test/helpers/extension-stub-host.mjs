@@ -1,0 +1,64 @@
+// Stub native messaging host for the extension tests: a stand-in for host + companion.
+// Speaks Chrome's framing (4-byte native-endian length + UTF-8 JSON) on stdin/stdout.
+// - answers `hello` with `welcome` (ackedSeq = highest seq acknowledged by any earlier stub run),
+// - acks every `events` frame, unless the file `$RESTORY_STUB_DIR/no-ack` exists,
+// - sends `resync` after the welcome if the file `$RESTORY_STUB_DIR/resync` exists (consumed),
+// - appends every received message as one JSON line to `$RESTORY_STUB_DIR/messages.jsonl`,
+//   preceded by a `{"type":"_connected","pid":…,"origin":…}` line, and writes its pid to `pids`.
+// Plain .mjs so that Chromium can run it without a TypeScript loader.
+import { appendFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { endianness } from 'node:os';
+import { join } from 'node:path';
+
+const dir = process.env.RESTORY_STUB_DIR;
+if (!dir) {
+  process.stderr.write('extension-stub-host: RESTORY_STUB_DIR is not set\n');
+  process.exit(2);
+}
+const LE = endianness() === 'LE';
+const logFile = join(dir, 'messages.jsonl');
+const ackedFile = join(dir, 'acked-seq');
+
+const log = (message) => appendFileSync(logFile, JSON.stringify({ receivedAt: Date.now(), ...message }) + '\n');
+const readAcked = () => (existsSync(ackedFile) ? Number(readFileSync(ackedFile, 'utf8')) || 0 : 0);
+
+function send(message) {
+  const body = Buffer.from(JSON.stringify(message), 'utf8');
+  const head = Buffer.alloc(4);
+  if (LE) head.writeUInt32LE(body.length, 0);
+  else head.writeUInt32BE(body.length, 0);
+  process.stdout.write(Buffer.concat([head, body]));
+}
+
+appendFileSync(join(dir, 'pids'), `${process.pid}\n`);
+log({ type: '_connected', pid: process.pid, origin: process.argv[2] ?? null });
+
+function handle(message) {
+  log(message);
+  if (message.type === 'hello') {
+    send({ type: 'welcome', v: 1, sessionId: 'stub-session', ackedSeq: readAcked() });
+    if (existsSync(join(dir, 'resync'))) {
+      rmSync(join(dir, 'resync'), { force: true });
+      send({ type: 'resync' });
+    }
+  } else if (message.type === 'events' && !existsSync(join(dir, 'no-ack'))) {
+    const seq = Math.max(...message.batch.map((e) => e.seq));
+    if (seq > readAcked()) writeFileSync(ackedFile, String(seq));
+    send({ type: 'ack', seq });
+  } else if (message.type === 'request') {
+    send({ type: 'response', id: message.id, ok: true, result: { stub: true, method: message.method } });
+  }
+}
+
+let buffer = Buffer.alloc(0);
+process.stdin.on('data', (chunk) => {
+  buffer = Buffer.concat([buffer, chunk]);
+  while (buffer.length >= 4) {
+    const length = LE ? buffer.readUInt32LE(0) : buffer.readUInt32BE(0);
+    if (buffer.length < 4 + length) break;
+    const body = buffer.subarray(4, 4 + length);
+    buffer = buffer.subarray(4 + length);
+    handle(JSON.parse(body.toString('utf8')));
+  }
+});
+process.stdin.on('end', () => process.exit(0));
