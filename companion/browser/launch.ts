@@ -1,0 +1,276 @@
+/**
+ * Launch Chromium for a restory session with Playwright: persistent profile (extensions load only in
+ * persistent contexts), optional extension + native host, optional CDP port, offline-quiet flags.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Worker } from 'playwright-core';
+import { EXTENSION_ID } from '../../shared/constants.js';
+import { RestoryError } from '../../shared/protocol.js';
+import { findChromium } from './find-chromium.js';
+import { writeHostManifest } from './host-manifest.js';
+
+/** Keep Chromium from talking to Google on its own: no update checks, sync, QUIC probes or first-run UI. */
+export const QUIET_FLAGS = [
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+] as const;
+
+/**
+ * Playwright 1.65 launches Chromium with `--disable-features=…,ThirdPartyStoragePartitioning,…`.
+ * Without partitioning, Chromium 156 denies cross-site iframes any localStorage/sessionStorage at all
+ * (measured: SecurityError "Access is denied for this document"), unlike a normal Chrome, where such
+ * frames get storage partitioned by top-level site — which is what the extension captures (topOrigin)
+ * and what we restore. Chromium honours only the last --disable-features switch, so we pass Playwright's
+ * list again without ThirdPartyStoragePartitioning. Keep in sync with Playwright's chromiumSwitches.
+ */
+export const DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+] as const;
+
+export interface WindowBounds {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+export interface LaunchOptions {
+  /** Profile folder; a fresh private temp folder (0700, removed by close()) when absent. */
+  userDataDir?: string;
+  /** Unpacked extension to load (dist/extension). Without it no extension runs. */
+  extensionDir?: string;
+  headed?: boolean;
+  /** Expose CDP on 127.0.0.1:P (0 = let Chromium pick; read back from DevToolsActivePort). */
+  cdpPort?: number;
+  /** Added to process.env for the browser; the native host inherits it. */
+  env?: Record<string, string>;
+  /** Page viewport; null lets the page follow the window size. Playwright's default (1280×720) when absent. */
+  viewport?: { width: number; height: number } | null;
+  windowBounds?: Partial<WindowBounds>;
+  /** Native host entry (dist/companion/native-host/main.js); its manifest is written into the profile. */
+  hostScript?: string;
+  /** Chromium's sandbox; default on unless running as root (Chromium refuses to start sandboxed as root). */
+  sandbox?: boolean;
+  /** How long to wait for the extension's service worker; default 10 s. */
+  serviceWorkerTimeoutMs?: number;
+}
+
+export interface LaunchedBrowser {
+  context: BrowserContext;
+  userDataDir: string;
+  cdpEndpoint?: string;
+  /** Pid of Chromium's browser process, when it could be found (Linux /proc scan). */
+  browserPid?: number;
+  /** The extension's service worker, when an extension was loaded. */
+  serviceWorker?: Worker;
+  /** Close the browser; removes the profile when launchBrowser created it. Safe to call twice or after a crash. */
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(opts: LaunchOptions = {}): Promise<LaunchedBrowser> {
+  const executablePath = findChromium({ ...process.env, ...opts.env });
+  const ownsProfile = !opts.userDataDir;
+  const userDataDir = opts.userDataDir
+    ? resolve(opts.userDataDir)
+    : await mkdtemp(join(tmpdir(), 'restory-profile-')); // mkdtemp creates it 0700
+  if (!ownsProfile) await mkdir(userDataDir, { recursive: true, mode: 0o700 });
+
+  const removeProfile = async () => {
+    if (ownsProfile) await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+  };
+
+  if (opts.hostScript) await writeHostManifest({ userDataDir, hostScript: opts.hostScript });
+
+  const args: string[] = [...QUIET_FLAGS, `--disable-features=${DISABLED_FEATURES.join(',')}`];
+  if (opts.extensionDir) {
+    const dir = resolve(opts.extensionDir);
+    if (!existsSync(join(dir, 'manifest.json'))) {
+      await removeProfile();
+      throw new RestoryError('launch_failed', `no extension at ${dir} (manifest.json missing). Build it with: npm run build:extension`);
+    }
+    // Playwright also passes --disable-extensions; measured on Chromium 156, --disable-extensions-except
+    // overrides it for our folder, so no ignoreDefaultArgs is needed (and other extensions stay off).
+    args.push(`--disable-extensions-except=${dir}`, `--load-extension=${dir}`);
+  }
+  if (opts.cdpPort !== undefined) args.push(`--remote-debugging-port=${opts.cdpPort}`, '--remote-debugging-address=127.0.0.1');
+  const b = opts.windowBounds;
+  if (b?.left !== undefined && b.top !== undefined) args.push(`--window-position=${b.left},${b.top}`);
+  if (b?.width !== undefined && b.height !== undefined) args.push(`--window-size=${b.width},${b.height}`);
+
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  Object.assign(env, opts.env);
+
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath,
+      headless: !opts.headed,
+      args,
+      chromiumSandbox: opts.sandbox ?? process.getuid?.() !== 0,
+      env,
+      ...(opts.viewport !== undefined ? { viewport: opts.viewport } : {}),
+    });
+  } catch (e) {
+    await removeProfile();
+    throw new RestoryError('launch_failed', `Chromium (${executablePath}) failed to start: ${(e as Error).message}`, { cause: e });
+  }
+
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await context.close().catch(() => {}); // the browser may already be dead (crash, SIGKILL)
+    await removeProfile();
+  };
+
+  try {
+    const serviceWorker = opts.extensionDir
+      ? await waitForServiceWorker(context, opts.serviceWorkerTimeoutMs ?? 10_000)
+      : undefined;
+    const cdpEndpoint = opts.cdpPort !== undefined ? await cdpEndpointOf(userDataDir, opts.cdpPort) : undefined;
+    const browserPid = await findBrowserPid(userDataDir);
+    return { context, userDataDir, cdpEndpoint, browserPid, serviceWorker, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** The extension's background service worker (ours preferred, by its fixed id). */
+async function waitForServiceWorker(context: BrowserContext, timeoutMs: number): Promise<Worker> {
+  const ours = (w: Worker) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`);
+  const present = context.serviceWorkers();
+  const found = present.find(ours) ?? present.find((w) => w.url().startsWith('chrome-extension://'));
+  if (found) return found;
+  try {
+    return await context.waitForEvent('serviceworker', {
+      predicate: (w) => w.url().startsWith('chrome-extension://'),
+      timeout: timeoutMs,
+    });
+  } catch (e) {
+    throw new RestoryError(
+      'launch_failed',
+      `the extension's service worker did not start within ${timeoutMs} ms; check that dist/extension is a valid build (npm run build:extension) and that Chromium (not branded Chrome 137+) is used`,
+      { cause: e },
+    );
+  }
+}
+
+/** With port 0 Chromium picks one and writes it to <profile>/DevToolsActivePort. */
+async function cdpEndpointOf(userDataDir: string, port: number): Promise<string> {
+  if (port !== 0) return `http://127.0.0.1:${port}`;
+  const file = join(userDataDir, 'DevToolsActivePort');
+  for (let i = 0; i < 50; i++) {
+    const text = await readFile(file, 'utf8').catch(() => '');
+    const chosen = Number(text.split('\n')[0]);
+    if (chosen > 0) return `http://127.0.0.1:${chosen}`;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new RestoryError('launch_failed', `Chromium did not report its CDP port in ${file}`);
+}
+
+/**
+ * Pid of Chromium's browser process. Playwright does not expose it for persistent contexts
+ * (`context.browser()` is null there), so scan /proc for the process whose command line carries this
+ * --user-data-dir and no --type= (renderers, GPU and utility processes all have a --type). Linux only;
+ * undefined elsewhere or when not found. The companion polls it to notice a dead browser.
+ */
+export async function findBrowserPid(userDataDir: string, procRoot = '/proc'): Promise<number | undefined> {
+  let entries: string[];
+  try {
+    entries = await readdir(procRoot);
+  } catch {
+    return undefined;
+  }
+  const wanted = `--user-data-dir=${userDataDir}`;
+  const matches: number[] = [];
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await readFile(join(procRoot, name, 'cmdline'), 'utf8').catch(() => '');
+    if (!cmdline) continue;
+    const argv = cmdline.split('\0');
+    if (argv.includes(wanted) && !argv.some((a) => a.startsWith('--type='))) matches.push(Number(name));
+  }
+  // A crashpad handler may also carry the profile path in some builds; the lowest pid is the browser.
+  return matches.length ? Math.min(...matches) : undefined;
+}
+
+/** Newest mtime (ms) of any file under dir; 0 if dir is missing. */
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const s = await stat(join(entry.parentPath, entry.name)).catch(() => null);
+    if (s && s.mtimeMs > newest) newest = s.mtimeMs;
+  }
+  return newest;
+}
+
+/**
+ * Build the extension (`npx vite build`) if dist/extension/manifest.json is missing or older than any
+ * source under extension/ or shared/. Returns dist/extension. Concurrent callers (parallel test
+ * workers) serialise on a lock folder so only one build runs.
+ */
+export async function ensureExtensionBuilt(rootDir: string): Promise<string> {
+  const root = resolve(rootDir);
+  const outDir = join(root, 'dist', 'extension');
+  const manifest = join(outDir, 'manifest.json');
+  const isFresh = async () => {
+    const built = await stat(manifest).catch(() => null);
+    if (!built) return false;
+    const sources = Math.max(await newestMtime(join(root, 'extension')), await newestMtime(join(root, 'shared')));
+    return built.mtimeMs >= sources;
+  };
+  if (await isFresh()) return outDir;
+
+  const lock = join(root, 'dist', '.extension-build.lock');
+  await mkdir(join(root, 'dist'), { recursive: true });
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch {
+      const s = await stat(lock).catch(() => null);
+      if (s && Date.now() - s.mtimeMs > 300_000) await rmdir(lock).catch(() => {}); // stale lock
+      if (Date.now() > deadline) throw new RestoryError('launch_failed', `timed out waiting for another extension build (${lock})`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    if (await isFresh()) return outDir; // another process built it while we waited
+    await new Promise<void>((ok, fail) => {
+      const child = spawn('npx', ['vite', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+      child.once('error', fail);
+      child.once('exit', (code, signal) =>
+        code === 0
+          ? ok()
+          : fail(new RestoryError('launch_failed', `extension build failed (npx vite build exited with ${code ?? signal})`)),
+      );
+    });
+    if (!existsSync(manifest)) throw new RestoryError('launch_failed', `extension build produced no ${manifest}`);
+    return outDir;
+  } finally {
+    await rmdir(lock).catch(() => {});
+  }
+}
