@@ -14,8 +14,11 @@ export const PopupMessageSchema = z.discriminatedUnion('type', [
       params: z.unknown(),
     }),
   }),
-  /** Connection state for the popup's header. */
-  z.object({ type: z.literal('popup-status') }),
+  /**
+   * Connection state for the popup's header. `reconnect`: if not connected, try now instead of
+   * waiting out the link's backoff (up to 10 s), e.g. when the user just started the companion.
+   */
+  z.object({ type: z.literal('popup-status'), reconnect: z.boolean().optional() }),
 ]);
 export type PopupMessage = z.infer<typeof PopupMessageSchema>;
 

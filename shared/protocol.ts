@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { PROTOCOL_VERSION } from './constants.js';
-import { CookieSchema, SessionStatusSchema, SessionSummarySchema } from './state.js';
+import { CookieSchema, SessionStateSchema, SessionStatusSchema, SessionSummarySchema } from './state.js';
 
 // ---------------------------------------------------------------------------------------------
 // Capture events (extension → companion). The companion folds them into the live session state
@@ -152,7 +152,8 @@ export type ResumeReport = z.infer<typeof ResumeReportSchema>;
 export const Methods = {
   list: {
     params: z.object({ state: SessionStatusSchema.optional() }),
-    result: z.object({ sessions: z.array(SessionSummarySchema) }),
+    /** currentSessionId: the session of the browser asking (the popup marks it), when known. */
+    result: z.object({ sessions: z.array(SessionSummarySchema), currentSessionId: z.string().optional() }),
   },
   resume: {
     params: z.object({
@@ -167,6 +168,11 @@ export const Methods = {
     params: z.object({ sessionId: z.string() }),
     /** null when the state had not changed since the newest snapshot. */
     result: z.object({ snapshotId: z.number().int().nullable() }),
+  },
+  /** A restored-from-file session (`restory import`); it starts `recoverable`. */
+  import: {
+    params: z.object({ name: z.string(), state: SessionStateSchema }),
+    result: z.object({ sessionId: z.string() }),
   },
   status: {
     params: z.object({}),

@@ -64,6 +64,8 @@ export class PopupBridge {
       return undefined;
     }
     if (message.type === 'popup-status') {
+      // connect() marks the link 'connecting' synchronously, so the reply already says so.
+      if (message.reconnect && !this.link.ready) this.link.ensureConnected();
       sendResponse(this.link.status());
       return undefined;
     }

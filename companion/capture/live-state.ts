@@ -1,0 +1,328 @@
+/**
+ * The live state of one session: capture events folded in as they arrive. Snapshots are copies of
+ * it (`toState`), and the journal replays events through the same `apply`, so what is restored after
+ * a crash is exactly what was acknowledged.
+ */
+import type { CaptureEvent } from '../../shared/protocol.js';
+import type { Cookie, SessionState, TabState, WindowState } from '../../shared/state.js';
+
+interface LiveTab {
+  tabId: number;
+  windowId: number;
+  index: number;
+  active: boolean;
+  pinned: boolean;
+  url: string;
+  title: string;
+  history: { entries: { url: string; title: string }[]; currentIndex: number };
+  /** origin → key → value */
+  session: Map<string, Map<string, string>>;
+  scroll?: { x: number; y: number };
+}
+
+interface LiveWindow extends WindowState {
+  windowId: number;
+}
+
+/** Serialisable form kept inline in the sessions table; unlike SessionState it keeps browser ids. */
+export interface LiveStateData {
+  state: SessionState;
+  /** Browser tab id of state.tabs[i]; negative ids for tabs that came from a snapshot, not a browser. */
+  tabIds: number[];
+  windowIds: number[];
+  /** Which extension instance (browser profile) feeds this session, and the newest seq folded in. */
+  instanceId: string | null;
+  lastSeq: number;
+}
+
+const HISTORY_LIMIT = 50;
+
+function cookieKey(c: Pick<Cookie, 'name' | 'domain' | 'path' | 'partitionKey'>): string {
+  return `${c.name}\u0000${c.domain}\u0000${c.path}\u0000${c.partitionKey ?? ''}`;
+}
+
+function localKey(origin: string, topOrigin: string | undefined): string {
+  return topOrigin ? `${topOrigin} ${origin}` : origin;
+}
+
+export class LiveState {
+  private cookies = new Map<string, Cookie>();
+  /** localKey → origin storage */
+  private local = new Map<string, { origin: string; topOrigin?: string; items: Map<string, string> }>();
+  private tabs = new Map<number, LiveTab>();
+  private windows = new Map<number, LiveWindow>();
+  private viewport?: { width: number; height: number };
+  capturedAt: number;
+  instanceId: string | null = null;
+  lastSeq = 0;
+
+  constructor(now = Date.now()) {
+    this.capturedAt = now;
+  }
+
+  static fromData(data: LiveStateData): LiveState {
+    const live = LiveState.fromState(data.state, data.tabIds, data.windowIds);
+    live.instanceId = data.instanceId;
+    live.lastSeq = data.lastSeq;
+    return live;
+  }
+
+  /** Start from a snapshot (resume, import): tabs get the given ids, or synthetic negative ones. */
+  static fromState(state: SessionState, tabIds?: number[], windowIds?: number[]): LiveState {
+    const live = new LiveState(state.capturedAt);
+    for (const c of state.cookies) live.cookies.set(cookieKey(c), { ...c });
+    for (const o of state.origins) {
+      live.local.set(localKey(o.origin, o.topOrigin), {
+        origin: o.origin,
+        ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}),
+        items: new Map(o.localStorage.map((i) => [i.name, i.value])),
+      });
+    }
+    const wIds = state.windows.map((_, i) => windowIds?.[i] ?? -(i + 1));
+    state.windows.forEach((w, i) => live.windows.set(wIds[i], { ...w, windowId: wIds[i] }));
+    state.tabs.forEach((t, i) => {
+      const tabId = tabIds?.[i] ?? -(i + 1);
+      live.tabs.set(tabId, {
+        tabId,
+        windowId: wIds[t.windowIndex] ?? -1,
+        index: t.index,
+        active: t.active,
+        pinned: t.pinned,
+        url: t.url,
+        title: t.title,
+        history: { entries: t.history.entries.map((e) => ({ ...e })), currentIndex: t.history.currentIndex },
+        session: new Map(t.sessionStorage.map((s) => [s.origin, new Map(s.items.map((i) => [i.name, i.value]))])),
+        ...(t.scroll ? { scroll: { ...t.scroll } } : {}),
+      });
+    });
+    if (state.viewport) live.viewport = { ...state.viewport };
+    return live;
+  }
+
+  apply(event: CaptureEvent, at: number): void {
+    this.capturedAt = Math.max(this.capturedAt, at);
+    switch (event.kind) {
+      case 'storage.full':
+      case 'storage.change': {
+        const target = this.storageArea(event.area, event.tabId, event.origin, event.topOrigin);
+        if (!target) return;
+        if (event.kind === 'storage.full') {
+          target.clear();
+          for (const [k, v] of Object.entries(event.items)) target.set(k, v);
+        } else {
+          if (event.clear) target.clear();
+          for (const k of event.remove) target.delete(k);
+          for (const [k, v] of Object.entries(event.set)) target.set(k, v);
+        }
+        return;
+      }
+      case 'cookies.all':
+        this.cookies = new Map(event.cookies.map((c) => [cookieKey(c), c]));
+        return;
+      case 'cookie.change':
+        if (event.removed) this.cookies.delete(cookieKey(event.cookie));
+        else this.cookies.set(cookieKey(event.cookie), event.cookie);
+        return;
+      case 'navigation':
+        this.navigate(event.tabId, event.url, event.how, event.transition, event.qualifiers);
+        return;
+      case 'tabs':
+        this.replaceTabs(event);
+        return;
+      case 'scroll': {
+        const tab = this.tabs.get(event.tabId);
+        if (tab) tab.scroll = { x: event.x, y: event.y };
+        return;
+      }
+      case 'viewport':
+        this.viewport = { width: event.width, height: event.height };
+        return;
+    }
+  }
+
+  private storageArea(area: 'local' | 'session', tabId: number, origin: string, topOrigin?: string) {
+    if (area === 'local') {
+      const key = localKey(origin, topOrigin);
+      let entry = this.local.get(key);
+      if (!entry) {
+        entry = { origin, ...(topOrigin ? { topOrigin } : {}), items: new Map() };
+        this.local.set(key, entry);
+      }
+      return entry.items;
+    }
+    // sessionStorage belongs to the tab, whose top origin already implies any partition.
+    const tab = this.ensureTab(tabId);
+    let items = tab.session.get(origin);
+    if (!items) {
+      items = new Map();
+      tab.session.set(origin, items);
+    }
+    return items;
+  }
+
+  /** Storage or navigation can arrive before the `tabs` event that announces a new tab. */
+  private ensureTab(tabId: number): LiveTab {
+    let tab = this.tabs.get(tabId);
+    if (!tab) {
+      tab = {
+        tabId,
+        windowId: -1,
+        index: this.tabs.size,
+        active: false,
+        pinned: false,
+        url: '',
+        title: '',
+        history: { entries: [], currentIndex: 0 },
+        session: new Map(),
+      };
+      this.tabs.set(tabId, tab);
+    }
+    return tab;
+  }
+
+  /**
+   * Keep each tab's back/forward list as far as webNavigation lets us see it: Chromium does not
+   * expose the list, so we replay its rules — a new entry truncates the forward list, replace and
+   * reload keep the index, and a forward_back commit moves to the nearest matching entry.
+   */
+  private navigate(tabId: number, url: string, how: string, transition?: string, qualifiers: string[] = []): void {
+    const tab = this.ensureTab(tabId);
+    const h = tab.history;
+    // A tab known only from a `tabs` event has a URL but no entries yet: that URL is the entry
+    // being navigated away from (toData already shows it as the tab's history).
+    if (h.entries.length === 0 && /^https?:/.test(tab.url)) {
+      h.entries = [{ url: tab.url, title: tab.title }];
+      h.currentIndex = 0;
+    }
+    const current = h.entries[h.currentIndex];
+    tab.url = url;
+    if (current?.url === url) return;
+    if (qualifiers.includes('forward_back')) {
+      const back = h.entries.slice(0, h.currentIndex).map((e) => e.url).lastIndexOf(url);
+      const fwd = h.entries.findIndex((e, i) => i > h.currentIndex && e.url === url);
+      if (back >= 0 && (fwd < 0 || h.currentIndex - back <= fwd - h.currentIndex)) {
+        h.currentIndex = back;
+        return;
+      }
+      if (fwd >= 0) {
+        h.currentIndex = fwd;
+        return;
+      }
+    }
+    const replaces = transition === 'reload' || qualifiers.includes('client_redirect') || qualifiers.includes('server_redirect');
+    if (replaces && current) {
+      h.entries[h.currentIndex] = { url, title: '' };
+      return;
+    }
+    if (how !== 'commit' && !current) {
+      h.entries = [{ url, title: '' }];
+      h.currentIndex = 0;
+      return;
+    }
+    h.entries = h.entries.slice(0, h.currentIndex + 1);
+    h.entries.push({ url, title: '' });
+    if (h.entries.length > HISTORY_LIMIT) h.entries.splice(0, h.entries.length - HISTORY_LIMIT);
+    h.currentIndex = h.entries.length - 1;
+  }
+
+  private replaceTabs(event: Extract<CaptureEvent, { kind: 'tabs' }>): void {
+    // A live browser always has a tab; an empty list is a browser shutting down, and folding it in
+    // would leave the final snapshot with nothing to restore.
+    if (event.tabs.length === 0) return;
+    const next = new Map<number, LiveTab>();
+    for (const t of event.tabs) {
+      const tab = this.tabs.get(t.tabId) ?? this.ensureTab(t.tabId);
+      Object.assign(tab, {
+        windowId: t.windowId,
+        index: t.index,
+        active: t.active,
+        pinned: t.pinned,
+        url: t.url || tab.url,
+        title: t.title,
+      });
+      const entry = tab.history.entries[tab.history.currentIndex];
+      if (entry && entry.url === tab.url) entry.title = t.title;
+      next.set(t.tabId, tab);
+    }
+    this.tabs = next;
+    this.windows = new Map(
+      event.windows.map((w) => {
+        const bounds =
+          w.left !== undefined && w.top !== undefined && w.width && w.height
+            ? { bounds: { left: w.left, top: w.top, width: w.width, height: w.height } }
+            : {};
+        return [w.windowId, { windowId: w.windowId, state: w.state, focused: w.focused, ...bounds }];
+      }),
+    );
+  }
+
+  /** Tabs in window order, then tab order; web pages only. */
+  private orderedTabs(): LiveTab[] {
+    const windowOrder = [...this.windows.keys()];
+    const rank = (w: number) => {
+      const i = windowOrder.indexOf(w);
+      return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+    };
+    return [...this.tabs.values()]
+      .filter((t) => /^https?:/.test(t.url))
+      .sort((a, b) => rank(a.windowId) - rank(b.windowId) || a.index - b.index || a.tabId - b.tabId);
+  }
+
+  toState(): SessionState {
+    return this.toData().state;
+  }
+
+  toData(): LiveStateData {
+    const tabs = this.orderedTabs();
+    const usedWindows = [...new Set(tabs.map((t) => t.windowId))];
+    const windows = usedWindows.map((id): WindowState => {
+      const w = this.windows.get(id);
+      return w
+        ? { state: w.state, focused: w.focused, ...(w.bounds ? { bounds: { ...w.bounds } } : {}) }
+        : { state: 'normal', focused: false };
+    });
+    const tabStates = tabs.map((t, i): TabState => {
+      const entries = t.history.entries.length > 0 ? t.history.entries.map((e) => ({ ...e })) : [{ url: t.url, title: t.title }];
+      const currentIndex = Math.min(t.history.currentIndex, entries.length - 1);
+      return {
+        windowIndex: usedWindows.indexOf(t.windowId),
+        index: tabs.slice(0, i).filter((o) => o.windowId === t.windowId).length,
+        active: t.active,
+        pinned: t.pinned,
+        url: t.url,
+        title: t.title,
+        history: { entries, currentIndex },
+        sessionStorage: [...t.session.entries()]
+          .filter(([, items]) => items.size > 0)
+          .map(([origin, items]) => ({ origin, items: [...items].map(([name, value]) => ({ name, value })) })),
+        ...(t.scroll ? { scroll: { ...t.scroll } } : {}),
+      };
+    });
+    // A window with tabs but none marked active (e.g. events raced) still needs one active tab.
+    for (let w = 0; w < usedWindows.length; w++) {
+      const inWindow = tabStates.filter((t) => t.windowIndex === w);
+      if (inWindow.length > 0 && !inWindow.some((t) => t.active)) inWindow[0].active = true;
+    }
+    const state: SessionState = {
+      cookies: [...this.cookies.values()].map((c) => ({ ...c })),
+      origins: [...this.local.values()]
+        .filter((o) => o.items.size > 0)
+        .map((o) => ({
+          origin: o.origin,
+          localStorage: [...o.items].map(([name, value]) => ({ name, value })),
+          ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}),
+        })),
+      tabs: tabStates,
+      windows,
+      ...(this.viewport ? { viewport: { ...this.viewport } } : {}),
+      capturedAt: this.capturedAt,
+    };
+    return {
+      state,
+      tabIds: tabs.map((t) => t.tabId),
+      windowIds: usedWindows,
+      instanceId: this.instanceId,
+      lastSeq: this.lastSeq,
+    };
+  }
+}

@@ -1,0 +1,12 @@
+import { withSessions } from '../session-source.js';
+import { dataDirOf, parse, requirePositional } from '../args.js';
+
+export const usage = 'close <id>   close a session (its browser too, if a companion runs it)';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {}, 1);
+  const sessionId = requirePositional(positionals, 0, 'session id (see: restory list)');
+  await withSessions(dataDirOf(values), (source) => source.close(sessionId), 'write');
+  process.stdout.write(`closed ${sessionId}\n`);
+  return 0;
+}

@@ -1,0 +1,31 @@
+import { homedir } from 'node:os';
+import { z } from 'zod';
+import { parseMessage } from '../../../shared/protocol.js';
+import { HOST_BROWSERS, hostManifestDirs, removeHostManifestFrom, writeHostManifestTo } from '../../browser/host-manifest.js';
+import { ensureExtensionBuilt } from '../../browser/launch.js';
+import { nativeHostScript, projectRoot } from '../../project-root.js';
+import { dataDirOf, parse } from '../args.js';
+
+export const usage = 'install-host [--browser chrome|chromium|edge|brave] [--uninstall]   register the native host for your own browser';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { browser: { type: 'string' }, uninstall: { type: 'boolean' } }, 0);
+  const browser = parseMessage(z.enum(HOST_BROWSERS as [string, ...string[]]), values.browser ?? 'chromium', '--browser') as (typeof HOST_BROWSERS)[number];
+  const dirs = hostManifestDirs(browser, process.platform, homedir(), process.env.XDG_CONFIG_HOME || undefined);
+  if (values.uninstall) {
+    for (const dir of dirs) await removeHostManifestFrom(dir);
+    process.stdout.write(`removed the restory native host from: ${dirs.join(', ')}\n`);
+    return 0;
+  }
+  for (const dir of dirs) {
+    const { manifestPath } = await writeHostManifestTo(dir, { hostScript: nativeHostScript(), env: { RESTORY_DATA_DIR: dataDirOf(values) } });
+    process.stdout.write(`wrote ${manifestPath}\n`);
+  }
+  const extensionDir = await ensureExtensionBuilt(projectRoot());
+  process.stdout.write(
+    `\nNow load the extension: open ${browser === 'edge' ? 'edge' : browser === 'brave' ? 'brave' : 'chrome'}://extensions, turn on Developer mode, click "Load unpacked" and choose:\n  ${extensionDir}\n` +
+      'Then run `restory start` (or keep a companion running) and the browser is tracked as a session.\n' +
+      'Note: branded Google Chrome 137+ ignores --load-extension but still allows "Load unpacked".\n',
+  );
+  return 0;
+}

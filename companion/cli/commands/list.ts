@@ -1,0 +1,35 @@
+import { SessionStatusSchema, type SessionSummary } from '../../../shared/state.js';
+import { parseMessage } from '../../../shared/protocol.js';
+import { withSessions } from '../session-source.js';
+import { ago, dataDirOf, parse } from '../args.js';
+
+export const usage = 'list [--state S] [--json]   sessions with their state, tabs, URL and snapshot age';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { state: { type: 'string' }, json: { type: 'boolean' } }, 0);
+  const state = values.state === undefined ? undefined : parseMessage(SessionStatusSchema, values.state, '--state');
+  const sessions = await withSessions(dataDirOf(values), async (source) => source.list(state));
+  if (values.json) {
+    process.stdout.write(JSON.stringify(sessions, null, 2) + '\n');
+    return 0;
+  }
+  if (sessions.length === 0) {
+    process.stdout.write(state ? `no ${state} sessions\n` : 'no sessions yet; start one with: restory start\n');
+    return 0;
+  }
+  const rows = sessions.map((s: SessionSummary) => [
+    s.id,
+    s.name,
+    s.state,
+    String(s.tabCount),
+    s.currentUrl ?? '-',
+    ago(s.lastSnapshotAt),
+    s.lastError ?? '',
+  ]);
+  const header = ['ID', 'NAME', 'STATE', 'TABS', 'URL', 'SNAPSHOT', 'LAST ERROR'];
+  const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i].length))));
+  for (const row of [header, ...rows]) {
+    process.stdout.write(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd() + '\n');
+  }
+  return 0;
+}

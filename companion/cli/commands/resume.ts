@@ -1,0 +1,49 @@
+import type { ResumeReport } from '../../../shared/protocol.js';
+import { Companion } from '../../companion.js';
+import { CompanionClient } from '../../client.js';
+import { dataDirOf, intFlag, parse, requirePositional } from '../args.js';
+import { runInForeground } from '../foreground.js';
+
+export const usage = 'resume <id> [--snapshot K] [--headed] [--cdp-port P]   relaunch a session with its state restored';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { snapshot: { type: 'string' }, headed: { type: 'boolean' }, 'cdp-port': { type: 'string' } },
+    1,
+  );
+  const sessionId = requirePositional(positionals, 0, 'session id (see: restory list)');
+  const snapshotId = intFlag('snapshot', values.snapshot, 1, Number.MAX_SAFE_INTEGER);
+  const cdpPort = intFlag('cdp-port', values['cdp-port'], 0, 65535);
+  const dataDir = dataDirOf(values);
+
+  // A companion already running for this data dir launches the browser itself.
+  const client = await CompanionClient.connect(dataDir);
+  if (client) {
+    try {
+      if (cdpPort !== undefined) process.stderr.write('restory: --cdp-port is ignored when a companion is already running\n');
+      printReport(await client.request('resume', { sessionId, snapshotId, headed: values.headed }));
+      return 0;
+    } finally {
+      client.close();
+    }
+  }
+  const companion = await Companion.open({ dataDir, onNotice: (m) => process.stderr.write(`restory: ${m}\n`) });
+  try {
+    const { report } = await companion.resume(sessionId, { snapshotId, headed: values.headed, cdpPort });
+    printReport(report);
+  } catch (e) {
+    await companion.shutdown();
+    throw e;
+  }
+  return runInForeground(companion);
+}
+
+function printReport(r: ResumeReport): void {
+  process.stdout.write(`session ${r.sessionId}\n`);
+  if (r.cdpEndpoint) process.stdout.write(`cdp ${r.cdpEndpoint}\n`);
+  process.stdout.write(`restored snapshot ${r.snapshotId}: ${r.cookies} cookies, ${r.origins} origins, ${r.tabs.filter((t) => t.ok).length}/${r.tabs.length} tabs\n`);
+  for (const t of r.tabs.filter((t) => !t.ok)) process.stdout.write(`failed tab ${t.url}: ${t.error ?? 'unknown error'}\n`);
+  for (const f of r.failures) process.stdout.write(`failed ${f.what}: ${f.error}\n`);
+  for (const w of r.warnings) process.stderr.write(`restory: warning: ${w}\n`);
+}

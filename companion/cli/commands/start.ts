@@ -1,0 +1,28 @@
+import { Companion } from '../../companion.js';
+import { dataDirOf, intFlag, parse } from '../args.js';
+import { runInForeground } from '../foreground.js';
+
+export const usage = 'start [--url URL]... [--name N] [--headed] [--cdp-port P]   create a session and launch Chromium';
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    { url: { type: 'string', multiple: true }, name: { type: 'string' }, headed: { type: 'boolean' }, 'cdp-port': { type: 'string' } },
+    0,
+  );
+  const companion = await Companion.open({ dataDir: dataDirOf(values), onNotice: (m) => process.stderr.write(`restory: ${m}\n`) });
+  try {
+    const session = await companion.start({
+      urls: values.url ?? [],
+      name: values.name,
+      headed: values.headed,
+      cdpPort: intFlag('cdp-port', values['cdp-port'], 0, 65535),
+    });
+    process.stdout.write(`session ${session.sessionId}\n`);
+    if (session.cdpEndpoint) process.stdout.write(`cdp ${session.cdpEndpoint}\n`);
+  } catch (e) {
+    await companion.shutdown();
+    throw e;
+  }
+  return runInForeground(companion);
+}

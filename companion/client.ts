@@ -1,0 +1,111 @@
+/**
+ * A client of a running companion over its socket (CLI commands, tests). Requests are matched to
+ * responses by id; every pending request is rejected when the connection drops.
+ */
+import { connect } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../shared/constants.js';
+import {
+  CompanionMessageSchema,
+  ErrorInfoSchema,
+  Methods,
+  RestoryError,
+  parseMessage,
+  type MethodName,
+  type MethodParams,
+  type MethodResult,
+} from '../shared/protocol.js';
+import { FramedSocket } from './daemon/framed-socket.js';
+import { dataPaths } from './data-dir.js';
+import { readToken } from './daemon/token.js';
+
+interface Pending {
+  method: MethodName;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  /** Created before sending so a failure carries the caller's stack. */
+  error: RestoryError;
+}
+
+export class CompanionClient {
+  private readonly pending = new Map<string, Pending>();
+
+  private constructor(private readonly conn: FramedSocket) {
+    conn.on('message', (raw) => {
+      let message;
+      try {
+        message = parseMessage(CompanionMessageSchema, raw, 'companion reply');
+      } catch {
+        return;
+      }
+      if (message.type !== 'response') return;
+      const p = this.pending.get(message.id);
+      if (!p) return;
+      this.pending.delete(message.id);
+      if (message.ok) {
+        try {
+          p.resolve(parseMessage(Methods[p.method].result, message.result, `${p.method} result`));
+        } catch (e) {
+          p.reject(e as Error);
+        }
+      } else {
+        p.error.message = message.error.message;
+        Object.assign(p.error, { code: message.error.code });
+        p.reject(p.error);
+      }
+    });
+    conn.on('close', () => {
+      for (const p of this.pending.values()) {
+        p.error.message = 'the companion closed the connection';
+        p.reject(p.error);
+      }
+      this.pending.clear();
+    });
+  }
+
+  /** Connect to the companion of `dataDir`; null when none is running there. */
+  static async connect(dataDir: string): Promise<CompanionClient | null> {
+    const paths = dataPaths(dataDir);
+    const token = readToken(paths.token);
+    if (!token) return null;
+    const socket = connect(paths.socket);
+    const ok = await new Promise<boolean>((resolve) => {
+      socket.once('connect', () => resolve(true));
+      socket.once('error', () => resolve(false));
+    });
+    if (!ok) {
+      socket.destroy();
+      return null;
+    }
+    const conn = new FramedSocket(socket, MAX_FRAME_SOCKET, MAX_FRAME_SOCKET);
+    conn.send({ type: 'auth', v: PROTOCOL_VERSION, token, role: 'client' });
+    await new Promise<void>((resolve, reject) => {
+      conn.once('message', (m) => {
+        const reply = m as { type?: string; error?: unknown };
+        if (reply.type === 'auth-ok') return resolve();
+        const info = ErrorInfoSchema.safeParse(reply.error);
+        reject(new RestoryError(info.success ? info.data.code : 'unauthorized', info.success ? info.data.message : 'the companion refused this client'));
+      });
+      conn.once('close', () => reject(new RestoryError('companion_unreachable', 'the companion closed the connection during auth')));
+    });
+    return new CompanionClient(conn);
+  }
+
+  request<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResult<M>> {
+    const id = randomUUID();
+    const error = new RestoryError('companion_unreachable', `${method} failed`);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, error });
+      try {
+        this.conn.send({ type: 'request', id, method, params });
+      } catch (e) {
+        this.pending.delete(id);
+        reject(e);
+      }
+    });
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The companion's Unix socket: owner-only (0600 socket in a 0700 directory), and every connection
+ * must open with an `auth` frame carrying the token before anything else is read.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
+import { RestoryError, SocketAuthSchema, type SocketAuth, parseMessage, versionMismatch } from '../../shared/protocol.js';
+import { FramedSocket } from './framed-socket.js';
+import { tokensEqual } from './token.js';
+import { debug } from '../debug.js';
+
+const log = debug('socket');
+const AUTH_TIMEOUT_MS = 5000;
+
+export type ConnectionHandler = (conn: FramedSocket, auth: SocketAuth) => void;
+
+export class SocketServer {
+  private server: Server | null = null;
+  private readonly connections = new Set<Socket>();
+
+  constructor(
+    private readonly socketPath: string,
+    private readonly token: string,
+    private readonly onConnection: ConnectionHandler,
+  ) {}
+
+  async listen(): Promise<void> {
+    mkdirSync(dirname(this.socketPath), { recursive: true, mode: 0o700 });
+    chmodSync(dirname(this.socketPath), 0o700);
+    // A socket file left by a companion that died: we hold the data-dir lock, so it is stale.
+    rmSync(this.socketPath, { force: true });
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(this.socketPath, 0o600);
+  }
+
+  private accept(socket: Socket): void {
+    this.connections.add(socket);
+    socket.on('close', () => this.connections.delete(socket));
+    const conn = new FramedSocket(socket, MAX_FRAME_SOCKET, MAX_FRAME_SOCKET);
+    const timer = setTimeout(() => reject(new RestoryError('unauthorized', 'no auth frame within 5 s')), AUTH_TIMEOUT_MS);
+    const reject = (error: RestoryError) => {
+      clearTimeout(timer);
+      log('refused connection:', error.message);
+      conn.send({ type: 'error', error: error.toInfo() });
+      conn.close();
+      setTimeout(() => conn.destroy(), 200).unref();
+    };
+    conn.once('message', (first) => {
+      clearTimeout(timer);
+      let auth: SocketAuth;
+      try {
+        auth = parseMessage(SocketAuthSchema, first, 'auth frame');
+      } catch (e) {
+        return reject(e as RestoryError);
+      }
+      if (!tokensEqual(auth.token, this.token)) return reject(new RestoryError('unauthorized', 'wrong token'));
+      if (auth.v !== PROTOCOL_VERSION) return reject(versionMismatch(auth.v));
+      conn.send({ type: 'auth-ok', v: PROTOCOL_VERSION });
+      this.onConnection(conn, auth);
+    });
+    conn.on('frameError', (error, fatal) => {
+      if (fatal) reject(error);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.connections) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    rmSync(this.socketPath, { force: true });
+  }
+}

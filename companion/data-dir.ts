@@ -1,0 +1,56 @@
+/**
+ * Where restory keeps its files: `--data-dir`, else RESTORY_DATA_DIR, else the XDG data home.
+ * The directory is owner-only (0700) and every file the project writes in it is 0600, because it
+ * holds cookies and a socket token.
+ */
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ENV } from '../shared/constants.js';
+
+export const DIR_MODE = 0o700;
+export const FILE_MODE = 0o600;
+
+export function resolveDataDir(opts: { flag?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const env = opts.env ?? process.env;
+  if (opts.flag) return resolve(opts.flag);
+  const fromEnv = env[ENV.dataDir];
+  if (fromEnv) return resolve(fromEnv);
+  const xdg = env.XDG_DATA_HOME;
+  // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+  if (xdg && xdg.startsWith('/')) return join(xdg, 'restory');
+  return join(env.HOME || homedir(), '.local', 'share', 'restory');
+}
+
+/** mkdir -p with mode 0700; tightens an existing directory that is group/world accessible. */
+export function ensureDataDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  const mode = statSync(dir).mode & 0o777;
+  if (mode !== DIR_MODE) chmodSync(dir, DIR_MODE);
+  return dir;
+}
+
+export interface DataPaths {
+  dir: string;
+  db: string;
+  journal: string;
+  lock: string;
+  socket: string;
+  token: string;
+  config: string;
+  profiles: string;
+}
+
+export function dataPaths(dir: string): DataPaths {
+  return {
+    dir,
+    db: join(dir, 'restory.db'),
+    journal: join(dir, 'journal.log'),
+    lock: join(dir, 'companion.lock'),
+    // The directory is 0700, so the socket inside it is reachable by its owner only.
+    socket: join(dir, 'companion.sock'),
+    token: join(dir, 'token'),
+    config: join(dir, 'config.json'),
+    profiles: join(dir, 'profiles'),
+  };
+}

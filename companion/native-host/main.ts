@@ -1,0 +1,21 @@
+/**
+ * Entry point Chromium spawns for `runtime.connectNative` (through the launcher script the host
+ * manifest points at). Chromium passes the caller's origin as the first argument.
+ */
+import { ENV } from '../../shared/constants.js';
+import { dataPaths, resolveDataDir } from '../data-dir.js';
+import { readToken } from '../daemon/token.js';
+import { runRelay } from './relay.js';
+
+const dataDir = resolveDataDir({ env: process.env });
+const paths = dataPaths(dataDir);
+const code = await runRelay({
+  callerOrigin: process.argv[2],
+  socketPath: process.env[ENV.socket] || paths.socket,
+  token: process.env[ENV.token] || readToken(paths.token),
+  sessionId: process.env[ENV.sessionId] || undefined,
+  stdin: process.stdin,
+  stdout: process.stdout,
+});
+// Let stdout drain before exiting so the last error frame reaches the extension.
+process.stdout.write('', () => process.exit(code));

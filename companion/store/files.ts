@@ -1,0 +1,43 @@
+/** Small fs helpers for durable writes: everything written is 0600 and fsync'd before it counts. */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { FILE_MODE } from '../data-dir.js';
+
+/** fsync a directory so that a rename or create inside it survives a power loss. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function tempPathFor(file: string): string {
+  return join(dirname(file), `.${basename(file)}.tmp-${process.pid}`);
+}
+
+/**
+ * Replace `file` with `bytes` atomically: temp file in the same directory (0600) → fsync → rename
+ * over `file` → fsync the directory. A crash at any point leaves either the old or the new file.
+ */
+export function writeFileAtomic(file: string, bytes: Uint8Array): void {
+  const tmp = tempPathFor(file);
+  const fd = openSync(tmp, 'w', FILE_MODE);
+  try {
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // best effort: the temp file is removed at the next open anyway
+    }
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, file);
+  fsyncDir(dirname(file));
+}

@@ -1,0 +1,104 @@
+/**
+ * The journal's on-disk format: one record per line,
+ *
+ *     J1 <crc32 of the JSON bytes, 8 hex digits> <byte length of the JSON> <JSON>\n
+ *
+ * Self-delimiting (the length says where the record ends; the newline must be right there) and
+ * checksummed, so a record torn by a crash is recognised. Records carry a strictly increasing LSN.
+ * A damaged region followed by nothing valid is a torn tail (the last group write was cut short)
+ * and is dropped; a damaged region followed by a valid record is corruption and is refused.
+ */
+import { crc32 } from 'node:zlib';
+import type { SequencedEvent } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/protocol.js';
+import type { SessionState, SessionStatus, SnapshotReason } from '../../shared/state.js';
+import type { LiveStateData } from '../capture/live-state.js';
+
+export type JournalEntry =
+  | { t: 'create'; sid: string; name: string; status: SessionStatus; at: number; live: LiveStateData }
+  | { t: 'events'; sid: string; inst: string; at: number; evs: SequencedEvent[] }
+  /** Replace the live state wholesale (resume from a snapshot). */
+  | { t: 'reset'; sid: string; live: LiveStateData }
+  | { t: 'status'; sid: string; status: SessionStatus; err?: string | null }
+  | { t: 'delete'; sid: string }
+  /** `state` only when the caller passed one; otherwise replaying the events before it rebuilds it. */
+  | { t: 'snapshot'; sid: string; id: number; reason: SnapshotReason; at: number; hash: string; keep: number; state?: SessionState }
+  | { t: 'prune'; sid: string; keep: number };
+
+export type JournalRecord = JournalEntry & { lsn: number };
+
+const MAGIC = 'J1';
+const HEADER_MAX = 32;
+const NEWLINE = 0x0a;
+
+export function encodeRecord(record: JournalRecord): Buffer {
+  const body = Buffer.from(JSON.stringify(record), 'utf8');
+  const crc = crc32(body).toString(16).padStart(8, '0');
+  const header = Buffer.from(`${MAGIC} ${crc} ${body.length} `, 'latin1');
+  return Buffer.concat([header, body, Buffer.from([NEWLINE])]);
+}
+
+type Attempt = { ok: true; record: JournalRecord; end: number } | { ok: false; why: string };
+
+function decodeAt(buf: Buffer, pos: number): Attempt {
+  const headerEnd = Math.min(buf.length, pos + HEADER_MAX);
+  const header = buf.toString('latin1', pos, headerEnd);
+  const m = /^J1 ([0-9a-f]{8}) (\d{1,10}) /.exec(header);
+  if (!m) return { ok: false, why: 'bad record header' };
+  const start = pos + m[0].length;
+  const length = Number(m[2]);
+  const end = start + length;
+  if (end >= buf.length) return { ok: false, why: 'incomplete record' };
+  if (buf[end] !== NEWLINE) return { ok: false, why: 'record length does not match' };
+  const body = buf.subarray(start, end);
+  if (crc32(body) !== parseInt(m[1], 16)) return { ok: false, why: 'checksum mismatch' };
+  let record: unknown;
+  try {
+    record = JSON.parse(body.toString('utf8'));
+  } catch {
+    return { ok: false, why: 'record is not JSON' };
+  }
+  const r = record as Partial<JournalRecord> | null;
+  if (!r || typeof r !== 'object' || !Number.isSafeInteger(r.lsn) || typeof r.t !== 'string') {
+    return { ok: false, why: 'record lacks lsn or type' };
+  }
+  return { ok: true, record: r as JournalRecord, end: end + 1 };
+}
+
+export interface ParsedJournal {
+  records: JournalRecord[];
+  /** Bytes of complete, valid records. */
+  validBytes: number;
+  /** Bytes of a torn tail that were ignored (0 if the file ended cleanly). */
+  tornBytes: number;
+}
+
+function journalCorrupt(file: string, offset: number, why: string): RestoryError {
+  return new RestoryError(
+    'storage_failed',
+    `${file} is damaged at byte ${offset} (${why}) with valid records after it, so it is not a torn tail from a crash. ` +
+      `It was left untouched. Move it aside (mv "${file}" "${file}.bad") to start from the last checkpoint in restory.db, losing what it held, or restore a backup.`,
+  );
+}
+
+export function parseJournal(buf: Buffer, file: string): ParsedJournal {
+  const records: JournalRecord[] = [];
+  let pos = 0;
+  let lastLsn = 0;
+  while (pos < buf.length) {
+    const a = decodeAt(buf, pos);
+    if (a.ok) {
+      if (a.record.lsn <= lastLsn) throw journalCorrupt(file, pos, `LSN ${a.record.lsn} after ${lastLsn}`);
+      lastLsn = a.record.lsn;
+      records.push(a.record);
+      pos = a.end;
+      continue;
+    }
+    // Anything valid further on means this is not the tail of the last write.
+    for (let nl = buf.indexOf(NEWLINE, pos); nl >= 0 && nl + 1 < buf.length; nl = buf.indexOf(NEWLINE, nl + 1)) {
+      if (decodeAt(buf, nl + 1).ok) throw journalCorrupt(file, pos, a.why);
+    }
+    return { records, validBytes: pos, tornBytes: buf.length - pos };
+  }
+  return { records, validBytes: pos, tornBytes: 0 };
+}

@@ -1,0 +1,42 @@
+/** The popup's actions on a session, each one companion request, turned into what the user reads. */
+import { RestoryError } from '../../shared/protocol.js';
+import type { SessionSummary } from '../../shared/state.js';
+import { request } from './background.js';
+import { resumeHeaded, type Action } from './model.js';
+import type { Outcome } from './render.js';
+
+export async function runAction(action: Action, session: SessionSummary): Promise<Outcome> {
+  const sessionId = session.id;
+  switch (action) {
+    case 'resume': {
+      // The companion launches a browser and restores into it: several seconds. The bridge gives up
+      // after 60 s (popup-bridge.ts); the resume itself may still finish, and the list will show it.
+      const report = await request('resume', { sessionId, headed: resumeHeaded(navigator.userAgent) });
+      return { kind: 'report', report };
+    }
+    case 'snapshot': {
+      const { snapshotId } = await request('snapshot', { sessionId });
+      return {
+        kind: 'info',
+        message: snapshotId === null ? 'Nothing changed since the last snapshot.' : `Snapshot ${snapshotId} saved.`,
+      };
+    }
+    case 'close':
+      await request('close', { sessionId });
+      return { kind: 'info', message: 'Session closed.' };
+  }
+}
+
+/** An action's failure as a sentence, with what to do where we know it. */
+export function describeFailure(action: Action, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (action === 'resume' && error instanceof RestoryError && /did not answer/.test(message)) {
+    return `${message}. The browser may still be starting; the list shows the session as active once it is.`;
+  }
+  return message;
+}
+
+/** Whether an error means the connection itself is gone (show the connection screens again). */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof RestoryError && error.code === 'companion_unreachable' && !/did not answer/.test(error.message);
+}

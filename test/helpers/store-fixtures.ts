@@ -1,0 +1,47 @@
+/** Temp data dirs and capture events for the store tests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SequencedEvent } from '../../shared/protocol.js';
+
+const dirs: string[] = [];
+
+/** A fresh data dir (not yet created inside a fresh parent, so the store creates it). */
+export function tempDataDir(): string {
+  const parent = mkdtempSync(join(tmpdir(), 'restory-store-'));
+  dirs.push(parent);
+  return join(parent, 'data');
+}
+
+export function removeTempDirs(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+export function setLocal(seq: number, set: Record<string, string>, origin = 'https://a.test'): SequencedEvent {
+  return {
+    seq,
+    at: 1_700_000_000_000 + seq,
+    event: { kind: 'storage.change', tabId: 1, frameId: 0, origin, area: 'local', clear: false, set, remove: [] },
+  };
+}
+
+export function navigate(seq: number, tabId: number, url: string): SequencedEvent {
+  return { seq, at: 1_700_000_000_000 + seq, event: { kind: 'navigation', tabId, url, how: 'commit', qualifiers: [] } };
+}
+
+export function tabsEvent(seq: number, tabs: { tabId: number; url: string; title?: string; active?: boolean }[]): SequencedEvent {
+  return {
+    seq,
+    at: 1_700_000_000_000 + seq,
+    event: {
+      kind: 'tabs',
+      tabs: tabs.map((t, index) => ({ tabId: t.tabId, windowId: 1, index, active: t.active ?? index === 0, pinned: false, url: t.url, title: t.title ?? '' })),
+      windows: [{ windowId: 1, state: 'normal', focused: true }],
+    },
+  };
+}
+
+export function localItems(state: { origins: { origin: string; localStorage: { name: string; value: string }[] }[] }, origin = 'https://a.test'): Record<string, string> {
+  const o = state.origins.find((x) => x.origin === origin);
+  return Object.fromEntries((o?.localStorage ?? []).map((i) => [i.name, i.value]));
+}

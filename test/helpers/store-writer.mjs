@@ -1,0 +1,35 @@
+// Crash-test child: opens the Store, streams storage.change events as fast as it can and prints
+// every acknowledged seq (after flush() resolved) on its own line. The parent SIGKILLs it.
+// Usage: node store-writer.mjs <store.js> <dataDir> <run> <checkpointIntervalMs>
+import { pathToFileURL } from 'node:url';
+
+const [storeJs, dataDir, run, interval] = process.argv.slice(2);
+const { Store } = await import(pathToFileURL(storeJs).href);
+const store = await Store.open({ dataDir, config: { checkpointIntervalMs: Number(interval), journalMaxBytes: 256 * 1024 } });
+if (!store.getSession('crash')) store.createSession({ name: 'crash', id: 'crash' });
+await store.flush();
+process.stdout.write('ready\n');
+
+const instance = `writer-${run}`;
+let seq = 0;
+// A few concurrent producers, so that flushes share groups the way socket connections would.
+async function produce() {
+  for (;;) {
+    const batch = [];
+    const n = 1 + Math.floor(Math.random() * 8);
+    for (let i = 0; i < n; i++) {
+      seq += 1;
+      batch.push({
+        seq,
+        at: Date.now(),
+        event: { kind: 'storage.change', tabId: 1, frameId: 0, origin: 'https://crash.test', area: 'local', clear: false, remove: [], set: { [`r${run}-${seq}`]: 'v'.repeat(64) } },
+      });
+    }
+    const last = seq;
+    store.applyEvents('crash', instance, batch);
+    if (Math.random() < 0.02) store.saveSnapshot('crash', 'interval');
+    await store.flush();
+    process.stdout.write(`${last}\n`);
+  }
+}
+await Promise.all([produce(), produce(), produce()]);

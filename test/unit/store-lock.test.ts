@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DataDirLock } from '../../companion/store/data-dir-lock.js';
+import { Store } from '../../companion/store/store.js';
+import { removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
+
+afterEach(() => removeTempDirs());
+
+/** A pid that certainly belongs to no running process: a child that has already exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  return Number(child.stdout.toString());
+}
+
+describe('data dir lock', () => {
+  it('a second read-write open is refused with a message naming the pid; read-only opens are fine', async () => {
+    const dir = tempDataDir();
+    const first = await Store.open({ dataDir: dir });
+    await expect(Store.open({ dataDir: dir })).rejects.toMatchObject({
+      code: 'invalid_state',
+      message: `another restory companion (pid ${process.pid}) is using ${dir}; stop it or use another --data-dir`,
+    });
+    const ro = await Store.open({ dataDir: dir, readOnly: true });
+    await ro.close();
+    await first.close();
+    expect(existsSync(join(dir, 'companion.lock'))).toBe(false);
+    const second = await Store.open({ dataDir: dir });
+    await second.close();
+  });
+
+  it('takes over a lock left by a dead process', async () => {
+    const dir = tempDataDir();
+    mkdirSync(dir, { recursive: true });
+    const lockFile = join(dir, 'companion.lock');
+    writeFileSync(lockFile, JSON.stringify({ pid: deadPid(), startedAt: 1, bootId: null, token: 'old' }));
+    const store = await Store.open({ dataDir: dir });
+    expect(JSON.parse(readFileSync(lockFile, 'utf8')).pid).toBe(process.pid);
+    await store.close();
+  });
+
+  it('takes over a lock from before the last reboot even if its pid is alive now', () => {
+    const dir = tempDataDir();
+    mkdirSync(dir, { recursive: true });
+    const lockFile = join(dir, 'companion.lock');
+    writeFileSync(lockFile, JSON.stringify({ pid: process.pid, startedAt: 1, bootId: 'another-boot', token: 'old' }));
+    const lock = DataDirLock.acquire(lockFile, dir);
+    expect(JSON.parse(readFileSync(lockFile, 'utf8')).token).not.toBe('old');
+    lock.release();
+    expect(existsSync(lockFile)).toBe(false);
+  });
+  // Racing processes: see store-crash.test.ts, which has the compiled store at hand.
+});
