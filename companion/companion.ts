@@ -115,7 +115,9 @@ export class Companion implements ConnectionHandlers {
   // ------------------------------------------------------------------ sessions
 
   list(filter: { state?: SessionStatus } = {}): SessionSummary[] {
-    return this.store.listSessions(filter.state ? { status: filter.state } : undefined).map((r) => toSummary(r));
+    return this.store
+      .listSessions(filter.state ? { status: filter.state } : undefined)
+      .map((r) => toSummary(r, this.store.live(r.id)));
   }
 
   /** Create a session and launch a browser for it, opening `urls` (about:blank when none). */

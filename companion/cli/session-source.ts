@@ -6,6 +6,8 @@
 import type { SessionStatus, SessionSummary } from '../../shared/state.js';
 import { CompanionClient } from '../client.js';
 import { Store, toSummary } from '../store/store.js';
+import { loadConfig } from '../config.js';
+import { orphanVerdict } from '../recovery/classify-orphans.js';
 
 export interface SessionSource {
   list(state?: SessionStatus): Promise<SessionSummary[]>;
@@ -33,7 +35,19 @@ export async function withSessions<T>(
   const store = await Store.open({ dataDir, readOnly: mode === 'read' });
   try {
     return await fn({
-      list: async (state) => store.listSessions(state ? { status: state } : undefined).map((r) => toSummary(r)),
+      list: async (state) => {
+        // No companion runs, so an `active` session is an orphan: show what the next companion
+        // will classify it as, without writing anything.
+        const config = loadConfig(dataDir);
+        const policy = { now: Date.now(), maxSessionAgeMs: config.maxSessionAgeMs };
+        return store
+          .listSessions()
+          .map((r) => {
+            const summary = toSummary(r, store.live(r.id));
+            return r.status === 'active' ? { ...summary, state: orphanVerdict(store, r.id, policy) } : summary;
+          })
+          .filter((s) => !state || s.state === state);
+      },
       close: async (sessionId) => {
         store.requireSession(sessionId);
         store.setStatus(sessionId, 'closed', null);

@@ -7,20 +7,34 @@
 import type { SessionStatus } from '../../shared/state.js';
 import type { Store } from '../store/store.js';
 
+export type OrphanState = Extract<SessionStatus, 'recoverable' | 'stale' | 'closed'>;
+
 export interface OrphanOutcome {
   id: string;
   from: 'active';
-  to: Extract<SessionStatus, 'recoverable' | 'stale' | 'closed'>;
+  to: OrphanState;
 }
 
-export function classifyOrphans(store: Store, opts: { now: number; maxSessionAgeMs: number }): OrphanOutcome[] {
+export interface OrphanPolicy {
+  now: number;
+  maxSessionAgeMs: number;
+}
+
+/** What an orphaned session becomes; reads only, so `restory list` can show it without a companion. */
+export function orphanVerdict(store: Store, sessionId: string, policy: OrphanPolicy): OrphanState {
+  const live = store.live(sessionId).toState();
+  // Age is that of the newest captured state, not of any snapshot record written for it.
+  const capturedAt = live.tabs.length > 0 ? live.capturedAt : store.latestSnapshot(sessionId)?.state.capturedAt;
+  if (capturedAt === undefined) return 'closed';
+  return policy.now - capturedAt <= policy.maxSessionAgeMs ? 'recoverable' : 'stale';
+}
+
+export function classifyOrphans(store: Store, policy: OrphanPolicy): OrphanOutcome[] {
   const outcomes: OrphanOutcome[] = [];
   for (const session of store.listSessions({ status: 'active' })) {
-    if (store.live(session.id).toState().tabs.length > 0) store.saveSnapshot(session.id, 'recovery');
-    const latest = store.latestSnapshot(session.id);
-    // Age is that of the captured state, not of the snapshot record we may just have written.
-    const to = !latest ? 'closed' : opts.now - latest.state.capturedAt <= opts.maxSessionAgeMs ? 'recoverable' : 'stale';
-    store.setStatus(session.id, to, to === 'recoverable' || to === 'stale' ? 'the companion stopped while the session was active' : null);
+    const to = orphanVerdict(store, session.id, policy);
+    if (to !== 'closed') store.saveSnapshot(session.id, 'recovery');
+    store.setStatus(session.id, to, to === 'closed' ? null : 'the companion stopped while the session was active');
     outcomes.push({ id: session.id, from: 'active', to });
   }
   return outcomes;
