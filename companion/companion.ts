@@ -100,8 +100,8 @@ export class Companion implements ConnectionHandlers {
       for (const o of orphans) notice(`session ${o.id} was left ${o.from}; now ${o.to}`);
       await server.listen();
       if (config.autoRehydrate) {
-        for (const o of orphans.filter((x) => x.to === 'recoverable')) {
-          await companion.resume(o.id).catch((e: Error) => notice(`auto-rehydrate of ${o.id} failed: ${e.message}`));
+        for (const s of store.listSessions({ status: 'recoverable' })) {
+          await companion.resume(s.id).catch((e: Error) => notice(`auto-rehydrate of ${s.id} failed: ${e.message}`));
         }
       }
       return companion;
@@ -314,7 +314,7 @@ export class Companion implements ConnectionHandlers {
   private async browserGone(running: Running): Promise<SessionEnd> {
     const { sessionId } = running;
     this.running.delete(sessionId);
-    const end: SessionEnd = running.stopping ?? ((await exitedCleanly(running.launched.userDataDir)) ? 'closed' : 'crashed');
+    const end: SessionEnd = running.stopping ?? ((await exitedCleanly(running.launched.userDataDir, running.browserPid)) ? 'closed' : 'crashed');
     if (!running.stopping) {
       // Not asked to stop: the user closed the browser (closed) or it died (recoverable at once).
       this.scheduler.take(sessionId, 'shutdown');

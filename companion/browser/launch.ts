@@ -126,6 +126,11 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<LaunchedB
       headless: !opts.headed,
       args,
       chromiumSandbox: opts.sandbox ?? process.getuid?.() !== 0,
+      // Playwright would kill the browser and exit(130) on these; the companion handles them itself
+      // so that SIGINT/SIGTERM end with a final snapshot and the session left resumable.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
       env,
       ...(opts.viewport !== undefined ? { viewport: opts.viewport } : {}),
     });

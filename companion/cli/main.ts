@@ -4,40 +4,32 @@
  */
 import { RestoryError } from '../../shared/protocol.js';
 import { UsageError } from './args.js';
-import * as start from './commands/start.js';
-import * as list from './commands/list.js';
-import * as resume from './commands/resume.js';
-import * as close from './commands/close.js';
-import * as snapshots from './commands/snapshots.js';
-import * as exportCommand from './commands/export.js';
-import * as importCommand from './commands/import.js';
-import * as installHost from './commands/install-host.js';
-import * as status from './commands/status.js';
-import * as doctor from './commands/doctor.js';
 
 interface Command {
   usage: string;
   run(argv: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, Command> = {
-  start,
-  list,
-  resume,
-  close,
-  snapshots,
-  export: exportCommand,
-  import: importCommand,
-  'install-host': installHost,
-  status,
-  doctor,
+// Loaded on demand: `start` and `resume` pull in Playwright (~1 s to import), `list` must not.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  start: () => import('./commands/start.js'),
+  list: () => import('./commands/list.js'),
+  resume: () => import('./commands/resume.js'),
+  close: () => import('./commands/close.js'),
+  snapshots: () => import('./commands/snapshots.js'),
+  export: () => import('./commands/export.js'),
+  import: () => import('./commands/import.js'),
+  'install-host': () => import('./commands/install-host.js'),
+  status: () => import('./commands/status.js'),
+  doctor: () => import('./commands/doctor.js'),
 };
 
-function help(): string {
+async function help(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
   return [
     'usage: restory <command> [options]   (every command takes --data-dir DIR; env RESTORY_DATA_DIR)',
     '',
-    ...Object.values(COMMANDS).map((c) => '  ' + c.usage),
+    ...commands.map((c) => '  ' + c.usage),
     '',
   ].join('\n');
 }
@@ -45,14 +37,15 @@ function help(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(help());
+    process.stdout.write(await help());
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`restory: unknown command "${name}"\n\n${help()}`);
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`restory: unknown command "${name}"\n\n${await help()}`);
     return 2;
   }
+  const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`usage: restory ${command.usage}\n`);
     return 0;

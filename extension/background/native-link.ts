@@ -50,6 +50,8 @@ export class NativeLink {
   private stopped = false;
   sessionId: string | null = null;
   lastError: string | null = null;
+  /** An error frame received on the current port, if any. */
+  private portError: string | null = null;
 
   constructor(private readonly handlers: LinkHandlers) {}
 
@@ -105,6 +107,7 @@ export class NativeLink {
       return;
     }
     this.port = port;
+    this.portError = null;
     port.onMessage.addListener((raw: unknown) => this.onMessage(raw));
     port.onDisconnect.addListener(() => this.onDisconnect(port));
     this.post({ type: 'hello', v: PROTOCOL_VERSION, instanceId, extensionVersion: chrome.runtime.getManifest().version });
@@ -148,6 +151,9 @@ export class NativeLink {
         return;
       case 'error':
         this.lastError = `${message.error.code}: ${message.error.message}`;
+        // The host says why before it exits (e.g. companion_unreachable); Chromium's own reason
+        // that follows is only "Native host has exited.", so keep this one for the disconnect.
+        this.portError = this.lastError;
         warn('link', `companion reported ${message.error.code}`, message.error.message);
         return;
     }
@@ -157,7 +163,7 @@ export class NativeLink {
     if (!port || port !== this.port) return;
     // Reading lastError here also keeps Chromium from logging "Unchecked runtime.lastError".
     const lastError = chrome.runtime.lastError?.message;
-    const reason = override?.reason ?? lastError ?? 'native host disconnected';
+    const reason = override?.reason ?? this.portError ?? lastError ?? 'native host disconnected';
     this.lastError = reason;
     debug(`disconnected: ${reason}`);
     this.port = null;

@@ -100,6 +100,11 @@ export function locationOf(session: SessionSummary): string | null {
   return session.currentTitle?.trim() || session.currentUrl || null;
 }
 
+/** A URL without its scheme and trailing slash, for a narrow line: "example.com/a?b". */
+export function shortUrl(url: string): string {
+  return url.replace(/^https?:\/\//, '').replace(/\/$/, '');
+}
+
 /** The current session first, then the most recently active. */
 export function sortSessions(sessions: readonly SessionSummary[], currentSessionId: string | null): SessionSummary[] {
   return [...sessions].sort(

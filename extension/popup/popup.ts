@@ -104,8 +104,7 @@ async function loadList(): Promise<void> {
   const key = JSON.stringify([result.sessions, currentSessionId]);
   view.sessions = result.sessions;
   view.currentSessionId = currentSessionId;
-  const current = result.sessions.find((s) => s.id === currentSessionId);
-  headerStatus.textContent = current ? `connected · this browser: ${current.name}` : 'connected';
+  headerStatus.textContent = 'connected';
   headerStatus.className = 'link up';
   refreshButton.hidden = false;
   if (first || key !== listKey) {

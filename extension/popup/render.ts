@@ -14,6 +14,7 @@ import {
   formatElapsed,
   installHostCommand,
   locationOf,
+  shortUrl,
   plural,
   reportHeadline,
   reportProblems,
@@ -142,7 +143,14 @@ function renderSession(s: SessionSummary, view: ListView, on: ListHandlers): HTM
       h('span', { class: `badge ${badge.tone}`, title: badge.hint }, badge.label),
       isCurrent ? h('span', { class: 'current-tag', title: 'The session of this browser' }, 'this browser') : null,
     ),
-    location ? h('div', { class: 'location', title: s.currentUrl ?? location }, location) : null,
+    location
+      ? h(
+          'div',
+          { class: 'location', title: s.currentUrl ?? location },
+          location,
+          s.currentUrl && s.currentUrl !== location ? h('span', { class: 'url' }, ` — ${shortUrl(s.currentUrl)}`) : null,
+        )
+      : null,
     h(
       'div',
       { class: 'meta' },

@@ -261,12 +261,15 @@ describe('extension capture', () => {
   it('popup(shows the connection and forwards requests to the companion by id)', async () => {
     const popup = await browser.context.newPage();
     await popup.goto(`chrome-extension://${EXTENSION_ID}/popup/popup.html`);
-    await expect.poll(() => popup.textContent('#status')).toContain('stub-session');
+    await expect
+      .poll(() => popup.evaluate(() => chrome.runtime.sendMessage({ type: 'popup-status' })))
+      .toMatchObject({ state: 'ready', sessionId: 'stub-session' });
     const reply = await popup.evaluate(() =>
       chrome.runtime.sendMessage({ type: 'popup-request', request: { method: 'status', params: {} } }),
     );
     expect(reply).toEqual({ ok: true, result: { stub: true, method: 'status' } });
-    const request = browser.log.refresh().find((m) => m.type === 'request');
+    // The popup itself asks for `list` when it opens; find the request this test sent.
+    const request = browser.log.refresh().find((m) => m.type === 'request' && m.method === 'status');
     expect(request).toMatchObject({ method: 'status', params: {} });
     await popup.close();
   });

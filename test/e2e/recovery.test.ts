@@ -123,7 +123,7 @@ describe('recovery after SIGKILL (real companion processes, real Chromium)', () 
     const resumeStart = Date.now();
     resumed = await startForeground(['resume', sessionId, '--data-dir', dataDir], env);
     expect(resumed.sessionId).toBe(sessionId);
-    expect(resumed.stdout()).toMatch(/3\/3 tabs/);
+    await eventually(() => /restored snapshot \d+: .* 3\/3 tabs/.test(resumed.stdout()), 5000, 'the resume report');
     ({ browser, context } = await connect(resumed));
 
     const urls = context.pages().map((p) => p.url());
@@ -181,5 +181,14 @@ describe('recovery after SIGKILL (real companion processes, real Chromium)', () 
     const session = (await list()).find((s) => s.id === sessionId)!;
     expect(session.state).toBe('recoverable');
     expect(session.lastError).toMatch(/exited unexpectedly/);
+  });
+
+  it('closing the browser in an orderly way ends the session as closed', async () => {
+    const again = await startForeground(['resume', sessionId, '--data-dir', dataDir], env);
+    const { browser: b } = await connect(again);
+    const cdp = await b.newBrowserCDPSession();
+    await cdp.send('Browser.close').catch(() => {}); // the connection drops as the browser exits
+    expect(await again.exited).toBe(0);
+    expect((await list()).find((s) => s.id === sessionId)?.state).toBe('closed');
   });
 });

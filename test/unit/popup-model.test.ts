@@ -16,6 +16,7 @@ import {
   reportHeadline,
   reportProblems,
   resumeHeaded,
+  shortUrl,
   shownError,
   sortSessions,
 } from '../../extension/popup/model.js';
@@ -113,6 +114,12 @@ describe('popup: sessions', () => {
     expect(locationOf(session())).toBe('Example');
     expect(locationOf(session({ currentTitle: '  ' }))).toBe('https://example.com/a');
     expect(locationOf(session({ currentTitle: null, currentUrl: null }))).toBeNull();
+  });
+
+  it('shortUrl drops the scheme and a trailing slash', () => {
+    expect(shortUrl('https://example.com/')).toBe('example.com');
+    expect(shortUrl('http://127.0.0.1:8080/a?b=1')).toBe('127.0.0.1:8080/a?b=1');
+    expect(shortUrl('file:///tmp/x.html')).toBe('file:///tmp/x.html');
   });
 
   it('sortSessions puts the current session first, then the most recently active', () => {

@@ -30,8 +30,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const companion = await Companion.open({ dataDir, onNotice: (m) => process.stderr.write(`restory: ${m}\n`) });
   try {
-    const { report } = await companion.resume(sessionId, { snapshotId, headed: values.headed, cdpPort });
-    printReport(report);
+    const already = companion.runningSessions.find((r) => r.sessionId === sessionId);
+    if (already) {
+      // Auto-rehydrate (config) already resumed it while the companion opened.
+      process.stdout.write(`session ${sessionId}\n${already.cdpEndpoint ? `cdp ${already.cdpEndpoint}\n` : ''}`);
+    } else {
+      const { report } = await companion.resume(sessionId, { snapshotId, headed: values.headed, cdpPort });
+      printReport(report);
+    }
   } catch (e) {
     await companion.shutdown();
     throw e;
