@@ -4,7 +4,8 @@
  * holds cookies and a socket token.
  */
 import { chmodSync, mkdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ENV } from '../shared/constants.js';
 
@@ -47,10 +48,24 @@ export function dataPaths(dir: string): DataPaths {
     db: join(dir, 'restory.db'),
     journal: join(dir, 'journal.log'),
     lock: join(dir, 'companion.lock'),
-    // The directory is 0700, so the socket inside it is reachable by its owner only.
-    socket: join(dir, 'companion.sock'),
+    socket: socketPath(dir),
     token: join(dir, 'token'),
     config: join(dir, 'config.json'),
     profiles: join(dir, 'profiles'),
   };
+}
+
+/** Linux caps a Unix socket path at 107 bytes; leave room for a NUL and be safe on macOS (103). */
+const MAX_SOCKET_PATH = 100;
+
+/**
+ * The companion's socket: in the data dir (0700, so reachable by its owner only), or for a data
+ * dir too deep for a socket path, in a per-user 0700 folder under the temp dir named by a hash of
+ * the data dir, which every side (companion, native host, CLI) derives the same way.
+ */
+export function socketPath(dir: string): string {
+  const inDir = join(dir, 'companion.sock');
+  if (Buffer.byteLength(inDir) <= MAX_SOCKET_PATH) return inDir;
+  const hash = createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 16);
+  return join(tmpdir(), `restory-${process.getuid?.() ?? 'user'}`, `${hash}.sock`);
 }

@@ -1,0 +1,122 @@
+/**
+ * The companion socket with real Unix sockets: token auth, request/response by id, validation
+ * errors answered by id, and the socket path for data dirs too deep for a Unix socket.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
+import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
+import { RestoryError } from '../../shared/protocol.js';
+import { SocketServer } from '../../companion/daemon/socket-server.js';
+import { serveConnection, type ConnectionHandlers } from '../../companion/daemon/connection.js';
+import { loadOrCreateToken } from '../../companion/daemon/token.js';
+import { CompanionClient } from '../../companion/client.js';
+import { dataPaths, socketPath } from '../../companion/data-dir.js';
+
+const handlers: ConnectionHandlers = {
+  bindCapture: () => ({ sessionId: 's1', ackedSeq: 0 }),
+  captureEvents: async (_id, _instance, batch) => batch[batch.length - 1].seq,
+  captureEnded: () => {},
+  request: async (method, params) => {
+    if (method === 'close') throw new RestoryError('unknown_session', `no session with id "${(params as { sessionId: string }).sessionId}"`);
+    return { pid: 1, dataDir: '/x', version: 't', activeSessions: [] };
+  },
+};
+
+let server: SocketServer | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
+});
+
+async function serve(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'restory-sock-'));
+  const token = loadOrCreateToken(dataPaths(dir).token);
+  server = new SocketServer(dataPaths(dir).socket, token, (conn, auth) => serveConnection(conn, auth, handlers));
+  await server.listen();
+  return dir;
+}
+
+/** Send raw frames, collect replies until the server closes or `count` replies came. */
+function raw(path: string, frames: unknown[], count: number): Promise<unknown[]> {
+  return new Promise((resolve) => {
+    const replies: unknown[] = [];
+    const decoder = new FrameDecoder(MAX_FRAME_SOCKET);
+    const socket = connect(path, () => frames.forEach((f) => socket.write(encodeFrame(f, MAX_FRAME_SOCKET))));
+    socket.on('data', (chunk) => {
+      for (const f of decoder.push(chunk)) if (f.ok) replies.push(f.message);
+      if (replies.length >= count) socket.destroy();
+    });
+    socket.on('close', () => resolve(replies));
+  });
+}
+
+describe('companion socket', () => {
+  it('is owner-only and answers an authenticated client by request id', async () => {
+    const dir = await serve();
+    expect(statSync(dataPaths(dir).socket).mode & 0o777).toBe(0o600);
+    const client = (await CompanionClient.connect(dir))!;
+    await expect(client.request('status', {})).resolves.toMatchObject({ pid: 1 });
+    await expect(client.request('close', { sessionId: 'nope' })).rejects.toMatchObject({
+      code: 'unknown_session',
+      message: 'no session with id "nope"',
+    });
+    client.close();
+  });
+
+  it('refuses a wrong token and closes the connection', async () => {
+    const dir = await serve();
+    const replies = await raw(dataPaths(dir).socket, [{ type: 'auth', v: PROTOCOL_VERSION, token: 'x'.repeat(64), role: 'client' }], 5);
+    expect(replies).toEqual([{ type: 'error', error: { code: 'unauthorized', message: 'wrong token' } }]);
+  });
+
+  it('refuses anything before auth', async () => {
+    const dir = await serve();
+    const replies = await raw(dataPaths(dir).socket, [{ type: 'request', id: '1', method: 'status', params: {} }], 5);
+    expect(replies).toMatchObject([{ type: 'error', error: { code: 'bad_message' } }]);
+  });
+
+  it('answers schema-invalid requests by id and keeps the connection', async () => {
+    const dir = await serve();
+    const token = loadOrCreateToken(dataPaths(dir).token);
+    const replies = await raw(
+      dataPaths(dir).socket,
+      [
+        { type: 'auth', v: PROTOCOL_VERSION, token, role: 'client' },
+        { type: 'request', id: 'a', method: 'resume', params: { sessionId: 42 } },
+        { type: 'bogus' },
+        { type: 'request', id: 'b', method: 'status', params: {} },
+      ],
+      4,
+    );
+    expect(replies[0]).toEqual({ type: 'auth-ok', v: PROTOCOL_VERSION });
+    expect(replies[1]).toMatchObject({ type: 'response', id: 'a', ok: false, error: { code: 'bad_message' } });
+    expect(replies[2]).toMatchObject({ type: 'error', error: { code: 'bad_message' } });
+    expect(replies[3]).toMatchObject({ type: 'response', id: 'b', ok: true });
+  });
+
+  it('a client refuses capture messages: only a host may stream events', async () => {
+    const dir = await serve();
+    const token = loadOrCreateToken(dataPaths(dir).token);
+    const replies = await raw(
+      dataPaths(dir).socket,
+      [
+        { type: 'auth', v: PROTOCOL_VERSION, token, role: 'client' },
+        { type: 'hello', v: PROTOCOL_VERSION, instanceId: 'abcdefgh12', extensionVersion: '1' },
+      ],
+      2,
+    );
+    expect(replies[1]).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
+  });
+
+  it('puts the socket of a very deep data dir in a per-user temp folder', () => {
+    const deep = '/tmp/' + 'd'.repeat(120);
+    const path = socketPath(deep);
+    expect(Buffer.byteLength(path)).toBeLessThanOrEqual(100);
+    expect(path).toBe(socketPath(deep + '/')); // the same dir gives the same path
+    expect(socketPath('/tmp/short')).toBe('/tmp/short/companion.sock');
+  });
+});
