@@ -8,7 +8,11 @@ import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 export function loadOrCreateToken(path: string): string {
   try {
     const token = readFileSync(path, 'utf8').trim();
-    if (token.length >= 32) return token;
+    if (token.length >= 32) {
+      // A token file left readable by others (copied in, or an old umask) is made owner-only again.
+      chmodSync(path, 0o600);
+      return token;
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }

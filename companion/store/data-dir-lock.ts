@@ -156,3 +156,21 @@ function takeOver(file: string, stale: string, tmp: string): boolean {
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
+
+export type LockState =
+  | { state: 'free' }
+  | { state: 'held'; pid: number; startedAt: number }
+  /** Left by a process that is gone (or unreadable); the next read-write open takes it over. */
+  | { state: 'stale'; pid: number | null; why: string };
+
+/** Who holds the lock file, without touching it (for `restory doctor`). */
+export function inspectLock(file: string): LockState {
+  const text = readText(file);
+  if (text === null) return { state: 'free' };
+  const holder = parse(text);
+  if (!holder) return { state: 'stale', pid: null, why: 'its content is not a lock record' };
+  const myBoot = bootId();
+  if (isAlive(holder, myBoot)) return { state: 'held', pid: holder.pid, startedAt: holder.startedAt };
+  const why = holder.bootId && myBoot && holder.bootId !== myBoot ? 'it was taken before the last reboot' : `pid ${holder.pid} is not running`;
+  return { state: 'stale', pid: holder.pid, why };
+}

@@ -1,14 +1,17 @@
 /**
  * The sql.js database file: load it (refusing anything that is not an intact SQLite file, and
- * never touching such a file), migrate it, and persist it atomically.
+ * never touching such a file), migrate it, and persist it atomically — the whole file image
+ * encrypted (crypto.ts) when a key is set. A plaintext file opened with a key is read as it is and
+ * written encrypted from the next persist on.
  */
 import { readFileSync } from 'node:fs';
 import type { Database } from 'sql.js';
 import { RestoryError } from '../../shared/protocol.js';
 import { writeFileAtomic } from './files.js';
-import { migrate } from './migrations.js';
+import { migrate, schemaVersion } from './migrations.js';
 import { loadSqlJs } from './sqljs.js';
 import { debug } from './debug.js';
+import { StoreCipher, isEncrypted, keyMissing, saltOf, type KeySource } from './crypto.js';
 
 const log = debug('restory:store');
 
@@ -36,15 +39,53 @@ function checkHeader(file: string, bytes: Buffer): void {
   }
 }
 
-/** Open `file` (or a new empty database if it does not exist) and migrate it to the latest schema. */
-export async function openDatabase(file: string): Promise<{ db: Database; existed: boolean; migrated: number[] }> {
-  const SQL = await loadSqlJs();
-  let bytes: Buffer | undefined;
+function readIfExists(file: string): Buffer | undefined {
   try {
-    bytes = readFileSync(file);
+    return readFileSync(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw corrupt(file, (e as Error).message, e);
+    return undefined;
   }
+}
+
+export interface DatabaseFile {
+  /** The SQLite bytes (decrypted), undefined when the file does not exist. */
+  bytes: Buffer | undefined;
+  /** The file on disk is encrypted. */
+  encrypted: boolean;
+  /** Encrypts this data dir's files from now on (its salt reused); null without a key. */
+  cipher: StoreCipher | null;
+}
+
+/**
+ * Read `file`, decrypting it if it is encrypted. Throws (touching nothing) when it is encrypted and
+ * no key is given, or the key does not open it.
+ */
+export function readDatabaseFile(file: string, key: KeySource | null): DatabaseFile {
+  const raw = readIfExists(file);
+  if (raw && isEncrypted(raw)) {
+    if (!key) throw keyMissing(file);
+    const cipher = new StoreCipher(key, saltOf(raw));
+    return { bytes: cipher.open(raw, 'restory.db', file), encrypted: true, cipher };
+  }
+  return { bytes: raw, encrypted: false, cipher: key ? new StoreCipher(key) : null };
+}
+
+export interface OpenedDatabase {
+  db: Database;
+  existed: boolean;
+  migrated: number[];
+  encrypted: boolean;
+  cipher: StoreCipher | null;
+}
+
+/**
+ * Open `file` (or a new empty database if it does not exist) and migrate it to the latest schema.
+ * `key`: the configured encryption key (crypto.ts), needed for an encrypted file.
+ */
+export async function openDatabase(file: string, key: KeySource | null = null): Promise<OpenedDatabase> {
+  const SQL = await loadSqlJs();
+  const { bytes, encrypted, cipher } = readDatabaseFile(file, key);
   let db: Database;
   if (bytes) {
     checkHeader(file, bytes);
@@ -66,17 +107,65 @@ export async function openDatabase(file: string): Promise<{ db: Database; existe
     db.close();
     throw e;
   }
-  return { db, existed: bytes !== undefined, migrated };
+  return { db, existed: bytes !== undefined, migrated, encrypted, cipher };
 }
 
-/** Export the in-memory database and replace `file` with it atomically. O(size): call rarely. */
-export function persistDatabase(db: Database, file: string): number {
+export interface IntegrityReport {
+  exists: boolean;
+  encrypted: boolean;
+  bytes: number;
+  schemaVersion: number | null;
+  sessions: number | null;
+  /** SQLite's `PRAGMA integrity_check` lines: ['ok'] when intact. */
+  problems: string[];
+}
+
+/**
+ * Read-only check of `file` for `restory doctor`: decrypts it if needed (throwing like
+ * openDatabase on a missing or wrong key), then runs SQLite's full `PRAGMA integrity_check` on an
+ * in-memory copy. Never writes, never takes the lock, never migrates.
+ */
+export async function integrityCheck(file: string, key: KeySource | null): Promise<IntegrityReport> {
+  const { bytes, encrypted } = readDatabaseFile(file, key);
+  if (!bytes) return { exists: false, encrypted: false, bytes: 0, schemaVersion: null, sessions: null, problems: ['ok'] };
+  const report: IntegrityReport = { exists: true, encrypted, bytes: bytes.length, schemaVersion: null, sessions: null, problems: [] };
+  try {
+    checkHeader(file, bytes);
+  } catch (e) {
+    report.problems = [(e as Error).message];
+    return report;
+  }
+  const SQL = await loadSqlJs();
+  let db: Database | undefined;
+  try {
+    db = new SQL.Database(bytes);
+    report.problems = (db.exec('PRAGMA integrity_check')[0]?.values ?? []).map((r) => String(r[0]));
+    if (report.problems.length === 0) report.problems = ['integrity_check returned nothing'];
+    if (report.problems[0] === 'ok') {
+      report.schemaVersion = schemaVersion(db);
+      const hasSessions = db.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").length > 0;
+      report.sessions = hasSessions ? Number(db.exec('SELECT count(*) FROM sessions')[0]?.values[0]?.[0] ?? 0) : 0;
+    }
+  } catch (e) {
+    report.problems = [`SQLite reports it damaged (${(e as Error).message})`];
+  } finally {
+    db?.close();
+  }
+  return report;
+}
+
+/**
+ * Export the in-memory database and replace `file` with it atomically, encrypted when `cipher` is
+ * given (the temp file holds ciphertext only). O(size): call rarely.
+ */
+export function persistDatabase(db: Database, file: string, cipher: StoreCipher | null = null): number {
   const t0 = performance.now();
-  const bytes = db.export();
+  const plain = db.export();
+  const bytes = cipher ? cipher.seal(plain, 'restory.db') : plain;
   // Older sql.js versions reopened the database on export, dropping connection pragmas.
   db.run('PRAGMA foreign_keys = ON');
   const t1 = performance.now();
   writeFileAtomic(file, bytes);
-  log(`persist ${bytes.length} bytes: export ${(t1 - t0).toFixed(1)} ms, write+fsync+rename ${(performance.now() - t1).toFixed(1)} ms`);
+  log(`persist ${bytes.length} bytes${cipher ? ' (encrypted)' : ''}: export ${(t1 - t0).toFixed(1)} ms, write+fsync+rename ${(performance.now() - t1).toFixed(1)} ms`);
   return bytes.length;
 }

@@ -1,5 +1,5 @@
 /** Small fs helpers for durable writes: everything written is 0600 and fsync'd before it counts. */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FILE_MODE } from '../data-dir.js';
 
@@ -40,4 +40,13 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   closeSync(fd);
   renameSync(tmp, file);
   fsyncDir(dirname(file));
+}
+
+/** Make an existing file owner-only (0600) if it is looser, e.g. copied in from elsewhere. */
+export function tightenFileMode(file: string): void {
+  try {
+    if ((statSync(file).mode & 0o777) !== FILE_MODE) chmodSync(file, FILE_MODE);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }

@@ -3,6 +3,14 @@
  *
  *     J1 <crc32 of the JSON bytes, 8 hex digits> <byte length of the JSON> <JSON>\n
  *
+ * or, with encryption at rest (crypto.ts), the JSON sealed on its own:
+ *
+ *     E1 <crc32 of the encrypted bytes> <their byte length> <RSTY-ENC1 blob>\n
+ *
+ * Each record is encrypted individually and its checksum covers the ciphertext, so a torn record is
+ * recognised as before, without the key. Both kinds may follow each other in one file (a plaintext
+ * data dir whose key was just set).
+ *
  * Self-delimiting (the length says where the record ends; the newline must be right there) and
  * checksummed, so a record torn by a crash is recognised. Records carry a strictly increasing LSN.
  * A damaged region followed by nothing valid is a torn tail (the last group write was cut short)
@@ -13,6 +21,7 @@ import type { SequencedEvent } from '../../shared/protocol.js';
 import { RestoryError } from '../../shared/protocol.js';
 import type { SessionState, SessionStatus, SnapshotReason } from '../../shared/state.js';
 import type { LiveStateData } from '../capture/live-state.js';
+import { keyMissing, type StoreCipher } from './crypto.js';
 
 export type JournalEntry =
   | { t: 'create'; sid: string; name: string; status: SessionStatus; at: number; live: LiveStateData }
@@ -27,31 +36,40 @@ export type JournalEntry =
 
 export type JournalRecord = JournalEntry & { lsn: number };
 
-const MAGIC = 'J1';
 const HEADER_MAX = 32;
 const NEWLINE = 0x0a;
 
-export function encodeRecord(record: JournalRecord): Buffer {
-  const body = Buffer.from(JSON.stringify(record), 'utf8');
+/** One record, encrypted when a cipher is given. */
+export function encodeRecord(record: JournalRecord, cipher?: StoreCipher | null): Buffer {
+  const json = Buffer.from(JSON.stringify(record), 'utf8');
+  const body = cipher ? cipher.seal(json, 'journal record') : json;
   const crc = crc32(body).toString(16).padStart(8, '0');
-  const header = Buffer.from(`${MAGIC} ${crc} ${body.length} `, 'latin1');
+  const header = Buffer.from(`${cipher ? 'E1' : 'J1'} ${crc} ${body.length} `, 'latin1');
   return Buffer.concat([header, body, Buffer.from([NEWLINE])]);
 }
 
 type Attempt = { ok: true; record: JournalRecord; end: number } | { ok: false; why: string };
 
-function decodeAt(buf: Buffer, pos: number): Attempt {
+/**
+ * Decode the record at `pos`. A damaged record is `ok: false`; an intact encrypted record that
+ * cannot be decrypted (no key, wrong key) throws, since that is no damage the parser may drop.
+ */
+function decodeAt(buf: Buffer, pos: number, file: string, cipher: StoreCipher | null | undefined): Attempt {
   const headerEnd = Math.min(buf.length, pos + HEADER_MAX);
   const header = buf.toString('latin1', pos, headerEnd);
-  const m = /^J1 ([0-9a-f]{8}) (\d{1,10}) /.exec(header);
+  const m = /^([JE])1 ([0-9a-f]{8}) (\d{1,10}) /.exec(header);
   if (!m) return { ok: false, why: 'bad record header' };
   const start = pos + m[0].length;
-  const length = Number(m[2]);
+  const length = Number(m[3]);
   const end = start + length;
   if (end >= buf.length) return { ok: false, why: 'incomplete record' };
   if (buf[end] !== NEWLINE) return { ok: false, why: 'record length does not match' };
-  const body = buf.subarray(start, end);
-  if (crc32(body) !== parseInt(m[1], 16)) return { ok: false, why: 'checksum mismatch' };
+  let body = buf.subarray(start, end);
+  if (crc32(body) !== parseInt(m[2], 16)) return { ok: false, why: 'checksum mismatch' };
+  if (m[1] === 'E') {
+    if (!cipher) throw keyMissing(file);
+    body = cipher.open(body, 'journal record', file);
+  }
   let record: unknown;
   try {
     record = JSON.parse(body.toString('utf8'));
@@ -81,12 +99,13 @@ function journalCorrupt(file: string, offset: number, why: string): RestoryError
   );
 }
 
-export function parseJournal(buf: Buffer, file: string): ParsedJournal {
+/** `cipher` decrypts encrypted records; without one, meeting an encrypted record is an error. */
+export function parseJournal(buf: Buffer, file: string, cipher?: StoreCipher | null): ParsedJournal {
   const records: JournalRecord[] = [];
   let pos = 0;
   let lastLsn = 0;
   while (pos < buf.length) {
-    const a = decodeAt(buf, pos);
+    const a = decodeAt(buf, pos, file, cipher);
     if (a.ok) {
       if (a.record.lsn <= lastLsn) throw journalCorrupt(file, pos, `LSN ${a.record.lsn} after ${lastLsn}`);
       lastLsn = a.record.lsn;
@@ -96,7 +115,16 @@ export function parseJournal(buf: Buffer, file: string): ParsedJournal {
     }
     // Anything valid further on means this is not the tail of the last write.
     for (let nl = buf.indexOf(NEWLINE, pos); nl >= 0 && nl + 1 < buf.length; nl = buf.indexOf(NEWLINE, nl + 1)) {
-      if (decodeAt(buf, nl + 1).ok) throw journalCorrupt(file, pos, a.why);
+      if (decodeAt(buf, nl + 1, file, cipher).ok) throw journalCorrupt(file, pos, a.why);
+    }
+    // An interrupted append leaves the start of a record (or blocks the file system never filled:
+    // zeros) where the next record begins. Anything else there is not from us: refuse, don't drop.
+    if (!/^(?:[JE](?:1(?: |$)|$)|\0)/.test(buf.toString('latin1', pos, pos + 3))) {
+      throw new RestoryError(
+        'storage_failed',
+        `${file} holds ${buf.length - pos} bytes at byte ${pos} that are not journal records (${a.why}) and not the tail of an interrupted write. ` +
+          `It was left untouched. Move it aside (mv "${file}" "${file}.bad") to start from the last checkpoint in restory.db, losing what it held, or restore a backup.`,
+      );
     }
     return { records, validBytes: pos, tornBytes: buf.length - pos };
   }

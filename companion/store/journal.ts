@@ -3,7 +3,7 @@
  * fdatasync covers every record appended since the last group. `flush()` resolves once all that
  * was appended before it is on disk, however many callers wait on the same group.
  */
-import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, write } from 'node:fs';
+import { closeSync, fchmodSync, fdatasync, fstatSync, ftruncateSync, openSync, write } from 'node:fs';
 import { promisify } from 'node:util';
 import { RestoryError } from '../../shared/protocol.js';
 import { FILE_MODE } from '../data-dir.js';
@@ -38,9 +38,19 @@ export class JournalWriter {
     this.appendedLsn = this.durableLsn = startLsn;
   }
 
-  /** O_APPEND, so a group still in flight when a checkpoint truncates lands at the new end. */
+  /**
+   * O_APPEND, so a group still in flight when a checkpoint truncates lands at the new end.
+   * 0600 even when the file existed with a looser mode (the mode of open() applies only on create).
+   */
   static open(file: string, startLsn: number): JournalWriter {
-    return new JournalWriter(openSync(file, 'a', FILE_MODE), file, startLsn);
+    const fd = openSync(file, 'a', FILE_MODE);
+    try {
+      fchmodSync(fd, FILE_MODE);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
+    return new JournalWriter(fd, file, startLsn);
   }
 
   append(lsn: number, record: Buffer): void {

@@ -7,6 +7,10 @@
  * restory.db atomically and then empties the journal; opening replays only records past that LSN,
  * so a crash anywhere in between loses nothing. Persisting is O(database size), so it runs on a
  * timer and when the journal grows large — never per event.
+ *
+ * With RESTORY_KEY or RESTORY_KEY_FILE set, restory.db's file image and each journal record are
+ * encrypted (crypto.ts). A plaintext data dir opened read-write with a key is migrated at once: the
+ * open checkpoints, which writes restory.db encrypted and empties the plaintext journal.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
@@ -17,7 +21,9 @@ import { SessionStatusSchema, SnapshotReasonSchema, type SessionState, type Sess
 import { LiveState, type LiveStateData } from '../capture/live-state.js';
 import { DEFAULT_CONFIG, type Config } from '../config.js';
 import { dataPaths, ensureDataDir, type DataPaths } from '../data-dir.js';
+import { keySourceFromEnv, type KeySource, type StoreCipher } from './crypto.js';
 import { DataDirLock } from './data-dir-lock.js';
+import { tightenFileMode } from './files.js';
 import { openDatabase, persistDatabase } from './database.js';
 import { debug } from './debug.js';
 import { encodeRecord, parseJournal, type JournalEntry, type JournalRecord } from './journal-format.js';
@@ -38,6 +44,10 @@ export interface StoreOptions {
   readOnly?: boolean;
   clock?: () => number;
   config?: Partial<Config>;
+  /** Where RESTORY_KEY / RESTORY_KEY_FILE are read; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** The encryption key itself (null: none), instead of reading it from `env`. */
+  key?: KeySource | null;
 }
 
 type Row = Record<string, SqlValue>;
@@ -100,6 +110,8 @@ export class Store {
     private readonly db: Database,
     opts: StoreOptions,
     foldedLsn: number,
+    /** Encrypts what is written; null when no key is set. */
+    private readonly cipher: StoreCipher | null,
   ) {
     this.paths = dataPaths(opts.dataDir);
     this.readOnly = opts.readOnly ?? false;
@@ -115,6 +127,7 @@ export class Store {
   static async open(opts: StoreOptions): Promise<Store> {
     const paths = dataPaths(opts.dataDir);
     const readOnly = opts.readOnly ?? false;
+    const key = opts.key !== undefined ? opts.key : keySourceFromEnv(opts.env ?? process.env);
     let lock: DataDirLock | null = null;
     if (!readOnly) {
       ensureDataDir(paths.dir);
@@ -122,19 +135,23 @@ export class Store {
     }
     let db: Database | undefined;
     try {
-      const opened = await openDatabase(paths.db);
+      const opened = await openDatabase(paths.db, key);
       db = opened.db;
-      const store = new Store(db, opts, Number(getMeta(db, 'journal_lsn') ?? 0));
+      const store = new Store(db, opts, Number(getMeta(db, 'journal_lsn') ?? 0), opened.cipher);
       const journalBytes = readJournal(paths.journal);
-      const parsed = parseJournal(journalBytes, paths.journal);
+      const parsed = parseJournal(journalBytes, paths.journal, opened.cipher);
       if (parsed.tornBytes > 0) log(`dropping a torn tail of ${parsed.tornBytes} bytes from ${paths.journal}`);
       store.replay(parsed.records);
       if (!readOnly) {
         store.lock = lock;
         removeStaleTemps(paths);
+        tightenFileMode(paths.db);
         store.journal = JournalWriter.open(paths.journal, store.lsn);
-        // Fold what was replayed (and cut any torn tail) before appending after it.
-        if (!opened.existed || journalBytes.length > 0 || opened.migrated.length > 0) store.checkpoint();
+        // Fold what was replayed (and cut any torn tail) before appending after it; a plaintext
+        // data dir that now has a key is encrypted right here.
+        const encrypting = opened.existed && !opened.encrypted && opened.cipher !== null;
+        if (encrypting) log(`encrypting ${paths.db} and the journal (a key is set now)`);
+        if (!opened.existed || journalBytes.length > 0 || opened.migrated.length > 0 || encrypting) store.checkpoint();
         store.startTimer();
       }
       return store;
@@ -344,7 +361,7 @@ export class Store {
     }
     this.dirty.clear();
     const folded = performance.now();
-    const size = persistDatabase(this.db, this.paths.db);
+    const size = persistDatabase(this.db, this.paths.db, this.cipher);
     this.foldedLsn = lsn;
     this.journal.truncateAfterCheckpoint(lsn);
     const end = performance.now();
@@ -385,7 +402,7 @@ export class Store {
   /** Journal the entry, then apply it. Callers validate first: applying must not fail. */
   private commit(entry: JournalEntry, prepared?: Prepared): void {
     const record = { ...entry, lsn: this.lsn + 1 } as JournalRecord;
-    const bytes = encodeRecord(record);
+    const bytes = encodeRecord(record, this.cipher);
     this.applyRecord(record, prepared);
     this.lsn = record.lsn;
     this.journal!.append(record.lsn, bytes);

@@ -1,6 +1,28 @@
-export const usage = 'doctor   check browser, native host, socket, lock and database, and say how to fix what is wrong';
+import { runChecks, type CheckResult } from '../doctor/checks.js';
+import { dataDirOf, parse } from '../args.js';
 
-export async function run(): Promise<number> {
-  process.stdout.write('doctor: not implemented yet\n');
-  return 1;
+export const usage = 'doctor [--json]   check browser, extension, native host, companion, lock, database and permissions; say how to fix what is wrong';
+
+const LABEL: Record<CheckResult['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
+
+/** Exit code 1 when any check FAILs; warnings alone exit 0. */
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean' } }, 0);
+  const dataDir = dataDirOf(values);
+  const checks = await runChecks(dataDir);
+  const failed = checks.filter((c) => c.status === 'fail').length;
+  const warned = checks.filter((c) => c.status === 'warn').length;
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ dataDir, ok: failed === 0, checks }, null, 2) + '\n');
+    return failed > 0 ? 1 : 0;
+  }
+  const width = Math.max(...checks.map((c) => c.name.length));
+  process.stdout.write(`restory doctor: data dir ${dataDir}\n`);
+  for (const c of checks) {
+    process.stdout.write(`${LABEL[c.status]}  ${c.name.padEnd(width)}  ${c.message}\n`);
+    if (c.fix) process.stdout.write(`      ${' '.repeat(width)}  fix: ${c.fix}\n`);
+  }
+  const summary = failed === 0 && warned === 0 ? 'everything looks fine' : `${failed} failed, ${warned} warning${warned === 1 ? '' : 's'}`;
+  process.stdout.write(`${summary}\n`);
+  return failed > 0 ? 1 : 0;
 }
