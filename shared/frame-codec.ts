@@ -36,14 +36,24 @@ export class FrameDecoder {
   private buffered = 0;
   failed: RestoryError | null = null;
 
-  constructor(private readonly maxBytes: number) {}
+  /** `maxBytes` may be changed between frames (e.g. raised once a connection is authenticated). */
+  constructor(public maxBytes: number) {}
 
   push(chunk: Buffer): DecodedFrame[] {
-    if (this.failed) return [];
+    const out: DecodedFrame[] = [];
+    this.pushEach(chunk, (frame) => out.push(frame));
+    return out;
+  }
+
+  /**
+   * Like push, but hands each frame to `onFrame` as soon as it is decoded, so the callback can
+   * change `maxBytes` before the next frame's length is checked.
+   */
+  pushEach(chunk: Buffer, onFrame: (frame: DecodedFrame) => void): void {
+    if (this.failed) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    const out: DecodedFrame[] = [];
-    while (this.buffered >= HEADER) {
+    while (this.buffered >= HEADER && !this.failed) {
       const head = this.peek(HEADER);
       const length = LITTLE_ENDIAN ? head.readUInt32LE(0) : head.readUInt32BE(0);
       if (length > this.maxBytes) {
@@ -51,16 +61,15 @@ export class FrameDecoder {
           'bad_frame',
           `frame announces ${length} bytes, over the limit of ${this.maxBytes} bytes`,
         );
-        out.push({ ok: false, error: this.failed });
         this.chunks = [];
         this.buffered = 0;
+        onFrame({ ok: false, error: this.failed });
         break;
       }
       if (this.buffered < HEADER + length) break;
       const body = this.take(HEADER + length).subarray(HEADER);
-      out.push(decodeBody(body));
+      onFrame(decodeBody(body));
     }
-    return out;
   }
 
   /** Bytes of an incomplete frame still held: non-zero at end of stream means it was truncated. */

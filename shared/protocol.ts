@@ -264,10 +264,16 @@ export const SocketAuthReplySchema = z.union([
 export function parseMessage<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new RestoryError('bad_message', `invalid ${what}: ${z.prettifyError(result.error)}`);
+    // A batch of 100,000 bad events has 300,000 issues: name the first few, count the rest, so the
+    // error stays readable and small enough to travel back in a frame.
+    const issues = result.error.issues;
+    const shown = z.prettifyError(new z.ZodError(issues.slice(0, MAX_ISSUES_SHOWN)));
+    const more = issues.length > MAX_ISSUES_SHOWN ? `\n(and ${issues.length - MAX_ISSUES_SHOWN} more problems)` : '';
+    throw new RestoryError('bad_message', `invalid ${what}: ${shown}${more}`);
   }
   return result.data;
 }
+const MAX_ISSUES_SHOWN = 10;
 
 export function versionMismatch(theirs: number): RestoryError {
   return new RestoryError(

@@ -21,16 +21,17 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
 
   constructor(
     readonly socket: Socket,
-    private readonly maxIn: number,
+    maxIn: number,
     private readonly maxOut: number,
   ) {
     super();
     this.decoder = new FrameDecoder(maxIn);
+    // Frame by frame, so a listener (the auth handler) can raise the limit before the next frame.
     socket.on('data', (chunk: Buffer) => {
-      for (const frame of this.decoder.push(chunk)) {
+      this.decoder.pushEach(chunk, (frame) => {
         if (frame.ok) this.emit('message', frame.message);
         else this.emit('frameError', frame.error, this.decoder.failed !== null);
-      }
+      });
     });
     socket.on('end', () => {
       const truncated = this.decoder.end();
@@ -43,6 +44,11 @@ export class FramedSocket extends EventEmitter<FramedSocketEvents> {
       this.closed = true;
       this.emit('close');
     });
+  }
+
+  /** Change the incoming frame limit; applies from the next frame on. */
+  setMaxIn(bytes: number): void {
+    this.decoder.maxBytes = bytes;
   }
 
   get isClosed(): boolean {

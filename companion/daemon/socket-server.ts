@@ -13,6 +13,11 @@ import { debug } from '../debug.js';
 
 const log = debug('socket');
 const AUTH_TIMEOUT_MS = 5000;
+/**
+ * Until a connection has authenticated, its frames may be at most this big (an auth frame is
+ * ~200 bytes), so a client without the token cannot make the companion buffer 64 MiB per connection.
+ */
+export const MAX_AUTH_FRAME = 16 * 1024;
 
 export type ConnectionHandler = (conn: FramedSocket, auth: SocketAuth) => void;
 
@@ -46,17 +51,25 @@ export class SocketServer {
   private accept(socket: Socket): void {
     this.connections.add(socket);
     socket.on('close', () => this.connections.delete(socket));
-    const conn = new FramedSocket(socket, MAX_FRAME_SOCKET, MAX_FRAME_SOCKET);
+    const conn = new FramedSocket(socket, MAX_AUTH_FRAME, MAX_FRAME_SOCKET);
     const timer = setTimeout(() => reject(new RestoryError('unauthorized', 'no auth frame within 5 s')), AUTH_TIMEOUT_MS);
+    let refused = false;
     const reject = (error: RestoryError) => {
       clearTimeout(timer);
+      conn.off('frameError', onFrameError);
+      if (refused) return;
+      refused = true;
       log('refused connection:', error.message);
       conn.send({ type: 'error', error: error.toInfo() });
       conn.close();
       setTimeout(() => conn.destroy(), 200).unref();
     };
+    // Before auth, any undecodable frame (not JSON, oversize, truncated) ends the connection at once.
+    const onFrameError = (error: RestoryError) => reject(new RestoryError('unauthorized', `expected an auth frame: ${error.message}`));
+    conn.on('frameError', onFrameError);
     conn.once('message', (first) => {
       clearTimeout(timer);
+      conn.off('frameError', onFrameError);
       let auth: SocketAuth;
       try {
         auth = parseMessage(SocketAuthSchema, first, 'auth frame');
@@ -65,11 +78,9 @@ export class SocketServer {
       }
       if (!tokensEqual(auth.token, this.token)) return reject(new RestoryError('unauthorized', 'wrong token'));
       if (auth.v !== PROTOCOL_VERSION) return reject(versionMismatch(auth.v));
+      conn.setMaxIn(MAX_FRAME_SOCKET);
       conn.send({ type: 'auth-ok', v: PROTOCOL_VERSION });
       this.onConnection(conn, auth);
-    });
-    conn.on('frameError', (error, fatal) => {
-      if (fatal) reject(error);
     });
   }
 

@@ -155,6 +155,13 @@ export class NativeLink {
         // that follows is only "Native host has exited.", so keep this one for the disconnect.
         this.portError = this.lastError;
         warn('link', `companion reported ${message.error.code}`, message.error.message);
+        if (this.state === 'connecting') {
+          // Our hello was refused (e.g. storage_failed while the disk is full). Without a welcome
+          // nothing would ever be sent on this port, so drop it and try again with backoff.
+          const port = this.port;
+          port?.disconnect(); // does not fire our own onDisconnect
+          this.onDisconnect(port, { reason: this.lastError, delay: this.backoff });
+        }
         return;
     }
   }
