@@ -66,6 +66,8 @@ interface Running extends RunningSession {
 export class Companion implements ConnectionHandlers {
   private readonly running = new Map<string, Running>();
   private readonly captureFailures = new Map<string, number>();
+  /** Sessions fed by a browser this companion did not launch (extension loaded unpacked). */
+  private readonly ownBrowserSessions = new Set<string>();
   private readonly scheduler: SnapshotScheduler;
   private closing: Promise<void> | null = null;
 
@@ -88,7 +90,7 @@ export class Companion implements ConnectionHandlers {
     const config = { ...loadConfig(dataDir, env), ...opts.config };
     const clock = opts.clock ?? Date.now;
     const paths = dataPaths(dataDir);
-    const store = await Store.open({ dataDir, clock, config });
+    const store = await Store.open({ dataDir, clock, config, env });
     let server: SocketServer | null = null;
     try {
       const token = loadOrCreateToken(paths.token);
@@ -266,6 +268,8 @@ export class Companion implements ConnectionHandlers {
         r.stopping = 'shutdown';
       }
       await Promise.all([...this.running.values()].map((r) => r.launched.close().then(() => r.ended)));
+      // Own-profile browsers keep running without us: their sessions wait to be resumed or rejoined.
+      for (const id of this.ownBrowserSessions) this.releaseOwnBrowserSession(id);
       this.scheduler.stop();
       await this.server.close();
       await this.store.close();
@@ -342,7 +346,8 @@ export class Companion implements ConnectionHandlers {
 
   private launchedSession(sessionId: string): string {
     const record = this.store.requireSession(sessionId);
-    if (record.status !== 'active') {
+    // `error` is a capture that kept failing (e.g. a full disk): its host may reconnect and retry.
+    if (record.status !== 'active' && record.status !== 'error') {
       throw new RestoryError('invalid_state', `session ${sessionId} is ${record.status}, not active; capture refused`);
     }
     return sessionId;
@@ -363,6 +368,7 @@ export class Companion implements ConnectionHandlers {
       this.store.createSession({ id: sessionId, name: 'own browser', status: 'active' });
     }
     this.scheduler.track(sessionId);
+    this.ownBrowserSessions.add(sessionId);
     return sessionId;
   }
 
@@ -374,7 +380,10 @@ export class Companion implements ConnectionHandlers {
     try {
       const { lastSeq } = this.store.applyEvents(sessionId, instanceId, batch);
       await this.store.flush();
-      this.captureFailures.delete(sessionId);
+      if (this.captureFailures.delete(sessionId) && this.store.getSession(sessionId)?.status === 'error') {
+        // Capture works again (space came back): the session is no longer in error.
+        this.store.setStatus(sessionId, 'active', null);
+      }
       if (batch.some((e) => e.event.kind === 'navigation' || e.event.kind === 'tabs')) this.scheduler.noteNavigation(sessionId);
       return lastSeq;
     } catch (e) {
@@ -384,14 +393,15 @@ export class Companion implements ConnectionHandlers {
   }
 
   captureEnded(sessionId: string): void {
-    if (this.running.has(sessionId) || this.closing) return;
     // An own-profile browser went away (closed, or its extension was reloaded): keep what we have.
-    const record = this.store.getSession(sessionId);
-    if (record?.status === 'active') {
-      this.scheduler.take(sessionId, 'shutdown');
-      this.scheduler.untrack(sessionId);
-      this.store.setStatus(sessionId, 'recoverable', null);
-    }
+    if (!this.closing && this.ownBrowserSessions.has(sessionId)) this.releaseOwnBrowserSession(sessionId);
+  }
+
+  private releaseOwnBrowserSession(sessionId: string): void {
+    this.ownBrowserSessions.delete(sessionId);
+    this.scheduler.take(sessionId, 'shutdown');
+    this.scheduler.untrack(sessionId);
+    if (this.store.getSession(sessionId)?.status === 'active') this.store.setStatus(sessionId, 'recoverable', null);
   }
 
   private captureFailed(sessionId: string, error: unknown): void {

@@ -45,6 +45,9 @@ export const DISABLED_FEATURES = [
   'PreconnectToSearch',
 ] as const;
 
+/** Encryption-at-rest key variables (companion/store/crypto.ts), not passed on to the browser. */
+const KEY_VARIABLES = new Set(['RESTORY_KEY', 'RESTORY_KEY_FILE']);
+
 export interface WindowBounds {
   left: number;
   top: number;
@@ -115,8 +118,10 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<LaunchedB
   if (b?.left !== undefined && b.top !== undefined) args.push(`--window-position=${b.left},${b.top}`);
   if (b?.width !== undefined && b.height !== undefined) args.push(`--window-size=${b.width},${b.height}`);
 
+  // The browser and the native host (a stateless relay) never need the encryption key: keep it
+  // out of their environments.
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !KEY_VARIABLES.has(k)) env[k] = v;
   Object.assign(env, opts.env);
 
   let context: BrowserContext;

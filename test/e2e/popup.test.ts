@@ -88,7 +88,11 @@ describe('popup (real Chromium, extension, native messaging, companion processes
     first.child.kill('SIGKILL');
     await first.exited;
     // The machine "crashed": its browser goes too (otherwise it would stream into the resumed session).
-    await (await browser1.newBrowserCDPSession()).send('Browser.close').catch(() => {});
+    // Usually it already died with its companion (Playwright's pipe closed); close it if not.
+    await browser1
+      .newBrowserCDPSession()
+      .then((cdp) => cdp.send('Browser.close'))
+      .catch(() => {});
     await browser1.close().catch(() => {});
 
     // Companion 2 on the same data dir finds the orphan and marks it recoverable.
