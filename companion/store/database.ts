@@ -10,10 +10,10 @@ import { RestoryError } from '../../shared/protocol.js';
 import { writeFileAtomic } from './files.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { loadSqlJs } from './sqljs.js';
-import { debug } from './debug.js';
+import { debug } from '../debug.js';
 import { StoreCipher, isEncrypted, keyMissing, saltOf, type KeySource } from './crypto.js';
 
-const log = debug('restory:store');
+const log = debug('store');
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 

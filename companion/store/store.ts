@@ -25,7 +25,7 @@ import { keySourceFromEnv, type KeySource, type StoreCipher } from './crypto.js'
 import { DataDirLock } from './data-dir-lock.js';
 import { tightenFileMode } from './files.js';
 import { openDatabase, persistDatabase } from './database.js';
-import { debug } from './debug.js';
+import { debug } from '../debug.js';
 import { encodeRecord, parseJournal, type JournalEntry, type JournalRecord } from './journal-format.js';
 import { JournalWriter } from './journal.js';
 import { getMeta, setMeta } from './migrations.js';
@@ -34,7 +34,7 @@ import { contentHash, stateDigest, type SessionRecord, type SnapshotInfo, type S
 export type { SessionRecord, SnapshotInfo, SnapshotRecord } from './records.js';
 export { toSummary } from './records.js';
 
-const log = debug('restory:store');
+const log = debug('store');
 
 export type StoreConfig = Pick<Config, 'snapshotsKept' | 'checkpointIntervalMs' | 'journalMaxBytes'>;
 

@@ -13,8 +13,6 @@
  * After every fault: every seq the companion acknowledged (its DEBUG=restory:connection log) is in the
  * store, and the stored counter values have no gaps.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type LaunchedBrowser } from '../../companion/browser/launch.js';
 import { Store } from '../../companion/store/store.js';
 import { localItems } from '../helpers/store-fixtures.js';
-import { RawConnection, sleep, spawnCompanion, type CompanionChild } from '../helpers/fault-harness.js';
+import { RawConnection, sleep, spawnCompanion, type CompanionChild, startStormSite } from '../helpers/fault-harness.js';
 import { eventually } from '../helpers/restory-cli.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -52,7 +50,7 @@ function hostPids(dataDir: string): number[] {
 }
 
 describe('faults around a running browser (own-browser mode, real Chromium, host and companion)', () => {
-  let server: Server;
+  let site: { origin: string; close(): Promise<void> } | undefined;
   let origin: string;
   let parent: string;
   let dataDir: string;
@@ -96,19 +94,8 @@ describe('faults around a running browser (own-browser mode, real Chromium, host
   };
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      res.writeHead(req.url === '/storm.html' ? 200 : 404, { 'content-type': 'text/html', 'cache-control': 'no-store' });
-      res.end(
-        req.url === '/storm.html'
-          ? `<!doctype html><title>storm</title><script>
-               let i = Number(localStorage.getItem('c') || 0);
-               setInterval(() => { i++; localStorage.setItem('n' + i, String(i)); localStorage.setItem('c', String(i)); }, 20);
-             </script>`
-          : '',
-      );
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    site = await startStormSite(20);
+    origin = site.origin;
     parent = mkdtempSync(join(tmpdir(), 'restory-browser-faults-'));
     dataDir = join(parent, 'data');
     profile = join(parent, 'profile');
@@ -122,7 +109,7 @@ describe('faults around a running browser (own-browser mode, real Chromium, host
   afterAll(async () => {
     await browser?.close();
     await companion?.kill('SIGKILL');
-    await new Promise((r) => server?.close(r));
+    await site?.close();
     if (parent) rmSync(parent, { recursive: true, force: true });
   });
 

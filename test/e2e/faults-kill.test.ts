@@ -14,15 +14,13 @@
  * The kill schedule is seeded: RESTORY_FUZZ_SEED=<printed seed> reproduces it.
  */
 import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../companion/store/store.js';
 import { localItems } from '../helpers/store-fixtures.js';
-import { prng, runSeed, sleep, spawnCompanion, StormWriter } from '../helpers/fault-harness.js';
+import { prng, runSeed, sleep, spawnCompanion, StormWriter, startStormSite } from '../helpers/fault-harness.js';
 import { startForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
 
 const SEED = runSeed();
@@ -109,29 +107,18 @@ describe(`SIGKILL of the companion during a write storm (seed ${SEED})`, () => {
   }, 180_000);
 
   describe('real Chromium writing localStorage in a loop, real CLI companions', () => {
-    let server: Server;
+    let site: { origin: string; close(): Promise<void> } | undefined;
     let origin: string;
     let running: ForegroundCompanion | null = null;
 
     beforeAll(async () => {
-      server = createServer((req, res) => {
-        res.writeHead(req.url === '/storm.html' ? 200 : 404, { 'content-type': 'text/html', 'cache-control': 'no-store' });
-        res.end(
-          req.url === '/storm.html'
-            ? `<!doctype html><title>storm</title><script>
-                 let i = Number(localStorage.getItem('c') || 0);
-                 setInterval(() => { i++; localStorage.setItem('n' + i, String(i)); localStorage.setItem('c', String(i)); }, 15);
-               </script>`
-            : '',
-        );
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      site = await startStormSite(15);
+      origin = site.origin;
     });
 
     afterAll(async () => {
       running?.child.kill('SIGKILL');
-      await new Promise((r) => server.close(r));
+      await site?.close();
     });
 
     it('4 kills of start/resume: every acknowledged seq is in the store, the counter has no gaps and keeps growing', async () => {

@@ -5,7 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
@@ -287,4 +288,27 @@ export class StormWriter {
     this.running = false;
     this.conn?.destroy();
   }
+}
+
+/**
+ * A one-page site whose /storm.html writes a counter to localStorage every `periodMs` (`n1`, `n2`, …
+ * and `c` = the newest), continuing from `c` after a reload or a restore, so gaps are detectable.
+ */
+export async function startStormSite(periodMs: number): Promise<{ origin: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    res.writeHead(req.url === '/storm.html' ? 200 : 404, { 'content-type': 'text/html', 'cache-control': 'no-store' });
+    res.end(
+      req.url === '/storm.html'
+        ? `<!doctype html><title>storm</title><script>
+             let i = Number(localStorage.getItem('c') || 0);
+             setInterval(() => { i++; localStorage.setItem('n' + i, String(i)); localStorage.setItem('c', String(i)); }, ${periodMs});
+           </script>`
+        : '',
+    );
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
