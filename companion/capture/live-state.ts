@@ -99,7 +99,11 @@ export class LiveState {
     return live;
   }
 
+  /** Bumped by every apply: an unchanged version means an unchanged state (and no need to serialise it). */
+  version = 0;
+
   apply(event: CaptureEvent, at: number): void {
+    this.version++;
     this.capturedAt = Math.max(this.capturedAt, at);
     switch (event.kind) {
       case 'storage.full':

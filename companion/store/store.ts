@@ -96,6 +96,8 @@ export class Store {
   private lives = new Map<string, LiveState>();
   /** Sessions whose LiveState changed since their row was written. */
   private dirty = new Set<string>();
+  /** The live state (object and version) each session's newest snapshot was taken from. */
+  private snapshotted = new Map<string, { live: LiveState; version: number }>();
   /** Last LSN assigned, and the last one folded into restory.db. */
   private lsn: number;
   private foldedLsn: number;
@@ -281,9 +283,19 @@ export class Store {
     this.assertWritable();
     this.requireSession(sessionId);
     SnapshotReasonSchema.parse(reason);
-    const state = opts.state ?? this.live(sessionId).toState();
+    const live = opts.state ? null : this.live(sessionId);
+    if (!live) this.snapshotted.delete(sessionId); // the newest snapshot will not be the live state's
+    // Interval snapshots of an idle session would serialise and hash the whole state (0.5 s for
+    // 5 MB of localStorage) only to find it unchanged: skip that when no event came in since.
+    const seen = live ? this.snapshotted.get(sessionId) : undefined;
+    if (live && seen?.live === live && seen.version === live.version) return null;
+    const state = opts.state ?? live!.toState();
     const hash = contentHash(state);
-    if (this.latestSnapshotInfo(sessionId)?.hash === hash) return null;
+    const remember = () => live && this.snapshotted.set(sessionId, { live, version: live.version });
+    if (this.latestSnapshotInfo(sessionId)?.hash === hash) {
+      remember();
+      return null;
+    }
     const id = this.nextSnapshotId();
     const at = this.clock();
     const json = JSON.stringify(state);
@@ -291,6 +303,7 @@ export class Store {
       { t: 'snapshot', sid: sessionId, id, reason, at, hash, keep: this.config.snapshotsKept, ...(opts.state ? { state } : {}) },
       { state, json },
     );
+    remember();
     return { id, sessionId, takenAt: at, reason, hash, bytes: Buffer.byteLength(json), state };
   }
 

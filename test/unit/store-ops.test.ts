@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RestoryError } from '../../shared/protocol.js';
 import { emptySessionState } from '../../shared/state.js';
 import { LiveState } from '../../companion/capture/live-state.js';
@@ -149,6 +149,24 @@ describe('Store snapshots', () => {
     expect(store.requireSession(s.id)).toMatchObject({ lastSnapshotAt: 12, currentUrl: 'https://a.test/', tabCount: 1 });
     expect(() => store.requireSnapshot(s.id, 999)).toThrow(`session "${s.id}" has no snapshot 999; list them with: restory snapshots ${s.id}`);
     expect(store.requireSnapshot(s.id).id).toBe(second.id);
+  });
+
+  it('an unchanged live state is not even serialised again, and an explicit snapshot resets that', async () => {
+    const store = await openStore(tempDataDir());
+    const s = store.createSession({ name: 'x' });
+    store.applyEvents(s.id, 'i1', [navigate(1, 1, 'https://a.test/'), setLocal(2, { a: '1' })]);
+    expect(store.saveSnapshot(s.id, 'manual')).not.toBeNull();
+    const live = store.live(s.id);
+    const toState = vi.spyOn(live, 'toState');
+    expect(store.saveSnapshot(s.id, 'interval')).toBeNull();
+    expect(toState).not.toHaveBeenCalled();
+    // An explicit state becomes the newest snapshot: the live state must be compared again.
+    store.saveSnapshot(s.id, 'import', { state: emptySessionState(1) });
+    expect(store.saveSnapshot(s.id, 'interval')).not.toBeNull();
+    expect(toState).toHaveBeenCalledTimes(1);
+    // A new event: serialised and compared again.
+    store.applyEvents(s.id, 'i1', [setLocal(3, { b: '2' })]);
+    expect(store.saveSnapshot(s.id, 'interval')?.state.origins[0].localStorage).toContainEqual({ name: 'b', value: '2' });
   });
 
   it('an explicit state is stored as given and survives reopen without touching the live state', async () => {
