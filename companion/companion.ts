@@ -243,6 +243,12 @@ export class Companion implements ConnectionHandlers {
     await this.store.flush();
   }
 
+  /** What has been captured of a session so far (its live state, newer than its newest snapshot). */
+  currentState(sessionId: string): SessionState {
+    this.store.requireSession(sessionId);
+    return this.store.live(sessionId).toState();
+  }
+
   /** A new `recoverable` session from a Playwright storageState or a restory export. */
   importState(input: { name: string; state: SessionState }): string {
     return importSession(this.store, input);
