@@ -50,6 +50,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_by_activity ON sessions (last_activity_at);
     `,
   },
+  {
+    // Layout and rules in blobs.ts. Snapshots written before stay inline (readers accept both).
+    version: 3,
+    describe: 'snapshot storage lists stored once, shared between snapshots (content-addressed blobs)',
+    sql: `
+      CREATE TABLE snapshot_blobs (
+        hash TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        bytes INTEGER NOT NULL
+      );
+      CREATE TABLE snapshot_blob_refs (
+        snapshot_id INTEGER NOT NULL REFERENCES session_snapshots(id) ON DELETE CASCADE,
+        hash TEXT NOT NULL REFERENCES snapshot_blobs(hash),
+        PRIMARY KEY (snapshot_id, hash)
+      ) WITHOUT ROWID;
+      CREATE INDEX snapshot_blob_refs_by_hash ON snapshot_blob_refs (hash);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

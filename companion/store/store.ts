@@ -13,7 +13,7 @@
  * open checkpoints, which writes restory.db encrypted and empties the plaintext journal.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database, SqlValue } from 'sql.js';
 import { RestoryError, type SequencedEvent } from '../../shared/protocol.js';
@@ -30,6 +30,7 @@ import { encodeRecord, parseJournal, type JournalEntry, type JournalRecord } fro
 import { JournalWriter } from './journal.js';
 import { getMeta, setMeta } from './migrations.js';
 import { contentHash, stateDigest, type SessionRecord, type SnapshotInfo, type SnapshotRecord } from './records.js';
+import { joinState, splitState, type StoredState } from './blobs.js';
 
 export type { SessionRecord, SnapshotInfo, SnapshotRecord } from './records.js';
 export { toSummary } from './records.js';
@@ -85,7 +86,8 @@ function toSnapshotInfo(r: Row): SnapshotInfo {
 /** A computed snapshot handed from `saveSnapshot` to `applyRecord`, so it is not computed twice. */
 interface Prepared {
   state: SessionState;
-  json: string;
+  /** Its row JSON and blobs (blobs.ts). */
+  stored: StoredState;
 }
 
 export class Store {
@@ -137,10 +139,20 @@ export class Store {
     }
     let db: Database | undefined;
     try {
-      const opened = await openDatabase(paths.db, key);
+      // A read-only open runs beside a live companion, which may fold the journal between our reads
+      // of the db and of the journal: if the db file changed meanwhile (checkpoints rename a new one
+      // in before truncating the journal), the pair is inconsistent, so read both again.
+      let opened: Awaited<ReturnType<typeof openDatabase>>;
+      let journalBytes: Buffer;
+      for (let attempt = 1; ; attempt++) {
+        const before = fileIdentity(paths.db);
+        opened = await openDatabase(paths.db, key);
+        journalBytes = readJournal(paths.journal);
+        if (!readOnly || fileIdentity(paths.db) === before || attempt >= 20) break;
+        opened.db.close();
+      }
       db = opened.db;
       const store = new Store(db, opts, Number(getMeta(db, 'journal_lsn') ?? 0), opened.cipher);
-      const journalBytes = readJournal(paths.journal);
       const parsed = parseJournal(journalBytes, paths.journal, opened.cipher);
       if (parsed.tornBytes > 0) log(`dropping a torn tail of ${parsed.tornBytes} bytes from ${paths.journal}`);
       store.replay(parsed.records);
@@ -298,13 +310,13 @@ export class Store {
     }
     const id = this.nextSnapshotId();
     const at = this.clock();
-    const json = JSON.stringify(state);
+    const stored = splitState(state);
     this.commit(
       { t: 'snapshot', sid: sessionId, id, reason, at, hash, keep: this.config.snapshotsKept, ...(opts.state ? { state } : {}) },
-      { state, json },
+      { state, stored },
     );
     remember();
-    return { id, sessionId, takenAt: at, reason, hash, bytes: Buffer.byteLength(json), state };
+    return { id, sessionId, takenAt: at, reason, hash, bytes: stored.bytes, state };
   }
 
   latestSnapshot(sessionId: string): SnapshotRecord | undefined {
@@ -318,7 +330,9 @@ export class Store {
       sessionId,
       snapshotId,
     ]);
-    return row ? { ...toSnapshotInfo(row), state: JSON.parse(String(row.state)) as SessionState } : undefined;
+    if (!row) return undefined;
+    const state = joinState(String(row.state), (hash) => this.blobData(hash), `snapshot ${snapshotId} of session "${sessionId}" in ${this.paths.db}`);
+    return { ...toSnapshotInfo(row), state };
   }
 
   /** Like getSnapshot, but an unknown session or snapshot is an error that says how to find one. */
@@ -486,7 +500,11 @@ export class Store {
         else this.db.run('UPDATE sessions SET state = ? WHERE id = ?', [r.status, r.sid]);
         return;
       case 'delete':
-        this.db.run('DELETE FROM sessions WHERE id = ?', [r.sid]);
+        this.transaction(() => {
+          const hashes = this.blobsOf('SELECT id FROM session_snapshots WHERE session_id = ?', [r.sid]);
+          this.db.run('DELETE FROM sessions WHERE id = ?', [r.sid]); // cascades to snapshots and their blob refs
+          this.deleteOrphanBlobs(hashes);
+        });
         this.lives.delete(r.sid);
         this.dirty.delete(r.sid);
         return;
@@ -494,7 +512,7 @@ export class Store {
         this.applySnapshot(r, prepared);
         return;
       case 'prune':
-        this.prune(r.sid, r.keep);
+        this.transaction(() => this.prune(r.sid, r.keep));
         return;
     }
   }
@@ -504,7 +522,7 @@ export class Store {
     let hash = r.hash;
     if (!snap) {
       const state = r.state ?? this.live(r.sid).toState();
-      snap = { state, json: JSON.stringify(state) };
+      snap = { state, stored: splitState(state) };
       hash = contentHash(state);
       // Replay rebuilds the state from the events before it; a mismatch means LiveState's
       // serialisation lost something. Keep what was rebuilt, under its own hash.
@@ -513,10 +531,18 @@ export class Store {
     const digest = stateDigest(snap.state);
     this.db.run('BEGIN');
     try {
+      const { json, blobs, bytes } = snap.stored;
       this.db.run(
         'INSERT INTO session_snapshots (id, session_id, taken_at, reason, state, content_hash, state_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [r.id, r.sid, r.at, r.reason, snap.json, hash, Buffer.byteLength(snap.json)],
+        [r.id, r.sid, r.at, r.reason, json, hash, bytes],
       );
+      for (const [blobHash, data] of blobs) {
+        // Check first: handing sql.js a string that is already stored copies megabytes for nothing.
+        if (!this.one('SELECT 1 AS x FROM snapshot_blobs WHERE hash = ?', [blobHash])) {
+          this.db.run('INSERT INTO snapshot_blobs (hash, data, bytes) VALUES (?, ?, ?)', [blobHash, data, Buffer.byteLength(data)]);
+        }
+        this.db.run('INSERT INTO snapshot_blob_refs (snapshot_id, hash) VALUES (?, ?)', [r.id, blobHash]);
+      }
       this.db.run('UPDATE sessions SET last_snapshot_at = ?, current_url = ?, current_title = ?, tab_count = ? WHERE id = ?', [
         r.at,
         digest.currentUrl,
@@ -550,12 +576,41 @@ export class Store {
     ]);
   }
 
+  /** Inside the caller's transaction: the blobs only the pruned snapshots used go with them. */
   private prune(sessionId: string, keep: number): void {
-    this.db.run(
-      `DELETE FROM session_snapshots WHERE session_id = ? AND id NOT IN
-         (SELECT id FROM session_snapshots WHERE session_id = ? ORDER BY taken_at DESC, id DESC LIMIT ?)`,
-      [sessionId, sessionId, keep],
-    );
+    const doomed = `SELECT id FROM session_snapshots WHERE session_id = ? AND id NOT IN
+         (SELECT id FROM session_snapshots WHERE session_id = ? ORDER BY taken_at DESC, id DESC LIMIT ?)`;
+    const hashes = this.blobsOf(doomed, [sessionId, sessionId, keep]);
+    this.db.run(`DELETE FROM session_snapshots WHERE id IN (${doomed})`, [sessionId, sessionId, keep]);
+    this.deleteOrphanBlobs(hashes);
+  }
+
+  /** The blobs the snapshots that `ids` (a SELECT of snapshot ids) selects refer to. */
+  private blobsOf(ids: string, params: SqlValue[]): string[] {
+    return this.all(`SELECT DISTINCT hash FROM snapshot_blob_refs WHERE snapshot_id IN (${ids})`, params).map((r) => String(r.hash));
+  }
+
+  /** Of `hashes`, delete the blobs no snapshot refers to any more (refs go with their snapshots, by cascade). */
+  private deleteOrphanBlobs(hashes: string[]): void {
+    for (const hash of hashes) {
+      this.db.run('DELETE FROM snapshot_blobs WHERE hash = ? AND NOT EXISTS (SELECT 1 FROM snapshot_blob_refs WHERE hash = ?)', [hash, hash]);
+    }
+  }
+
+  private blobData(hash: string): string | undefined {
+    const row = this.one('SELECT data FROM snapshot_blobs WHERE hash = ?', [hash]);
+    return row ? String(row.data) : undefined;
+  }
+
+  private transaction(fn: () => void): void {
+    this.db.run('BEGIN');
+    try {
+      fn();
+      this.db.run('COMMIT');
+    } catch (e) {
+      this.db.run('ROLLBACK');
+      throw e;
+    }
   }
 
   private latestSnapshotInfo(sessionId: string): SnapshotInfo | undefined {
@@ -640,5 +695,15 @@ function removeStaleTemps(paths: DataPaths): void {
         // harmless leftover
       }
     }
+  }
+}
+
+/** Changes whenever a checkpoint renames a new database file into place. */
+function fileIdentity(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'missing';
   }
 }

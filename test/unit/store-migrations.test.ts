@@ -16,9 +16,9 @@ describe('migrations', () => {
   it('a fresh database gets the latest schema', async () => {
     const SQL = await loadSqlJs();
     const db = new SQL.Database();
-    expect(migrate(db)).toEqual([1, 2]);
+    expect(migrate(db)).toEqual([1, 2, 3]);
     expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);
-    expect(tables(db)).toEqual(['meta', 'session_snapshots', 'session_snapshots_by_time', 'sessions', 'sessions_by_activity']);
+    expect(tables(db)).toEqual(['meta', 'session_snapshots', 'session_snapshots_by_time', 'sessions', 'sessions_by_activity', 'snapshot_blob_refs', 'snapshot_blob_refs_by_hash', 'snapshot_blobs']);
     expect(migrate(db)).toEqual([]);
     // The CHECK constraint refuses unknown states.
     expect(() => db.run("INSERT INTO sessions (id, name, state, created_at, last_activity_at, live_state) VALUES ('a','a','bogus',1,1,'{}')")).toThrow(/CHECK/);
