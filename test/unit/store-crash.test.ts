@@ -87,6 +87,34 @@ describe('crash safety', () => {
     expect(totalAcked).toBeGreaterThan(0);
   }, 60_000);
 
+  it('a read-only open beside a live writer in another process sees every acknowledged event', async () => {
+    const dataDir = tempDataDir();
+    // Checkpoints every 20 ms, so they keep landing between a reader's read of the db and of the journal.
+    const child = spawn(process.execPath, [WRITER, build.storeJs, dataDir, '1', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let acked = 0;
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const lines = out.split('\n');
+      out = lines.pop()!;
+      for (const l of lines) if (/^\d+$/.test(l)) acked = Math.max(acked, Number(l));
+    });
+    try {
+      while (acked === 0) await sleep(20);
+      for (let i = 0; i < 60; i++) {
+        const mustSee = acked;
+        const reader = await Store.open({ dataDir, readOnly: true });
+        try {
+          expect(reader.live('crash').lastSeq).toBeGreaterThanOrEqual(mustSee);
+        } finally {
+          await reader.close();
+        }
+      }
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 60_000);
+
   it('the lock module works across processes: of several racers for a stale lock exactly one wins', async () => {
     const { spawnSync } = await import('node:child_process');
     const { mkdirSync, writeFileSync } = await import('node:fs');

@@ -171,3 +171,4 @@ describe('damaged database file', () => {
     await expectRefusedIntact(dir, db, /restory\.db cannot be used: SQLite reports it damaged/);
   });
 });
+
