@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SequencedEvent } from '../../shared/protocol.js';
+import { Store } from '../../companion/store/store.js';
 
 const dirs: string[] = [];
 
@@ -44,4 +45,23 @@ export function tabsEvent(seq: number, tabs: { tabId: number; url: string; title
 export function localItems(state: { origins: { origin: string; localStorage: { name: string; value: string }[] }[] }, origin = 'https://a.test'): Record<string, string> {
   const o = state.origins.find((x) => x.origin === origin);
   return Object.fromEntries((o?.localStorage ?? []).map((i) => [i.name, i.value]));
+}
+
+const opened: Store[] = [];
+
+/** Store.open, remembered so that `closeStores()` (in afterEach) closes whatever a test left open. */
+export async function openStore(dataDir: string, extra: Partial<Parameters<typeof Store.open>[0]> = {}): Promise<Store> {
+  const s = await Store.open({ dataDir, ...extra });
+  opened.push(s);
+  return s;
+}
+
+export async function closeStores(): Promise<void> {
+  for (const s of opened.splice(0)) await s.close();
+}
+
+/** For a test that abandons a store as a crash would: closeStores() must not fold it. */
+export function forgetStore(store: Store): void {
+  const i = opened.indexOf(store);
+  if (i >= 0) opened.splice(i, 1);
 }

@@ -15,18 +15,11 @@ import { contentHash } from '../../companion/store/records.js';
 import { loadSqlJs } from '../../companion/store/sqljs.js';
 import { Store } from '../../companion/store/store.js';
 import { emptySessionState, type SessionState } from '../../shared/state.js';
-import { localItems, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
+import { closeStores, forgetStore, openStore, localItems, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
 
 const NO_TIMER = { checkpointIntervalMs: 3_600_000 };
-const open: Store[] = [];
-async function openStore(dataDir: string, extra: Partial<Parameters<typeof Store.open>[0]> = {}): Promise<Store> {
-  const s = await Store.open({ dataDir, ...extra });
-  open.push(s);
-  return s;
-}
-
 afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
+  await closeStores();
   removeTempDirs();
 });
 
@@ -52,7 +45,7 @@ function crash(store: Store): void {
   if (s.timer) clearInterval(s.timer);
   s.closed = true;
   s.lock.release();
-  open.splice(open.indexOf(store), 1);
+  forgetStore(store);
 }
 
 /** Every snapshot row and blob, in a comparable form. */

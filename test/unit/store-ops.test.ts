@@ -5,17 +5,10 @@ import { RestoryError } from '../../shared/protocol.js';
 import { emptySessionState } from '../../shared/state.js';
 import { LiveState } from '../../companion/capture/live-state.js';
 import { Store, toSummary } from '../../companion/store/store.js';
-import { localItems, navigate, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
-
-const open: Store[] = [];
-async function openStore(dataDir: string, extra: Partial<Parameters<typeof Store.open>[0]> = {}): Promise<Store> {
-  const s = await Store.open({ dataDir, ...extra });
-  open.push(s);
-  return s;
-}
+import { closeStores, openStore, localItems, navigate, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
 
 afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
+  await closeStores();
   removeTempDirs();
 });
 

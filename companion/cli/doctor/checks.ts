@@ -273,6 +273,13 @@ export function checkEncryption(ctx: DoctorContext): CheckResult {
   return ok('encryption', `on: key from ${ctx.key.from} (${ctx.key.kind === 'raw' ? '32-byte key' : 'passphrase, scrypt'})`);
 }
 
+/** The fix for a store file that could not be opened because of the encryption key, if that was why. */
+function keyFix(message: string): string | undefined {
+  if (/no key is set/.test(message)) return 'export RESTORY_KEY=… (or RESTORY_KEY_FILE=…) with the key the data dir was encrypted with';
+  if (/wrong RESTORY_KEY/.test(message)) return 'set RESTORY_KEY (or RESTORY_KEY_FILE) to the key the data dir was encrypted with';
+  return undefined;
+}
+
 export async function checkDatabase(ctx: DoctorContext): Promise<CheckResult> {
   const file = ctx.paths.db;
   let report;
@@ -280,12 +287,7 @@ export async function checkDatabase(ctx: DoctorContext): Promise<CheckResult> {
     report = await integrityCheck(file, ctx.key ?? null);
   } catch (e) {
     const message = errorMessage(e);
-    const fix = /no key is set/.test(message)
-      ? 'export RESTORY_KEY=… (or RESTORY_KEY_FILE=…) with the key the data dir was encrypted with'
-      : /wrong RESTORY_KEY/.test(message)
-        ? 'set RESTORY_KEY (or RESTORY_KEY_FILE) to the key the data dir was encrypted with'
-        : undefined;
-    return fail('database', message, fix);
+    return fail('database', message, keyFix(message));
   }
   if (!report.exists) return ok('database', `no database yet (${file} is created by the first restory start or import)`);
   if (report.problems.length !== 1 || report.problems[0] !== 'ok') {
@@ -319,11 +321,7 @@ export function checkJournal(ctx: DoctorContext): CheckResult {
     return ok('journal', `${file}: ${parts.join('; ')}`);
   } catch (e) {
     const message = errorMessage(e);
-    const fix = /no key is set/.test(message)
-      ? 'export RESTORY_KEY=… (or RESTORY_KEY_FILE=…) with the key the data dir was encrypted with'
-      : /wrong RESTORY_KEY/.test(message)
-        ? 'set RESTORY_KEY (or RESTORY_KEY_FILE) to the key the data dir was encrypted with'
-        : `mv ${q(file)} ${q(file + '.bad')}   # keeps only what the last checkpoint folded into the database`;
+    const fix = keyFix(message) ?? `mv ${q(file)} ${q(file + '.bad')}   # keeps only what the last checkpoint folded into the database`;
     return fail('journal', message, fix);
   }
 }
