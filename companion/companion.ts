@@ -160,16 +160,7 @@ export class Companion implements ConnectionHandlers {
         `session ${sessionId} is active${this.running.has(sessionId) ? ' in this companion' : ''}; close it first (restory close ${sessionId})`,
       );
     }
-    const snapshot =
-      opts.snapshotId !== undefined ? this.store.getSnapshot(sessionId, opts.snapshotId) : this.store.latestSnapshot(sessionId);
-    if (!snapshot) {
-      throw new RestoryError(
-        'invalid_state',
-        opts.snapshotId !== undefined
-          ? `session ${sessionId} has no snapshot ${opts.snapshotId}; list them with: restory snapshots ${sessionId}`
-          : `session ${sessionId} has no snapshot to resume from`,
-      );
-    }
+    const snapshot = this.store.requireSnapshot(sessionId, opts.snapshotId);
     const warnings: string[] = [];
     if (record.status === 'stale') {
       warnings.push(`session ${sessionId} is stale: its newest snapshot is older than the max session age; cookies may have expired`);

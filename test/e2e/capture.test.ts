@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { eventually, runCli, startForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
 import { findChromium } from '../../companion/browser/find-chromium.js';
 import type { PlaywrightStorageState, RestoryExport } from '../../shared/state.js';
 
@@ -67,10 +67,7 @@ describe('capture (real Chromium, extension, native messaging, companion process
 
   afterAll(async () => {
     await browser?.close().catch(() => {});
-    if (companion) {
-      companion.child.kill('SIGINT');
-      await companion.exited;
-    }
+    await stopForeground(companion);
     await site?.close();
   });
 

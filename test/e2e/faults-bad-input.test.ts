@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import type { RestoryExport } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { eventually, runCli, startForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
 
@@ -116,10 +116,7 @@ describe('bad input: huge, strange and numerous (real Chromium, capture → snap
 
   afterAll(async () => {
     await browser?.close().catch(() => {});
-    if (resumed && resumed.child.exitCode === null) {
-      resumed.child.kill('SIGINT');
-      await resumed.exited;
-    }
+    await stopForeground(resumed);
     await site?.close();
   });
 

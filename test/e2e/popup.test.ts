@@ -11,7 +11,7 @@ import { EXTENSION_ID } from '../../shared/constants.js';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
 import { launchBrowser, type LaunchedBrowser } from '../../companion/browser/launch.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { eventually, runCli, startForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const EXTENSION_DIR = root('dist/extension');
@@ -61,10 +61,6 @@ describe('popup (real Chromium, extension, native messaging, companion processes
     await site?.close();
   });
 
-  const stopCompanion = async (c: ForegroundCompanion) => {
-    if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGINT');
-    await c.exited;
-  };
 
   it('popup(lists a session left by a SIGKILLed companion and resumes it with its tab and localStorage)', async () => {
     const dataDir = tempDataDir('restory-popup-');
@@ -72,7 +68,7 @@ describe('popup (real Chromium, extension, native messaging, companion processes
 
     // Companion 1: a session with some localStorage, snapshotted, then the companion is SIGKILLed.
     const first = await startForeground(['start', '--data-dir', dataDir, '--name', 'before the crash', '--url', `${site.originA}/storage.html`], env);
-    cleanups.push(() => stopCompanion(first));
+    cleanups.push(() => stopForeground(first));
     const browser1: Browser = await chromium.connectOverCDP(first.cdp);
     const page1 = await eventually(() => browser1.contexts()[0].pages().find((p) => p.url().endsWith('/storage.html')), 15_000, 'the start page');
     await page1.evaluate(() => localStorage.setItem('popupKey', 'survived the crash'));
@@ -97,7 +93,7 @@ describe('popup (real Chromium, extension, native messaging, companion processes
 
     // Companion 2 on the same data dir finds the orphan and marks it recoverable.
     const second = await startForeground(['start', '--data-dir', dataDir, '--name', 'after the crash', '--url', `${site.originB}/`], env);
-    cleanups.push(() => stopCompanion(second));
+    cleanups.push(() => stopForeground(second));
     expect((await listSessions(dataDir)).find((s) => s.id === first.sessionId)?.state).toBe('recoverable');
 
     const browser2 = await chromium.connectOverCDP(second.cdp);
@@ -163,7 +159,7 @@ describe('popup (real Chromium, extension, native messaging, companion processes
 
     // Start a companion on that data dir: the popup connects on its own and lists this browser's session.
     const companion = await startForeground(['start', '--data-dir', dataDir, '--name', 'elsewhere'], env);
-    cleanups.push(() => stopCompanion(companion));
+    cleanups.push(() => stopForeground(companion));
     const own = popup.locator('li.session.current');
     await own.waitFor({ timeout: 20_000 });
     expect(await own.locator('.name').textContent()).toBe('own browser');

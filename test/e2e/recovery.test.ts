@@ -8,7 +8,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { EXTENSION_ID } from '../../shared/constants.js';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { eventually, runCli, startForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
 
@@ -105,10 +105,7 @@ describe('recovery after SIGKILL (real companion processes, real Chromium)', () 
 
   afterAll(async () => {
     await browser?.close().catch(() => {});
-    if (resumed && resumed.child.exitCode === null) {
-      resumed.child.kill('SIGINT');
-      await resumed.exited;
-    }
+    await stopForeground(resumed);
     await site?.close();
   });
 

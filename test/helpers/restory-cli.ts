@@ -99,3 +99,10 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** SIGINT a foreground companion (if it still runs) and wait for it; resolves with its exit code. */
+export async function stopForeground(c: ForegroundCompanion | undefined | null): Promise<number | string | undefined> {
+  if (!c) return undefined;
+  if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGINT');
+  return c.exited;
+}

@@ -25,6 +25,19 @@ async function dirWithJournal(n: number): Promise<string> {
   return dir;
 }
 
+/** A closed data dir whose database holds 20 snapshots (well over 16 KiB, several pages). */
+async function dirWithSnapshots(): Promise<{ dir: string; db: string }> {
+  const dir = tempDataDir();
+  const store = await Store.open({ dataDir: dir });
+  const s = store.createSession({ name: 'big', id: 's' });
+  for (let i = 1; i <= 20; i++) {
+    store.applyEvents(s.id, 'i', [setLocal(i, { [`k${i}`]: 'x'.repeat(2000) })]);
+    store.saveSnapshot(s.id, 'interval');
+  }
+  await store.close();
+  return { dir, db: join(dir, 'restory.db') };
+}
+
 async function expectRefusedIntact(dir: string, file: string, message: RegExp): Promise<void> {
   const before = readFileSync(file);
   await expect(Store.open({ dataDir: dir })).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringMatching(message) });
@@ -139,15 +152,7 @@ describe('damaged database file', () => {
   });
 
   it('refuses a truncated database and leaves it intact', async () => {
-    const dir = tempDataDir();
-    const store = await Store.open({ dataDir: dir });
-    const s = store.createSession({ name: 'big', id: 's' });
-    for (let i = 1; i <= 20; i++) {
-      store.applyEvents(s.id, 'i', [setLocal(i, { [`k${i}`]: 'x'.repeat(2000) })]);
-      store.saveSnapshot(s.id, 'interval');
-    }
-    await store.close();
-    const db = join(dir, 'restory.db');
+    const { dir, db } = await dirWithSnapshots();
     const full = readFileSync(db);
     expect(full.length).toBeGreaterThan(16 * 1024);
     writeFileSync(db, full.subarray(0, Math.floor(full.length / 2)));
@@ -155,15 +160,7 @@ describe('damaged database file', () => {
   });
 
   it('refuses a database whose pages are damaged', async () => {
-    const dir = tempDataDir();
-    const store = await Store.open({ dataDir: dir });
-    const s = store.createSession({ name: 'big', id: 's' });
-    for (let i = 1; i <= 20; i++) {
-      store.applyEvents(s.id, 'i', [setLocal(i, { [`k${i}`]: 'x'.repeat(2000) })]);
-      store.saveSnapshot(s.id, 'interval');
-    }
-    await store.close();
-    const db = join(dir, 'restory.db');
+    const { dir, db } = await dirWithSnapshots();
     const bytes = readFileSync(db);
     // Overwrite the b-tree page headers of pages 2.. with garbage.
     for (let page = 1; page * 4096 < bytes.length; page++) bytes.fill(0xa5, page * 4096, page * 4096 + 64);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RestoryError, parseMessage } from '../../../shared/protocol.js';
+import { parseMessage } from '../../../shared/protocol.js';
 import type { PlaywrightStorageState, RestoryExport } from '../../../shared/state.js';
 import { Store } from '../../store/store.js';
 import { dataDirOf, intFlag, parse, requirePositional } from '../args.js';
@@ -14,10 +14,7 @@ export async function run(argv: string[]): Promise<number> {
   const store = await Store.open({ dataDir: dataDirOf(values), readOnly: true });
   try {
     const session = store.requireSession(sessionId);
-    const snapshot = snapshotId !== undefined ? store.getSnapshot(sessionId, snapshotId) : store.latestSnapshot(sessionId);
-    if (!snapshot) {
-      throw new RestoryError('invalid_state', snapshotId !== undefined ? `session ${sessionId} has no snapshot ${snapshotId}` : `session ${sessionId} has no snapshot yet`);
-    }
+    const snapshot = store.requireSnapshot(sessionId, snapshotId);
     process.stderr.write('restory: warning: this export holds cookies and storage — credentials. Keep it private.\n');
     const out: RestoryExport | PlaywrightStorageState =
       format === 'playwright'
