@@ -22,9 +22,9 @@ export interface OrphanPolicy {
 
 /** What an orphaned session becomes; reads only, so `restory list` can show it without a companion. */
 export function orphanVerdict(store: Store, sessionId: string, policy: OrphanPolicy): OrphanState {
-  const live = store.live(sessionId).toState();
+  const live = store.live(sessionId);
   // Age is that of the newest captured state, not of any snapshot record written for it.
-  const capturedAt = live.tabs.length > 0 ? live.capturedAt : store.latestSnapshot(sessionId)?.state.capturedAt;
+  const capturedAt = live.layout().tabs.length > 0 ? live.capturedAt : store.latestSnapshot(sessionId)?.state.capturedAt;
   if (capturedAt === undefined) return 'closed';
   return policy.now - capturedAt <= policy.maxSessionAgeMs ? 'recoverable' : 'stale';
 }

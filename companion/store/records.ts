@@ -33,14 +33,14 @@ export interface SnapshotRecord extends SnapshotInfo {
 }
 
 /** The tab a listing shows: the active tab of the focused window, else any active tab, else the first. */
-export function currentTab(state: SessionState): TabState | undefined {
+export function currentTab(state: Pick<SessionState, 'tabs' | 'windows'>): TabState | undefined {
   const focused = state.windows.findIndex((w) => w.focused);
   return (
     state.tabs.find((t) => t.active && t.windowIndex === focused) ?? state.tabs.find((t) => t.active) ?? state.tabs[0]
   );
 }
 
-export function stateDigest(state: SessionState): { currentUrl: string | null; currentTitle: string | null; tabCount: number } {
+export function stateDigest(state: Pick<SessionState, 'tabs' | 'windows'>): { currentUrl: string | null; currentTitle: string | null; tabCount: number } {
   const tab = currentTab(state);
   return { currentUrl: tab?.url ?? null, currentTitle: tab?.title || null, tabCount: state.tabs.length };
 }
@@ -54,7 +54,7 @@ export function contentHash(state: SessionState): string {
 
 export function toSummary(record: SessionRecord, live?: LiveState): SessionSummary {
   const digest = live
-    ? stateDigest(live.toState())
+    ? stateDigest(live.layout())
     : { currentUrl: record.currentUrl, currentTitle: record.currentTitle, tabCount: record.tabCount };
   return {
     id: record.id,

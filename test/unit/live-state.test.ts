@@ -170,6 +170,8 @@ describe('LiveState toData/fromData', () => {
     live.lastSeq = 12;
     const data = live.toData();
     expect(data).toMatchObject({ tabIds: [7], windowIds: [42], instanceId: 'inst', lastSeq: 12 });
+    // The cheap layout listings use is exactly the state's tabs and windows.
+    expect(live.layout()).toEqual({ tabs: data.state.tabs, windows: data.state.windows });
     const copy = LiveState.fromData(JSON.parse(JSON.stringify(data)));
     expect(copy.toData()).toEqual(data);
     // The copy keeps folding events addressed by the browser's ids.
