@@ -11,16 +11,16 @@ import type { SessionState, SessionStatus, SessionSummary } from '../shared/stat
 import { loadConfig, type Config } from './config.js';
 import { dataPaths, ensureDataDir, resolveDataDir } from './data-dir.js';
 import { Store, toSummary } from './store/store.js';
-import { SocketServer } from './daemon/socket-server.js';
-import { serveConnection, type ConnectionHandlers } from './daemon/connection.js';
-import { SnapshotScheduler } from './daemon/snapshot-scheduler.js';
-import { loadOrCreateToken } from './daemon/token.js';
+import { SocketServer } from './socket/server.js';
+import { serveConnection, type ConnectionHandlers } from './socket/connection.js';
+import { SnapshotScheduler } from './session/snapshot-scheduler.js';
+import { loadOrCreateToken } from './socket/token.js';
 import { launchBrowser, ensureExtensionBuilt, type LaunchedBrowser } from './browser/launch.js';
 import { exitedCleanly } from './browser/exit-status.js';
 import { restoreSession } from './browser/rehydrate.js';
-import { LiveState } from './capture/live-state.js';
-import { classifyOrphans } from './recovery/classify-orphans.js';
-import { importSession } from './recovery/import-session.js';
+import { LiveState } from './session-state/live-state.js';
+import { classifyOrphans } from './session/orphans.js';
+import { importSession } from './session/import-export.js';
 import { nativeHostScript, packageVersion, projectRoot } from './project-root.js';
 import { debug } from './debug.js';
 

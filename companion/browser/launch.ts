@@ -11,7 +11,7 @@ import { chromium, type BrowserContext, type Worker } from 'playwright-core';
 import { EXTENSION_ID } from '../../shared/constants.js';
 import { RestoryError } from '../../shared/protocol.js';
 import { findChromium } from './find-chromium.js';
-import { writeHostManifest } from './host-manifest.js';
+import { writeHostManifest } from '../native-host/manifest.js';
 
 /** Keep Chromium from talking to Google on its own: no update checks, sync, QUIC probes or first-run UI. */
 export const QUIET_FLAGS = [

@@ -4,10 +4,10 @@
  * so `list` never writes a byte, and under the data-dir lock for changes.
  */
 import type { SessionStatus, SessionSummary } from '../../shared/state.js';
-import { CompanionClient } from '../client.js';
+import { CompanionClient } from '../socket/client.js';
 import { Store, toSummary } from '../store/store.js';
 import { loadConfig } from '../config.js';
-import { orphanVerdict } from '../recovery/classify-orphans.js';
+import { orphanVerdict } from '../session/orphans.js';
 
 export interface SessionSource {
   list(state?: SessionStatus): Promise<SessionSummary[]>;

@@ -4,7 +4,7 @@
  */
 import { ENV } from '../../shared/constants.js';
 import { dataPaths, resolveDataDir } from '../data-dir.js';
-import { readToken } from '../daemon/token.js';
+import { readToken } from '../socket/token.js';
 import { runRelay } from './relay.js';
 
 const dataDir = resolveDataDir({ env: process.env });

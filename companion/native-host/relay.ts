@@ -14,7 +14,7 @@ import {
 } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
 import { RestoryError, type ErrorInfo, type SocketAuth } from '../../shared/protocol.js';
-import { FramedSocket } from '../daemon/framed-socket.js';
+import { FramedSocket } from '../socket/framed-socket.js';
 import { debug } from '../debug.js';
 
 const log = debug('host');

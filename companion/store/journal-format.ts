@@ -20,7 +20,7 @@ import { crc32 } from 'node:zlib';
 import type { SequencedEvent } from '../../shared/protocol.js';
 import { RestoryError } from '../../shared/protocol.js';
 import type { SessionState, SessionStatus, SnapshotReason } from '../../shared/state.js';
-import type { LiveStateData } from '../capture/live-state.js';
+import type { LiveStateData } from '../session-state/live-state.js';
 import { keyMissing, type StoreCipher } from './crypto.js';
 
 export type JournalEntry =

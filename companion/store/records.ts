@@ -1,7 +1,7 @@
 /** What the store hands out, and how rows and states map onto it. */
 import { createHash } from 'node:crypto';
 import type { SessionState, SessionStatus, SessionSummary, SnapshotReason, TabState } from '../../shared/state.js';
-import type { LiveState } from '../capture/live-state.js';
+import type { LiveState } from '../session-state/live-state.js';
 
 export interface SessionRecord {
   id: string;

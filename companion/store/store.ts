@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Database, SqlValue } from 'sql.js';
 import { RestoryError, type SequencedEvent } from '../../shared/protocol.js';
 import { SessionStatusSchema, SnapshotReasonSchema, type SessionState, type SessionStatus, type SnapshotReason } from '../../shared/state.js';
-import { LiveState, type LiveStateData } from '../capture/live-state.js';
+import { LiveState, type LiveStateData } from '../session-state/live-state.js';
 import { DEFAULT_CONFIG, type Config } from '../config.js';
 import { dataPaths, ensureDataDir, type DataPaths } from '../data-dir.js';
 import { keySourceFromEnv, type KeySource, type StoreCipher } from './crypto.js';

@@ -1,7 +1,7 @@
 /** The popup's actions on a session, each one companion request, turned into what the user reads. */
 import { RestoryError } from '../../shared/protocol.js';
 import type { SessionSummary } from '../../shared/state.js';
-import { request } from './background.js';
+import { request } from './background-client.js';
 import { resumeHeaded, type Action } from './model.js';
 import type { Outcome } from './render.js';
 

@@ -6,7 +6,7 @@
 import '../zod-setup.js';
 import type { SessionSummary } from '../../shared/state.js';
 import { describeFailure, isUnreachable, runAction } from './actions.js';
-import { linkStatus, request } from './background.js';
+import { linkStatus, request } from './background-client.js';
 import { h } from './dom.js';
 import { decideScreen, formatAge, formatElapsed, type Action, type Screen } from './model.js';
 import { renderList, renderNoSessions, renderScreen, type Filter, type ListView } from './render.js';

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeHostManifestTo } from '../../companion/browser/host-manifest.js';
+import { writeHostManifestTo } from '../../companion/native-host/manifest.js';
 import { nativeHostScript } from '../../companion/project-root.js';
 import { eventually, runCli, tempDataDir as makeTempDir } from '../helpers/restory-cli.js';
 

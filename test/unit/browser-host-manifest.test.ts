@@ -9,7 +9,7 @@ import {
   shellQuote,
   writeHostManifest,
   writeHostManifestTo,
-} from '../../companion/browser/host-manifest.js';
+} from '../../companion/native-host/manifest.js';
 import { EXTENSION_ID, NATIVE_HOST_NAME } from '../../shared/constants.js';
 
 const dirs: string[] = [];

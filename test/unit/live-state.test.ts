@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiveState } from '../../companion/capture/live-state.js';
+import { LiveState } from '../../companion/session-state/live-state.js';
 import type { CaptureEvent, CaptureEventInput } from '../../shared/protocol.js';
 import { CaptureEventSchema } from '../../shared/protocol.js';
 import type { Cookie } from '../../shared/state.js';

@@ -6,7 +6,7 @@
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadOrCreateToken } from '../../companion/daemon/token.js';
+import { loadOrCreateToken } from '../../companion/socket/token.js';
 import { ENC_MAGIC } from '../../companion/store/crypto.js';
 import { Store } from '../../companion/store/store.js';
 import { removeTempDirs, setLocal, tempDataDir } from '../helpers/store-fixtures.js';

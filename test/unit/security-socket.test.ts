@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Companion } from '../../companion/companion.js';
-import { CompanionClient } from '../../companion/client.js';
+import { CompanionClient } from '../../companion/socket/client.js';
 import { dataPaths } from '../../companion/data-dir.js';
 import { EXTENSION_ORIGIN, MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';

@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
 import { RestoryError } from '../../shared/protocol.js';
-import { SocketServer } from '../../companion/daemon/socket-server.js';
-import { serveConnection, type ConnectionHandlers } from '../../companion/daemon/connection.js';
-import { loadOrCreateToken } from '../../companion/daemon/token.js';
-import { CompanionClient } from '../../companion/client.js';
+import { SocketServer } from '../../companion/socket/server.js';
+import { serveConnection, type ConnectionHandlers } from '../../companion/socket/connection.js';
+import { loadOrCreateToken } from '../../companion/socket/token.js';
+import { CompanionClient } from '../../companion/socket/client.js';
 import { dataPaths, socketPath } from '../../companion/data-dir.js';
 
 const handlers: ConnectionHandlers = {

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Database } from 'sql.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LiveState } from '../../companion/capture/live-state.js';
+import { LiveState } from '../../companion/session-state/live-state.js';
 import { BLOB_MIN_BYTES, CHUNK_MAX, chunkItems, splitState } from '../../companion/store/blobs.js';
 import { ENC_MAGIC } from '../../companion/store/crypto.js';
 import { migrate } from '../../companion/store/migrations.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RestoryError } from '../../shared/protocol.js';
 import { emptySessionState } from '../../shared/state.js';
-import { LiveState } from '../../companion/capture/live-state.js';
+import { LiveState } from '../../companion/session-state/live-state.js';
 import { Store, toSummary } from '../../companion/store/store.js';
 import { closeStores, openStore, localItems, navigate, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
 

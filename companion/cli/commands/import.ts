@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { RestoryError } from '../../../shared/protocol.js';
-import { CompanionClient } from '../../client.js';
+import { CompanionClient } from '../../socket/client.js';
 import { Store } from '../../store/store.js';
-import { importSession, stateFromImport } from '../../recovery/import-session.js';
+import { importSession, stateFromImport } from '../../session/import-export.js';
 import { dataDirOf, parse, requirePositional } from '../args.js';
 
 export const usage = 'import <file>   a Playwright storageState or restory export becomes a new recoverable session';

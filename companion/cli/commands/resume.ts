@@ -1,6 +1,6 @@
 import type { ResumeReport } from '../../../shared/protocol.js';
 import { Companion } from '../../companion.js';
-import { CompanionClient } from '../../client.js';
+import { CompanionClient } from '../../socket/client.js';
 import { dataDirOf, intFlag, parse, requirePositional } from '../args.js';
 import { runInForeground } from '../foreground.js';
 

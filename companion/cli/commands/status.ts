@@ -1,4 +1,4 @@
-import { CompanionClient } from '../../client.js';
+import { CompanionClient } from '../../socket/client.js';
 import { Store } from '../../store/store.js';
 import { dataDirOf, parse } from '../args.js';
 

@@ -4,7 +4,7 @@
  */
 import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../shared/constants.js';
+import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
 import {
   CompanionMessageSchema,
   ErrorInfoSchema,
@@ -14,10 +14,10 @@ import {
   type MethodName,
   type MethodParams,
   type MethodResult,
-} from '../shared/protocol.js';
-import { FramedSocket } from './daemon/framed-socket.js';
-import { dataPaths } from './data-dir.js';
-import { readToken } from './daemon/token.js';
+} from '../../shared/protocol.js';
+import { FramedSocket } from './framed-socket.js';
+import { dataPaths } from '../data-dir.js';
+import { readToken } from './token.js';
 
 interface Pending {
   method: MethodName;

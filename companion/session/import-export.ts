@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { RestoryError, parseMessage } from '../../shared/protocol.js';
 import { PlaywrightStorageStateSchema, RestoryExportSchema, type SessionState } from '../../shared/state.js';
-import { LiveState } from '../capture/live-state.js';
+import { LiveState } from '../session-state/live-state.js';
 import type { Store } from '../store/store.js';
 
 /** Parse an import file's JSON into a state and a default name. */
