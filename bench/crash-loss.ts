@@ -12,7 +12,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-import { Store } from '../companion/store/store.js';
+import { SqlJsStore } from '../companion/store/sqljs-store.js';
 import { aimRow, sleep, spawnCompanion, tempDir, type Benchmark, type ChildCompanion } from './harness.js';
 import { readWriter, startWriter, type WriterLog } from './page-scripts.js';
 import { fmtMs, summarize, type Summary } from './stats.js';
@@ -104,10 +104,10 @@ async function trial(origin: string, quick: boolean): Promise<Trial> {
 
     const before = log.bursts.filter(([, t]) => t <= killAt);
     const newestWritten = before.length ? before.at(-1)![0] - 1 : -1;
-    const store = await Store.open({ dataDir: dir.path, readOnly: true });
+    const store = await SqlJsStore.open({ dataDir: dir.path, readOnly: true });
     let newestSurvived = -1;
     try {
-      const state = store.live(companion.sessionId).toState();
+      const state = store.currentState(companion.sessionId);
       const item = state.origins.find((o) => o.origin === origin && !o.topOrigin)?.localStorage.find((i) => i.name === 'counter');
       if (item) newestSurvived = Number(item.value);
     } finally {

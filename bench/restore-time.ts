@@ -87,7 +87,7 @@ export const restoreTime: Benchmark = {
         const times: Record<Way, number[]> = { restory: [], floor: [], storageState: [] };
         const runOnce: Record<Way, () => Promise<number>> = {
           restory: async () => {
-            const id = companion.importState({ name: `bench ${n} tabs`, state });
+            const id = await companion.importState({ name: `bench ${n} tabs`, state });
             const t0 = performance.now();
             const { report } = await companion.resume(id);
             const ms = performance.now() - t0;

@@ -1,5 +1,5 @@
 /**
- * Store micro-benchmark (quick, store only; `npm run bench` runs the full suite, see run.ts):
+ * SqlJsStore micro-benchmark (quick, store only; `npm run bench` runs the full suite, see run.ts):
  * event → durable latency and checkpoint cost by size.
  *   npx tsc -p tsconfig.node.json && node dist/bench/store-bench.js [dir]
  * `dir` defaults to a temp dir; use one on the disk you care about (tmpfs makes fsync free).
@@ -7,14 +7,14 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../companion/store/store.js';
+import { SqlJsStore } from '../companion/store/sqljs-store.js';
 import { NO_TIMER, concurrentCommits, event, growStore, sequentialCommits } from './store-fill.js';
 import { fmtMs, summarize } from './stats.js';
 
 const parent = mkdtempSync(join(process.argv[2] ?? tmpdir(), 'restory-bench-'));
 
 async function latency(): Promise<void> {
-  const store = await Store.open({ dataDir: join(parent, 'latency'), config: NO_TIMER });
+  const store = await SqlJsStore.open({ dataDir: join(parent, 'latency'), config: NO_TIMER });
   const s = store.createSession({ name: 'bench' });
   await store.flush();
   const seq = summarize(await sequentialCommits(store, s.id, 2000, 0));
@@ -26,7 +26,7 @@ async function latency(): Promise<void> {
 }
 
 async function checkpointCost(targetMb: number): Promise<void> {
-  const store = await Store.open({ dataDir: join(parent, `ckpt-${targetMb}`), config: NO_TIMER });
+  const store = await SqlJsStore.open({ dataDir: join(parent, `ckpt-${targetMb}`), config: NO_TIMER });
   const s = store.createSession({ name: 'bench' });
   let seq = growStore(store, s.id, targetMb);
   const size = statSync(store.paths.db).size;

@@ -1,10 +1,10 @@
 /**
- * Store workloads shared by store-bench.ts (the quick CLI micro-bench) and the store-scaling
+ * SqlJsStore workloads shared by store-bench.ts (the quick CLI micro-bench) and the store-scaling
  * benchmark: capture events, growing a database to a size, commit latency of the store alone.
  */
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { Store } from '../companion/store/store.js';
+import { SqlJsStore } from '../companion/store/sqljs-store.js';
 import type { SequencedEvent } from '../shared/protocol.js';
 
 /** No background checkpoints, no size-triggered ones, no pruning: the benchmark decides. */
@@ -27,7 +27,7 @@ export function event(seq: number, value: string): SequencedEvent {
  * Grow the database file to about `targetMb` with snapshots of ~1 MB of fresh, incompressible,
  * never-deduplicated state each (checkpointing after each, as the timer would). Returns the next seq.
  */
-export function growStore(store: Store, sessionId: string, targetMb: number, seq = 0): number {
+export function growStore(store: SqlJsStore, sessionId: string, targetMb: number, seq = 0): number {
   const perSnapshot = Math.min(1, targetMb / 4);
   while (statSync(store.paths.db).size < targetMb * 1024 * 1024 * 0.97) {
     const values = Math.ceil((perSnapshot * 1024 * 1024) / 10_000);
@@ -39,7 +39,7 @@ export function growStore(store: Store, sessionId: string, targetMb: number, seq
 }
 
 /** Event → durable on the store alone: applyEvents + flush (one fdatasync'd group commit each). */
-export async function sequentialCommits(store: Store, sessionId: string, n: number, seq: number): Promise<number[]> {
+export async function sequentialCommits(store: SqlJsStore, sessionId: string, n: number, seq: number): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
@@ -52,7 +52,7 @@ export async function sequentialCommits(store: Store, sessionId: string, n: numb
 
 /** `producers` writers at once, each waiting for its own commit (like many tabs): group commit shares the fdatasyncs. */
 export async function concurrentCommits(
-  store: Store,
+  store: SqlJsStore,
   sessionId: string,
   producers: number,
   each: number,
@@ -83,7 +83,7 @@ export interface BuildResult {
 /** Build a data dir for one store-scaling case (and close it). */
 export async function buildCase(dataDir: string, spec: BuildSpec): Promise<BuildResult> {
   const t0 = performance.now();
-  const store = await Store.open({ dataDir, config: NO_TIMER });
+  const store = await SqlJsStore.open({ dataDir, config: NO_TIMER });
   if (spec.kind === 'size') {
     const s = store.createSession({ name: 'bench' });
     growStore(store, s.id, spec.mb);

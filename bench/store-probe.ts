@@ -7,6 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import { Companion } from '../companion/companion.js';
+import { SqlJsStore } from '../companion/store/sqljs-store.js';
 import { NO_TIMER, event, sequentialCommits } from './store-fill.js';
 
 export interface MeasureResult {
@@ -37,6 +38,8 @@ async function measure(dataDir: string, opts: { checkpoints: number; commits: nu
   gc();
   const rssOpenMb = rss();
   const store = companion.store;
+  // The probe measures the embedded store's own costs (checkpoint, file size).
+  if (!(store instanceof SqlJsStore)) throw new Error('the store probe measures the embedded sql.js store');
   const dbBytesOpen = statSync(store.paths.db).size;
   const sessions = store.listSessions();
   const id = sessions[sessions.length - 1].id;

@@ -1,5 +1,5 @@
 /**
- * Store scaling: persist (checkpoint) time, snapshot time, open time and companion memory at
+ * SqlJsStore scaling: persist (checkpoint) time, snapshot time, open time and companion memory at
  * database sizes of 1, 10 and 50 MB, with many snapshots (100 sessions × 10, the default retention),
  * and for a session holding 5 MB of localStorage. Each case is built here and measured by a fresh
  * child process (bench/store-probe.ts) that opens a real Companion (store + socket, no
@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Store } from '../companion/store/store.js';
+import { SqlJsStore } from '../companion/store/sqljs-store.js';
 import { projectRoot } from '../companion/project-root.js';
 import { tempDir, type Benchmark, type Row } from './harness.js';
 import { NO_TIMER, buildCase, concurrentCommits, sequentialCommits, type BuildSpec } from './store-fill.js';
@@ -102,7 +102,7 @@ export const storeScaling: Benchmark = {
     const dir = tempDir('commits');
     let storeAlone: StoreScalingData['storeAlone'];
     try {
-      const store = await Store.open({ dataDir: dir.path, config: NO_TIMER });
+      const store = await SqlJsStore.open({ dataDir: dir.path, config: NO_TIMER });
       const s = store.createSession({ name: 'bench' });
       await store.flush();
       const n = ctx.quick ? 50 : 1000;

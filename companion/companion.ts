@@ -1,35 +1,27 @@
 /**
- * The companion: owns the data dir (store, lock, socket), receives capture streams, takes
- * snapshots, launches browsers for new and resumed sessions and notices when they end.
- * The CLI and the library API (companion/api.ts) are thin fronts over this class.
+ * The companion: owns a data dir (store, lock, socket) and wires the parts that serve it — capture
+ * intake (session/capture-intake.ts), snapshots (session/snapshot-scheduler.ts), the browsers it
+ * launches (session/session-browsers.ts), orphan recovery at start-up (session/orphans.ts) and the
+ * socket's requests (rpc.ts). The CLI and the library API (api.ts) are thin fronts over this class.
  */
-import { randomUUID } from 'node:crypto';
-import type { BrowserContext } from 'playwright-core';
-import { ENV } from '../shared/constants.js';
-import { RestoryError, type SequencedEvent, type MethodName, type MethodParams, type MethodResult, type ResumeReport } from '../shared/protocol.js';
+import type { SequencedEvent } from '../shared/protocol.js';
 import type { SessionState, SessionStatus, SessionSummary } from '../shared/state.js';
 import { loadConfig, type Config } from './config.js';
 import { dataPaths, ensureDataDir, resolveDataDir } from './data-dir.js';
-import { Store, toSummary } from './store/store.js';
-import { SocketServer } from './socket/server.js';
-import { serveConnection, type ConnectionHandlers } from './socket/connection.js';
-import { SnapshotScheduler } from './session/snapshot-scheduler.js';
-import { loadOrCreateToken } from './socket/token.js';
-import { launchBrowser, ensureExtensionBuilt, type LaunchedBrowser } from './browser/launch.js';
-import { exitedCleanly } from './browser/exit-status.js';
-import { restoreSession } from './browser/rehydrate.js';
-import { LiveState } from './session-state/live-state.js';
-import { classifyOrphans } from './session/orphans.js';
+import { companionHandlers, invoke, type RequestOrigin } from './rpc.js';
+import { CaptureIntake } from './session/capture-intake.js';
 import { importSession } from './session/import-export.js';
-import { nativeHostScript, packageVersion, projectRoot } from './project-root.js';
-import { debug } from './debug.js';
+import { classifyOrphans } from './session/orphans.js';
+import { SessionBrowsers, type BrowserOptions, type RunningSession } from './session/session-browsers.js';
+import { SnapshotScheduler } from './session/snapshot-scheduler.js';
+import { serveConnection, type ConnectionHandlers } from './socket/connection.js';
+import { SocketServer } from './socket/server.js';
+import { loadOrCreateToken } from './socket/token.js';
+import { SqlJsStore } from './store/sqljs-store.js';
+import type { Store } from './store/store.js';
+import type { MethodName } from '../shared/protocol.js';
 
-const log = debug('companion');
-
-/** After a resumed browser's restore finishes, give its extension this long to report the state. */
-const SETTLE_AFTER_RESTORE_MS = 1500;
-/** Consecutive failures to store a session's capture before it is marked `error`. */
-const MAX_CAPTURE_FAILURES = 5;
+export type { BrowserOptions, RunningSession, SessionEnd } from './session/session-browsers.js';
 
 export interface CompanionOptions {
   dataDir?: string;
@@ -41,46 +33,25 @@ export interface CompanionOptions {
   onNotice?: (message: string) => void;
 }
 
-export interface LaunchOptions {
-  headed?: boolean;
-  cdpPort?: number;
-}
-
-export type SessionEnd = 'closed' | 'crashed' | 'shutdown';
-
-/** A browser this companion launched for a session. */
-export interface RunningSession {
-  sessionId: string;
-  context: BrowserContext;
-  cdpEndpoint?: string;
-  browserPid?: number;
-  /** Settles when the browser is gone: the user closed it, it died, or the companion shut down. */
-  ended: Promise<SessionEnd>;
-}
-
-interface Running extends RunningSession {
-  launched: LaunchedBrowser;
-  stopping: SessionEnd | null;
-}
-
 export class Companion implements ConnectionHandlers {
-  private readonly running = new Map<string, Running>();
-  private readonly captureFailures = new Map<string, number>();
-  /** Sessions fed by a browser this companion did not launch (extension loaded unpacked). */
-  private readonly ownBrowserSessions = new Set<string>();
   private readonly scheduler: SnapshotScheduler;
+  private readonly capture: CaptureIntake;
+  private readonly browsers: SessionBrowsers;
+  private readonly rpc = companionHandlers(this);
+  private server: SocketServer | null = null;
   private closing: Promise<void> | null = null;
 
   private constructor(
     readonly dataDir: string,
     readonly config: Config,
     readonly store: Store,
-    private readonly token: string,
-    private readonly server: SocketServer,
-    private readonly clock: () => number,
-    private readonly notice: (message: string) => void,
+    token: string,
+    clock: () => number,
+    notice: (message: string) => void,
   ) {
-    this.scheduler = new SnapshotScheduler(store, config.snapshotIntervalMs, (id, e) => this.captureFailed(id, e));
+    this.scheduler = new SnapshotScheduler(store, config.snapshotIntervalMs, (id, e) => void this.capture.failed(id, e));
+    this.capture = new CaptureIntake(store, this.scheduler, notice);
+    this.browsers = new SessionBrowsers(store, this.scheduler, { dataDir, token }, clock, notice);
   }
 
   static async open(opts: CompanionOptions = {}): Promise<Companion> {
@@ -89,169 +60,70 @@ export class Companion implements ConnectionHandlers {
     ensureDataDir(dataDir);
     const config = { ...loadConfig(dataDir, env), ...opts.config };
     const clock = opts.clock ?? Date.now;
+    const notice = opts.onNotice ?? (() => {});
     const paths = dataPaths(dataDir);
-    const store = await Store.open({ dataDir, clock, config, env });
-    let server: SocketServer | null = null;
+    const store = await SqlJsStore.open({ dataDir, clock, config, env });
+    let companion: Companion | null = null;
     try {
       const token = loadOrCreateToken(paths.token);
-      const notice = opts.onNotice ?? (() => {});
-      let companion: Companion | null = null;
-      server = new SocketServer(paths.socket, token, (conn, auth) => serveConnection(conn, auth, companion!));
-      companion = new Companion(dataDir, config, store, token, server, clock, notice);
-      const orphans = classifyOrphans(store, { now: clock(), maxSessionAgeMs: config.maxSessionAgeMs });
+      const opened = (companion = new Companion(dataDir, config, store, token, clock, notice));
+      const orphans = await classifyOrphans(store, { now: clock(), maxSessionAgeMs: config.maxSessionAgeMs });
       for (const o of orphans) notice(`session ${o.id} was left ${o.from}; now ${o.to}`);
-      await server.listen();
-      if (config.autoRehydrate) {
-        for (const s of store.listSessions({ status: 'recoverable' })) {
-          await companion.resume(s.id).catch((e: Error) => notice(`auto-rehydrate of ${s.id} failed: ${e.message}`));
+      opened.server = new SocketServer(paths.socket, token, (conn, auth) => serveConnection(conn, auth, opened));
+      await opened.server.listen();
+      if (config.autoResume) {
+        for (const s of await store.listSessions({ state: 'recoverable' })) {
+          await companion.resume(s.id).catch((e: Error) => notice(`auto-resume of ${s.id} failed: ${e.message}`));
         }
       }
       return companion;
     } catch (e) {
-      await server?.close().catch(() => {});
-      await store.close();
+      if (companion) await companion.shutdown().catch(() => {});
+      else await store.close();
       throw e;
     }
   }
 
-  // ------------------------------------------------------------------ sessions
+  // ------------------------------------------------------------------ the library API
 
-  list(filter: { state?: SessionStatus } = {}): SessionSummary[] {
-    return this.store
-      .listSessions(filter.state ? { status: filter.state } : undefined)
-      .map((r) => toSummary(r, this.store.live(r.id)));
+  /** Sessions, newest activity first. */
+  async list(filter: { state?: SessionStatus } = {}): Promise<SessionSummary[]> {
+    return this.store.listSessions(filter);
   }
 
   /** Create a session and launch a browser for it, opening `urls` (about:blank when none). */
-  async start(opts: LaunchOptions & { urls?: string[]; name?: string } = {}): Promise<RunningSession> {
-    const id = randomUUID();
-    const name = opts.name ?? `session ${new Date(this.clock()).toISOString().slice(0, 16).replace('T', ' ')}`;
-    this.store.createSession({ id, name, status: 'active' });
-    await this.store.flush();
-    let running: Running;
-    try {
-      running = await this.launchFor(id, opts);
-    } catch (e) {
-      this.store.setStatus(id, 'failed', (e as Error).message);
-      await this.store.flush();
-      throw e;
-    }
-    const pages = running.context.pages();
-    const urls = opts.urls ?? [];
-    for (let i = 0; i < urls.length; i++) {
-      const page = i === 0 && pages[0] ? pages[0] : await running.context.newPage();
-      await page.goto(urls[i]).catch((e: Error) => this.notice(`could not open ${urls[i]}: ${e.message}`));
-    }
-    return running;
+  start(opts: BrowserOptions & { urls?: string[]; name?: string } = {}): Promise<RunningSession> {
+    return this.browsers.start(opts);
   }
 
-  /**
-   * Relaunch a session's browser and restore its newest snapshot (or `snapshotId`). The same session
-   * id becomes `active` again and capture continues into it.
-   */
-  async resume(
-    sessionId: string,
-    opts: LaunchOptions & { snapshotId?: number } = {},
-  ): Promise<{ session: RunningSession; report: ResumeReport }> {
-    const record = this.store.requireSession(sessionId);
-    if (record.status === 'active') {
-      throw new RestoryError(
-        'invalid_state',
-        `session ${sessionId} is active${this.running.has(sessionId) ? ' in this companion' : ''}; close it first (restory close ${sessionId})`,
-      );
-    }
-    const snapshot = this.store.requireSnapshot(sessionId, opts.snapshotId);
-    const warnings: string[] = [];
-    if (record.status === 'stale') {
-      warnings.push(`session ${sessionId} is stale: its newest snapshot is older than the max session age; cookies may have expired`);
-    }
-    for (const w of warnings) this.notice(w);
-
-    // Capture into the resumed browser starts from the restored state, not from what the old browser
-    // last streamed after this snapshot (for an older --snapshot) and not from an empty state.
-    this.store.resetLive(sessionId, LiveState.fromState(snapshot.state).toData());
-    this.store.setStatus(sessionId, 'active', null);
-    await this.store.flush();
-
-    let settle!: () => void;
-    const settled = new Promise<void>((r) => (settle = r));
-    this.scheduler.holdWhile(sessionId, settled);
-    let running: Running;
-    try {
-      running = await this.launchFor(sessionId, opts, snapshot.state);
-    } catch (e) {
-      settle();
-      this.store.setStatus(sessionId, 'failed', `launch failed: ${(e as Error).message}`);
-      await this.store.flush();
-      throw e;
-    }
-    try {
-      const outcome = await restoreSession(running.context, snapshot.state);
-      const report: ResumeReport = {
-        sessionId,
-        snapshotId: snapshot.id,
-        warnings: [...warnings, ...outcome.warnings],
-        cookies: outcome.cookies,
-        origins: outcome.origins,
-        tabs: outcome.tabs,
-        failures: outcome.failures,
-        ...(running.cdpEndpoint ? { cdpEndpoint: running.cdpEndpoint } : {}),
-      };
-      const restoredAnything = snapshot.state.tabs.length === 0 || outcome.tabs.some((t) => t.ok);
-      if (!restoredAnything) {
-        const reason = `nothing could be restored: ${outcome.tabs.map((t) => `${t.url}: ${t.error ?? 'failed'}`).join('; ')}`;
-        running.stopping = 'shutdown';
-        await running.launched.close();
-        this.store.setStatus(sessionId, 'failed', reason);
-        await this.store.flush();
-        throw new RestoryError('launch_failed', reason);
-      }
-      setTimeout(settle, SETTLE_AFTER_RESTORE_MS).unref();
-      return { session: running, report };
-    } catch (e) {
-      settle();
-      if (!(e instanceof RestoryError)) {
-        running.stopping = 'shutdown';
-        await running.launched.close();
-        this.store.setStatus(sessionId, 'failed', `restore failed: ${(e as Error).message}`);
-        await this.store.flush();
-      }
-      throw e;
-    }
+  /** Relaunch a session's browser with its newest snapshot (or `snapshotId`) restored; it is `active` again. */
+  resume(sessionId: string, opts: BrowserOptions & { snapshotId?: number } = {}) {
+    return this.browsers.resume(sessionId, opts);
   }
 
   /** Close a session: its browser (if this companion runs one) after a final snapshot; state `closed`. */
-  async close(sessionId: string): Promise<void> {
-    this.store.requireSession(sessionId);
-    const running = this.running.get(sessionId);
-    if (running) {
-      this.scheduler.take(sessionId, 'shutdown');
-      running.stopping = 'closed';
-      await running.launched.close();
-      await running.ended;
-    }
-    this.store.setStatus(sessionId, 'closed', null);
-    await this.store.flush();
+  close(sessionId: string): Promise<void> {
+    return this.browsers.close(sessionId);
   }
 
-  /** What has been captured of a session so far (its live state, newer than its newest snapshot). */
-  currentState(sessionId: string): SessionState {
-    this.store.requireSession(sessionId);
-    return this.store.live(sessionId).toState();
+  /** What has been captured of a session so far (its newest snapshot plus every event since). */
+  async currentState(sessionId: string): Promise<SessionState> {
+    return this.store.currentState(sessionId);
   }
 
   /** A new `recoverable` session from a Playwright storageState or a restory export. */
-  importState(input: { name: string; state: SessionState }): string {
+  importState(input: { name: string; state: SessionState }): Promise<string> {
     return importSession(this.store, input);
   }
 
-  snapshot(sessionId: string): number | null {
-    this.store.requireSession(sessionId);
+  /** A snapshot now; null when nothing changed since the newest one. */
+  async snapshot(sessionId: string): Promise<number | null> {
+    await this.store.requireSession(sessionId);
     return this.scheduler.take(sessionId, 'manual');
   }
 
   get runningSessions(): RunningSession[] {
-    return [...this.running.values()];
+    return this.browsers.sessions;
   }
 
   /**
@@ -260,192 +132,30 @@ export class Companion implements ConnectionHandlers {
    */
   shutdown(): Promise<void> {
     this.closing ??= (async () => {
-      for (const r of this.running.values()) {
-        this.scheduler.take(r.sessionId, 'shutdown');
-        r.stopping = 'shutdown';
-      }
-      await Promise.all([...this.running.values()].map((r) => r.launched.close().then(() => r.ended)));
-      // Own-profile browsers keep running without us: their sessions wait to be resumed or rejoined.
-      for (const id of this.ownBrowserSessions) this.releaseOwnBrowserSession(id);
+      await this.browsers.stopAll();
+      await this.capture.stop();
       this.scheduler.stop();
-      await this.server.close();
+      await this.server?.close();
       await this.store.close();
     })();
     return this.closing;
   }
 
-  // ------------------------------------------------------------------ browsers
+  // ------------------------------------------------------------------ socket connections
 
-  private async launchFor(sessionId: string, opts: LaunchOptions, state?: SessionState): Promise<Running> {
-    const paths = dataPaths(this.dataDir);
-    const extensionDir = await ensureExtensionBuilt(projectRoot());
-    const bounds = state?.windows[0]?.bounds;
-    const launched = await launchBrowser({
-      extensionDir,
-      hostScript: nativeHostScript(),
-      headed: opts.headed,
-      cdpPort: opts.cdpPort,
-      viewport: state?.viewport ?? undefined,
-      ...(bounds ? { windowBounds: bounds } : {}),
-      env: {
-        [ENV.dataDir]: this.dataDir,
-        [ENV.socket]: paths.socket,
-        [ENV.token]: this.token,
-        [ENV.sessionId]: sessionId,
-      },
-    });
-    let resolveEnded!: (end: SessionEnd) => void;
-    const running: Running = {
-      sessionId,
-      context: launched.context,
-      cdpEndpoint: launched.cdpEndpoint,
-      browserPid: launched.browserPid,
-      launched,
-      stopping: null,
-      ended: new Promise<SessionEnd>((r) => (resolveEnded = r)),
-    };
-    this.running.set(sessionId, running);
-    this.scheduler.track(sessionId);
-    launched.context.on('close', () => {
-      void this.browserGone(running).then(resolveEnded, () => resolveEnded('crashed'));
-    });
-    return running;
+  bindCapture(auth: { sessionId?: string }, hello: { instanceId: string }) {
+    return this.capture.bind(auth, hello);
   }
 
-  private async browserGone(running: Running): Promise<SessionEnd> {
-    const { sessionId } = running;
-    this.running.delete(sessionId);
-    const end: SessionEnd = running.stopping ?? ((await exitedCleanly(running.launched.userDataDir, running.browserPid)) ? 'closed' : 'crashed');
-    if (!running.stopping) {
-      // Not asked to stop: the user closed the browser (closed) or it died (recoverable at once).
-      this.scheduler.take(sessionId, 'shutdown');
-      this.store.setStatus(sessionId, end === 'closed' ? 'closed' : 'recoverable', end === 'crashed' ? 'the browser exited unexpectedly' : null);
-      await running.launched.close();
-    } else if (running.stopping === 'shutdown') {
-      this.store.setStatus(sessionId, 'recoverable', null);
-    }
-    this.scheduler.untrack(sessionId);
-    await this.store.flush().catch(() => {});
-    log('browser of', sessionId, 'ended:', end);
-    return end;
-  }
-
-  // ------------------------------------------------------------------ socket handlers
-
-  bindCapture(
-    auth: { sessionId?: string },
-    hello: { instanceId: string },
-  ): { sessionId: string; ackedSeq: number } {
-    const sessionId = auth.sessionId ? this.launchedSession(auth.sessionId) : this.ownBrowserSession(hello.instanceId);
-    const live = this.store.live(sessionId);
-    return { sessionId, ackedSeq: live.instanceId === hello.instanceId ? live.lastSeq : 0 };
-  }
-
-  private launchedSession(sessionId: string): string {
-    const record = this.store.requireSession(sessionId);
-    // `error` is a capture that kept failing (e.g. a full disk): its host may reconnect and retry.
-    if (record.status !== 'active' && record.status !== 'error') {
-      throw new RestoryError('invalid_state', `session ${sessionId} is ${record.status}, not active; capture refused`);
-    }
-    return sessionId;
-  }
-
-  /**
-   * A browser the companion did not launch (the extension loaded unpacked in the user's own
-   * profile) is identified by its extension instance id and gets a session of its own.
-   */
-  private ownBrowserSession(instanceId: string): string {
-    const existing = this.store.listSessions().find((r) => this.store.live(r.id).instanceId === instanceId);
-    let sessionId: string;
-    if (existing) {
-      sessionId = existing.id;
-      if (existing.status !== 'active') this.store.setStatus(sessionId, 'active', null);
-    } else {
-      sessionId = randomUUID();
-      this.store.createSession({ id: sessionId, name: 'own browser', status: 'active' });
-    }
-    this.scheduler.track(sessionId);
-    this.ownBrowserSessions.add(sessionId);
-    return sessionId;
-  }
-
-  async captureEvents(
-    sessionId: string,
-    instanceId: string,
-    batch: SequencedEvent[],
-  ): Promise<number> {
-    try {
-      const { lastSeq } = this.store.applyEvents(sessionId, instanceId, batch);
-      await this.store.flush();
-      if (this.captureFailures.delete(sessionId) && this.store.getSession(sessionId)?.status === 'error') {
-        // Capture works again (space came back): the session is no longer in error.
-        this.store.setStatus(sessionId, 'active', null);
-      }
-      if (batch.some((e) => e.event.kind === 'navigation' || e.event.kind === 'tabs')) this.scheduler.noteNavigation(sessionId);
-      return lastSeq;
-    } catch (e) {
-      this.captureFailed(sessionId, e);
-      throw e;
-    }
+  captureEvents(sessionId: string, instanceId: string, batch: SequencedEvent[]): Promise<number> {
+    return this.capture.events(sessionId, instanceId, batch);
   }
 
   captureEnded(sessionId: string): void {
-    // An own-profile browser went away (closed, or its extension was reloaded): keep what we have.
-    if (!this.closing && this.ownBrowserSessions.has(sessionId)) this.releaseOwnBrowserSession(sessionId);
+    this.capture.ended(sessionId);
   }
 
-  private releaseOwnBrowserSession(sessionId: string): void {
-    this.ownBrowserSessions.delete(sessionId);
-    this.scheduler.take(sessionId, 'shutdown');
-    this.scheduler.untrack(sessionId);
-    if (this.store.getSession(sessionId)?.status === 'active') this.store.setStatus(sessionId, 'recoverable', null);
-  }
-
-  private captureFailed(sessionId: string, error: unknown): void {
-    const count = (this.captureFailures.get(sessionId) ?? 0) + 1;
-    this.captureFailures.set(sessionId, count);
-    const message = error instanceof Error ? error.message : String(error);
-    this.notice(`capture of ${sessionId} failed (${count}/${MAX_CAPTURE_FAILURES}): ${message}`);
-    if (count >= MAX_CAPTURE_FAILURES) {
-      try {
-        this.store.setStatus(sessionId, 'error', `capture failed ${count} times: ${message}`);
-      } catch {
-        // The store itself is failing; the status will be set by the next successful write.
-      }
-    }
-  }
-
-  async request(method: MethodName, params: unknown, from: { sessionId: string | null }): Promise<unknown> {
-    return this.handle(method, params as never, from);
-  }
-
-  private async handle<M extends MethodName>(method: M, params: MethodParams<M>, from: { sessionId: string | null }): Promise<MethodResult<M>> {
-    type R = MethodResult<M>;
-    switch (method) {
-      case 'list': {
-        const p = params as MethodParams<'list'>;
-        return { sessions: this.list({ state: p.state }), currentSessionId: from.sessionId ?? undefined } as R;
-      }
-      case 'resume': {
-        const p = params as MethodParams<'resume'>;
-        const { report } = await this.resume(p.sessionId, { snapshotId: p.snapshotId, headed: p.headed });
-        return report as R;
-      }
-      case 'close':
-        await this.close((params as MethodParams<'close'>).sessionId);
-        return {} as R;
-      case 'snapshot':
-        return { snapshotId: this.snapshot((params as MethodParams<'snapshot'>).sessionId) } as R;
-      case 'import':
-        return { sessionId: this.importState(params as MethodParams<'import'>) } as R;
-      case 'status':
-        return {
-          pid: process.pid,
-          dataDir: this.dataDir,
-          version: packageVersion(),
-          activeSessions: [...this.running.keys()],
-        } as R;
-    }
-    throw new RestoryError('bad_message', `unknown method ${String(method)}`);
+  request(method: MethodName, params: unknown, from: RequestOrigin): Promise<unknown> {
+    return invoke(this.rpc, method, params, from);
   }
 }

@@ -30,7 +30,7 @@ interface BoolField {
 const FIELDS = {
   snapshotIntervalMs: { kind: 'int', default: 30_000, min: 1000, max: DAY, env: 'RESTORY_SNAPSHOT_INTERVAL_MS', unit: 'ms' },
   maxSessionAgeMs: { kind: 'int', default: DAY, min: MINUTE, max: 365 * DAY, env: 'RESTORY_MAX_SESSION_AGE_MS', unit: 'ms' },
-  autoRehydrate: { kind: 'bool', default: false, env: 'RESTORY_AUTO_REHYDRATE' },
+  autoResume: { kind: 'bool', default: false, env: 'RESTORY_AUTO_RESUME' },
   snapshotsKept: { kind: 'int', default: 10, min: 1, max: 1000, env: 'RESTORY_SNAPSHOTS_KEPT' },
   /** How often the journal is folded into restory.db. */
   checkpointIntervalMs: { kind: 'int', default: 5000, min: 100, max: HOUR, env: 'RESTORY_CHECKPOINT_INTERVAL_MS', unit: 'ms' },

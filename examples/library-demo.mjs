@@ -21,12 +21,12 @@ const page = context.pages()[0];
 await page.fill('#q', 'hello');
 await page.evaluate(() => localStorage.setItem('q', 'hello from before the restart'));
 // Capture reports a page's writes within a second; wait until the companion has it.
-const captured = () => companion.currentState(sessionId).origins.some((o) => o.localStorage.some((i) => i.name === 'q'));
-for (let i = 0; i < 100 && !captured(); i++) await new Promise((r) => setTimeout(r, 100));
+const captured = async () => (await companion.currentState(sessionId)).origins.some((o) => o.localStorage.some((i) => i.name === 'q'));
+for (let i = 0; i < 100 && !(await captured()); i++) await new Promise((r) => setTimeout(r, 100));
 await companion.shutdown(); // or: the process dies
 
 const again = await openCompanion({ dataDir });
-console.log('after restart:', again.list().map((s) => `${s.name} ${s.state}`).join(', '));
+console.log('after restart:', (await again.list()).map((s) => `${s.name} ${s.state}`).join(', '));
 const { session, report } = await again.resume(sessionId);
 console.log(`restored ${report.tabs.filter((t) => t.ok).length}/${report.tabs.length} tabs`);
 console.log('page title on first load:', await session.context.pages().find((p) => p.url() === url).title());

@@ -5,9 +5,10 @@
  */
 import type { SessionStatus, SessionSummary } from '../../shared/state.js';
 import { CompanionClient } from '../socket/client.js';
-import { Store, toSummary } from '../store/store.js';
+import { SqlJsStore } from '../store/sqljs-store.js';
 import { loadConfig } from '../config.js';
 import { orphanVerdict } from '../session/orphans.js';
+import { transition } from '../session/lifecycle.js';
 
 export interface SessionSource {
   list(state?: SessionStatus): Promise<SessionSummary[]>;
@@ -32,7 +33,7 @@ export async function withSessions<T>(
       client.close();
     }
   }
-  const store = await Store.open({ dataDir, readOnly: mode === 'read' });
+  const store = await SqlJsStore.open({ dataDir, readOnly: mode === 'read' });
   try {
     return await fn({
       list: async (state) => {
@@ -40,17 +41,13 @@ export async function withSessions<T>(
         // will classify it as, without writing anything.
         const config = loadConfig(dataDir);
         const policy = { now: Date.now(), maxSessionAgeMs: config.maxSessionAgeMs };
-        return store
-          .listSessions()
-          .map((r) => {
-            const summary = toSummary(r, store.live(r.id));
-            return r.status === 'active' ? { ...summary, state: orphanVerdict(store, r.id, policy) } : summary;
-          })
-          .filter((s) => !state || s.state === state);
+        const sessions = await Promise.all(
+          store.listSessions().map(async (r) => (r.state === 'active' ? { ...r, state: await orphanVerdict(store, r.id, policy) } : r)),
+        );
+        return sessions.filter((s) => !state || s.state === state);
       },
       close: async (sessionId) => {
-        store.requireSession(sessionId);
-        store.setStatus(sessionId, 'closed', null);
+        await transition(store, sessionId, 'closed');
         await store.flush();
       },
     });

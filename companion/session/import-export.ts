@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { RestoryError, parseMessage } from '../../shared/protocol.js';
 import { PlaywrightStorageStateSchema, RestoryExportSchema, type SessionState } from '../../shared/state.js';
-import { LiveState } from '../session-state/live-state.js';
 import type { Store } from '../store/store.js';
 
 /** Parse an import file's JSON into a state and a default name. */
@@ -25,9 +24,9 @@ export function stateFromImport(json: unknown, fileName: string, now: number): {
   };
 }
 
-export function importSession(store: Store, input: { name: string; state: SessionState }): string {
+export async function importSession(store: Store, input: { name: string; state: SessionState }): Promise<string> {
   const id = randomUUID();
-  store.createSession({ id, name: input.name, status: 'recoverable', live: LiveState.fromState(input.state).toData() });
-  store.saveSnapshot(id, 'import', { state: input.state });
+  await store.createSession({ id, name: input.name, state: 'recoverable', initial: input.state });
+  await store.saveSnapshot(id, 'import', { state: input.state });
   return id;
 }

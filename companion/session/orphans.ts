@@ -6,6 +6,7 @@
  */
 import type { SessionStatus } from '../../shared/state.js';
 import type { Store } from '../store/store.js';
+import { transition } from './lifecycle.js';
 
 export type OrphanState = Extract<SessionStatus, 'recoverable' | 'stale' | 'closed'>;
 
@@ -21,20 +22,18 @@ export interface OrphanPolicy {
 }
 
 /** What an orphaned session becomes; reads only, so `restory list` can show it without a companion. */
-export function orphanVerdict(store: Store, sessionId: string, policy: OrphanPolicy): OrphanState {
-  const live = store.live(sessionId);
-  // Age is that of the newest captured state, not of any snapshot record written for it.
-  const capturedAt = live.layout().tabs.length > 0 ? live.capturedAt : store.latestSnapshot(sessionId)?.state.capturedAt;
+export async function orphanVerdict(store: Store, sessionId: string, policy: OrphanPolicy): Promise<OrphanState> {
+  const capturedAt = await store.capturedAt(sessionId);
   if (capturedAt === undefined) return 'closed';
   return policy.now - capturedAt <= policy.maxSessionAgeMs ? 'recoverable' : 'stale';
 }
 
-export function classifyOrphans(store: Store, policy: OrphanPolicy): OrphanOutcome[] {
+export async function classifyOrphans(store: Store, policy: OrphanPolicy): Promise<OrphanOutcome[]> {
   const outcomes: OrphanOutcome[] = [];
-  for (const session of store.listSessions({ status: 'active' })) {
-    const to = orphanVerdict(store, session.id, policy);
-    if (to !== 'closed') store.saveSnapshot(session.id, 'recovery');
-    store.setStatus(session.id, to, to === 'closed' ? null : 'the companion stopped while the session was active');
+  for (const session of await store.listSessions({ state: 'active' })) {
+    const to = await orphanVerdict(store, session.id, policy);
+    if (to !== 'closed') await store.saveSnapshot(session.id, 'recovery');
+    await transition(store, session.id, to, to === 'closed' ? null : 'the companion stopped while the session was active');
     outcomes.push({ id: session.id, from: 'active', to });
   }
   return outcomes;

@@ -5,13 +5,10 @@
  */
 import type { SnapshotReason } from '../../shared/state.js';
 import { debug } from '../debug.js';
+import type { Store } from '../store/store.js';
 
 const log = debug('snapshot');
 const NAVIGATION_DEBOUNCE_MS = 1000;
-
-export interface SnapshotTaker {
-  saveSnapshot(sessionId: string, reason: SnapshotReason): { id: number } | null;
-}
 
 export class SnapshotScheduler {
   private readonly tracked = new Set<string>();
@@ -20,12 +17,12 @@ export class SnapshotScheduler {
   private readonly interval: NodeJS.Timeout;
 
   constructor(
-    private readonly store: SnapshotTaker,
+    private readonly store: Pick<Store, 'saveSnapshot'>,
     intervalMs: number,
     private readonly onError: (sessionId: string, error: unknown) => void,
   ) {
     this.interval = setInterval(() => {
-      for (const id of this.tracked) this.take(id, 'interval');
+      for (const id of this.tracked) void this.take(id, 'interval');
     }, intervalMs);
     this.interval.unref();
   }
@@ -54,17 +51,17 @@ export class SnapshotScheduler {
     clearTimeout(this.debounce.get(sessionId));
     const timer = setTimeout(() => {
       this.debounce.delete(sessionId);
-      this.take(sessionId, 'navigation');
+      void this.take(sessionId, 'navigation');
     }, NAVIGATION_DEBOUNCE_MS);
     timer.unref();
     this.debounce.set(sessionId, timer);
   }
 
-  /** Returns the new snapshot's id, or null when held or unchanged. */
-  take(sessionId: string, reason: SnapshotReason): number | null {
+  /** Resolves with the new snapshot's id, or null when held, unchanged or failed (reported to onError). */
+  async take(sessionId: string, reason: SnapshotReason): Promise<number | null> {
     if (this.restoring.has(sessionId)) return null;
     try {
-      const snap = this.store.saveSnapshot(sessionId, reason);
+      const snap = await this.store.saveSnapshot(sessionId, reason);
       if (snap) log('snapshot', snap.id, 'of', sessionId, reason);
       return snap?.id ?? null;
     } catch (e) {

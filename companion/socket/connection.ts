@@ -6,7 +6,6 @@
 import { PROTOCOL_VERSION } from '../../shared/constants.js';
 import {
   ExtensionMessageSchema,
-  Methods,
   RestoryError,
   SequencedEventSchema,
   parseMessage,
@@ -24,7 +23,7 @@ const log = debug('connection');
 
 export interface ConnectionHandlers {
   /** Which session a capture stream feeds; throws RestoryError when it may not. */
-  bindCapture(auth: SocketAuth, hello: Extract<ExtensionMessage, { type: 'hello' }>): { sessionId: string; ackedSeq: number };
+  bindCapture(auth: SocketAuth, hello: Extract<ExtensionMessage, { type: 'hello' }>): Promise<{ sessionId: string; ackedSeq: number }>;
   /** Store the events; resolves with the newest durable seq once they are on disk. */
   captureEvents(sessionId: string, instanceId: string, batch: Extract<ExtensionMessage, { type: 'events' }>['batch']): Promise<number>;
   captureEnded(sessionId: string): void;
@@ -33,7 +32,7 @@ export interface ConnectionHandlers {
 
 export function serveConnection(conn: FramedSocket, auth: SocketAuth, handlers: ConnectionHandlers): void {
   let bound: { sessionId: string; instanceId: string } | null = null;
-  // Events of one stream are stored strictly in order, even though storing is asynchronous.
+  // The hello and the events of one stream are handled strictly in order, though each is asynchronous.
   let eventChain: Promise<void> = Promise.resolve();
 
   const replyError = (error: RestoryError) => sendReply(conn, { type: 'error', error: boundedInfo(error) });
@@ -68,21 +67,23 @@ export function serveConnection(conn: FramedSocket, auth: SocketAuth, handlers: 
       case 'hello': {
         if (auth.role !== 'host') return replyError(new RestoryError('unauthorized', 'only a native host may stream capture events'));
         if (message.v !== PROTOCOL_VERSION) return replyError(versionMismatch(message.v));
-        try {
-          const { sessionId, ackedSeq } = handlers.bindCapture(auth, message);
-          bound = { sessionId, instanceId: message.instanceId };
-          sendReply(conn, { type: 'welcome', v: PROTOCOL_VERSION, sessionId, ackedSeq });
-          log('capture bound', sessionId, 'acked', ackedSeq);
-        } catch (e) {
-          replyError(toRestoryError(e));
-        }
+        eventChain = eventChain.then(async () => {
+          try {
+            const { sessionId, ackedSeq } = await handlers.bindCapture(auth, message);
+            bound = { sessionId, instanceId: message.instanceId };
+            sendReply(conn, { type: 'welcome', v: PROTOCOL_VERSION, sessionId, ackedSeq });
+            log('capture bound', sessionId, 'acked', ackedSeq);
+          } catch (e) {
+            replyError(toRestoryError(e));
+          }
+        });
         return;
       }
       case 'events': {
-        if (!bound) return replyError(new RestoryError('invalid_state', 'events before hello'));
-        const { sessionId, instanceId } = bound;
         const batch = message.batch;
         eventChain = eventChain.then(async () => {
+          if (!bound) return replyError(new RestoryError('invalid_state', 'events before hello'));
+          const { sessionId, instanceId } = bound;
           try {
             const seq = await handlers.captureEvents(sessionId, instanceId, batch);
             log('ack', sessionId, instanceId, seq);
@@ -103,8 +104,8 @@ export function serveConnection(conn: FramedSocket, auth: SocketAuth, handlers: 
 
 async function answer(conn: FramedSocket, req: Request, handlers: ConnectionHandlers, sessionId: string | null): Promise<void> {
   try {
-    const params = parseMessage(Methods[req.method].params, req.params ?? {}, `${req.method} params`);
-    const result = await handlers.request(req.method, params, { sessionId });
+    // The params are validated by the handler (companion/rpc.ts), against the method's own schema.
+    const result = await handlers.request(req.method, req.params ?? {}, { sessionId });
     sendReply(conn, { type: 'response', id: req.id, ok: true, result });
   } catch (e) {
     sendReply(conn, { type: 'response', id: req.id, ok: false, error: boundedInfo(toRestoryError(e)) });

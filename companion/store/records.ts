@@ -1,36 +1,6 @@
-/** What the store hands out, and how rows and states map onto it. */
+/** How a state maps onto a session's summary columns and a snapshot's content hash. */
 import { createHash } from 'node:crypto';
-import type { SessionState, SessionStatus, SessionSummary, SnapshotReason, TabState } from '../../shared/state.js';
-import type { LiveState } from '../session-state/live-state.js';
-
-export interface SessionRecord {
-  id: string;
-  name: string;
-  status: SessionStatus;
-  createdAt: number;
-  lastActivityAt: number;
-  lastSnapshotAt: number | null;
-  /** As of the last checkpoint or snapshot; `toSummary(record, live)` gives the live value. */
-  currentUrl: string | null;
-  currentTitle: string | null;
-  tabCount: number;
-  lastError: string | null;
-}
-
-/** A snapshot without its state: what listings show. */
-export interface SnapshotInfo {
-  id: number;
-  sessionId: string;
-  takenAt: number;
-  reason: SnapshotReason;
-  hash: string;
-  /** Size of the state's JSON. */
-  bytes: number;
-}
-
-export interface SnapshotRecord extends SnapshotInfo {
-  state: SessionState;
-}
+import type { SessionState, TabState } from '../../shared/state.js';
 
 /** The tab a listing shows: the active tab of the focused window, else any active tab, else the first. */
 export function currentTab(state: Pick<SessionState, 'tabs' | 'windows'>): TabState | undefined {
@@ -52,20 +22,3 @@ export function contentHash(state: SessionState): string {
     .digest('hex');
 }
 
-export function toSummary(record: SessionRecord, live?: LiveState): SessionSummary {
-  const digest = live
-    ? stateDigest(live.layout())
-    : { currentUrl: record.currentUrl, currentTitle: record.currentTitle, tabCount: record.tabCount };
-  return {
-    id: record.id,
-    name: record.name,
-    state: record.status,
-    createdAt: record.createdAt,
-    lastActivityAt: record.lastActivityAt,
-    lastSnapshotAt: record.lastSnapshotAt,
-    tabCount: digest.tabCount,
-    currentUrl: digest.currentUrl,
-    currentTitle: digest.currentTitle,
-    lastError: record.lastError,
-  };
-}

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type LaunchedBrowser } from '../../companion/browser/launch.js';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { localItems } from '../helpers/store-fixtures.js';
 import { RawConnection, sleep, spawnCompanion, type CompanionChild, startStormSite } from '../helpers/fault-harness.js';
 import { eventually } from '../helpers/restory-cli.js';
@@ -77,12 +77,12 @@ describe('faults around a running browser (own-browser mode, real Chromium, host
 
   /** Every acknowledged seq is in the store, and the counter n1..nTop has no gaps. Returns top. */
   const checkStore = async (ackedSeq: number, what: string): Promise<number> => {
-    const store = await Store.open({ dataDir, readOnly: true });
+    const store = await SqlJsStore.open({ dataDir, readOnly: true });
     try {
-      const live = store.live(sessionId);
-      expect(live.instanceId, what).toBe(instance);
-      expect(live.lastSeq, `${what}: acknowledged seq ${ackedSeq} not in the store`).toBeGreaterThanOrEqual(ackedSeq);
-      const items = localItems(live.toState(), origin);
+      const cursor = store.captureCursor(sessionId);
+      expect(cursor.instanceId, what).toBe(instance);
+      expect(cursor.lastSeq, `${what}: acknowledged seq ${ackedSeq} not in the store`).toBeGreaterThanOrEqual(ackedSeq);
+      const items = localItems(store.currentState(sessionId), origin);
       const top = Math.max(0, ...Object.keys(items).filter((k) => /^n\d+$/.test(k)).map((k) => Number(k.slice(1))));
       const gaps = Array.from({ length: top }, (_, i) => i + 1).filter((n) => items[`n${n}`] !== String(n));
       expect(gaps, `${what}: counter values missing`).toEqual([]);
@@ -172,10 +172,10 @@ describe('faults around a running browser (own-browser mode, real Chromium, host
   it('an orderly companion shutdown leaves the own-browser session recoverable, not active', async () => {
     const acked = Math.max(...acksOf(companion).filter((a) => a.instance === instance).map((a) => a.seq));
     expect(await companion.kill('SIGTERM')).toBe(0);
-    const store = await Store.open({ dataDir, readOnly: true });
+    const store = await SqlJsStore.open({ dataDir, readOnly: true });
     try {
-      expect(store.getSession(sessionId)?.status).toBe('recoverable');
-      expect(store.live(sessionId).lastSeq).toBeGreaterThanOrEqual(acked);
+      expect(store.getSession(sessionId)?.state).toBe('recoverable');
+      expect(store.captureCursor(sessionId).lastSeq).toBeGreaterThanOrEqual(acked);
     } finally {
       await store.close();
     }

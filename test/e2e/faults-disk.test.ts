@@ -16,7 +16,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { localItems } from '../helpers/store-fixtures.js';
 import { RawConnection, sleep, spawnCompanion, StormWriter } from '../helpers/fault-harness.js';
 import { runCli } from '../helpers/restory-cli.js';
@@ -100,9 +100,9 @@ describe('damaged files, through the CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([expect.objectContaining({ id: recorded.sessionId })]);
     expect(readFileSync(journal).equals(cut)).toBe(true);
-    const store = await Store.open({ dataDir: dir, readOnly: true });
-    const items = localItems(store.live(recorded.sessionId).toState(), 'https://storm.test');
-    const kept = store.live(recorded.sessionId).lastSeq;
+    const store = await SqlJsStore.open({ dataDir: dir, readOnly: true });
+    const items = localItems(store.currentState(recorded.sessionId), 'https://storm.test');
+    const kept = store.captureCursor(recorded.sessionId).lastSeq;
     await store.close();
     // Only the last record (one batch) is lost, and it was the one cut.
     expect(kept).toBeLessThan(recorded.writer.acked);
@@ -219,8 +219,8 @@ describe('no space left on the device (a 2 MiB tmpfs)', () => {
       // Checkpoints fail too, and leave the previous database as it was (and openable).
       await sleep(500);
       expect(readFileSync(join(dataDir, 'restory.db')).equals(dbBefore), 'restory.db changed on a full disk').toBe(true);
-      const ro = await Store.open({ dataDir, readOnly: true });
-      const seen = localItems(ro.live(full.sessionId!).toState(), 'https://storm.test');
+      const ro = await SqlJsStore.open({ dataDir, readOnly: true });
+      const seen = localItems(ro.currentState(full.sessionId!), 'https://storm.test');
       for (let s = 1; s <= ackedBefore; s++) expect(seen[`k${s}`]).toBe(`v${s}`);
       await ro.close();
       expect(companion.child.exitCode).toBeNull();
@@ -246,8 +246,8 @@ describe('no space left on the device (a 2 MiB tmpfs)', () => {
 
       // And what was acknowledged survives a SIGKILL.
       expect(await companion.kill('SIGKILL')).toBe('SIGKILL');
-      const store = await Store.open({ dataDir, readOnly: true });
-      const items = localItems(store.live(full.sessionId!).toState(), 'https://storm.test');
+      const store = await SqlJsStore.open({ dataDir, readOnly: true });
+      const items = localItems(store.currentState(full.sessionId!), 'https://storm.test');
       await store.close();
       const lost = Array.from({ length: full.acked }, (_, i) => i + 1).filter((s) => items[`k${s}`] !== `v${s}`);
       expect(lost).toEqual([]);

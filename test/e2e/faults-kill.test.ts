@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { localItems } from '../helpers/store-fixtures.js';
 import { prng, runSeed, sleep, spawnCompanion, StormWriter, startStormSite } from '../helpers/fault-harness.js';
 import { startForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
@@ -41,8 +41,8 @@ afterAll(() => {
 });
 
 /** Open the store read-only, as `restory list` does, and hand it to `check`. */
-async function withStore<T>(dataDir: string, check: (store: Store) => T): Promise<T> {
-  const store = await Store.open({ dataDir, readOnly: true });
+async function withStore<T>(dataDir: string, check: (store: SqlJsStore) => T): Promise<T> {
+  const store = await SqlJsStore.open({ dataDir, readOnly: true });
   try {
     return check(store);
   } finally {
@@ -77,12 +77,11 @@ describe(`SIGKILL of the companion during a write storm (seed ${SEED})`, () => {
       if (!sessionId) continue;
       const acked = writer.acked;
       await withStore(dataDir, (store) => {
-        const live = store.live(sessionId!);
-        const items = localItems(live.toState(), 'https://storm.test');
+        const items = localItems(store.currentState(sessionId!), 'https://storm.test');
         const lost: number[] = [];
         for (let s = 1; s <= acked; s++) if (items[`k${s}`] !== `v${s}`) lost.push(s);
         expect(lost, `kill ${kill}: acknowledged seqs missing after SIGKILL (seed ${SEED})`).toEqual([]);
-        expect(live.lastSeq).toBeGreaterThanOrEqual(acked);
+        expect(store.captureCursor(sessionId!).lastSeq).toBeGreaterThanOrEqual(acked);
         // The orphan's recovery snapshot (taken by the next companion) holds them too.
         const snap = store.latestSnapshot(sessionId!);
         if (snap && kill > 1) expect(Object.keys(localItems(snap.state, 'https://storm.test')).length).toBeGreaterThan(0);
@@ -100,7 +99,7 @@ describe(`SIGKILL of the companion during a write storm (seed ${SEED})`, () => {
     writer.close();
     expect(await last.kill('SIGTERM')).toBe(0);
     await withStore(dataDir, (store) => {
-      const items = localItems(store.live(sessionId!).toState(), 'https://storm.test');
+      const items = localItems(store.currentState(sessionId!), 'https://storm.test');
       for (let s = 1; s < writer.nextSeq; s++) expect(items[`k${s}`]).toBe(`v${s}`);
     });
     // ~30 s alone; the bound is for a machine busy with the rest of the suite.
@@ -149,11 +148,11 @@ describe(`SIGKILL of the companion during a write storm (seed ${SEED})`, () => {
         kills.chromium++;
         kills.acknowledged += ackedSeq;
         await withStore(dataDir, (store) => {
-          const live = store.live(sessionId);
+          const cursor = store.captureCursor(sessionId);
           // seq is per extension instance (a resumed browser has a fresh profile, so a new instance).
-          expect(live.instanceId).toBe(newest.instance);
-          expect(live.lastSeq, `kill ${kill}: acknowledged seq ${ackedSeq} not in the store`).toBeGreaterThanOrEqual(ackedSeq);
-          const items = localItems(live.toState(), origin);
+          expect(cursor.instanceId).toBe(newest.instance);
+          expect(cursor.lastSeq, `kill ${kill}: acknowledged seq ${ackedSeq} not in the store`).toBeGreaterThanOrEqual(ackedSeq);
+          const items = localItems(store.currentState(sessionId), origin);
           const top = Math.max(0, ...Object.keys(items).filter((k) => /^n\d+$/.test(k)).map((k) => Number(k.slice(1))));
           const gaps = Array.from({ length: top }, (_, i) => i + 1).filter((n) => items[`n${n}`] !== String(n));
           expect(gaps, `kill ${kill}: counter values missing`).toEqual([]);

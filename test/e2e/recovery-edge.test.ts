@@ -1,6 +1,6 @@
 /**
  * Recovery edge cases with real processes and real Chromium: a partial resume (one tab's server is
- * gone), a resume that restores nothing (`failed`, and trying again), auto-rehydrate at start-up,
+ * gone), a resume that restores nothing (`failed`, and trying again), auto-resume at start-up,
  * and resuming a `stale` session (with a warning) through the library API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import type { RestoryExport, SessionState, SessionSummary, TabState } from '../.
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
 import { eventually, runCli, startForeground, tempDataDir } from '../helpers/restory-cli.js';
 import { Companion } from '../../companion/companion.js';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 
 async function deadPort(): Promise<number> {
   const server = createServer();
@@ -97,10 +97,10 @@ describe('recovery edge cases', () => {
     expect(r.stderr).toMatch(/no session with id "no-such-session".*restory list/);
   });
 
-  it('auto-rehydrate resumes recoverable sessions when a companion starts', async () => {
+  it('auto-resume resumes recoverable sessions when a companion starts', async () => {
     const dataDir = tempDataDir();
     const id = await importState(dataDir, 'auto', stateWith([`${site.originA}/storage.html?auto`]));
-    const c = await startForeground(['start', '--data-dir', dataDir, '--url', `${site.originA}/`], { RESTORY_AUTO_REHYDRATE: 'true' });
+    const c = await startForeground(['start', '--data-dir', dataDir, '--url', `${site.originA}/`], { RESTORY_AUTO_RESUME: 'true' });
     const startup = await site.waitForStartupLog((l) => l.page === '/storage.html?auto', 20_000);
     expect(startup.local).toEqual({ restored: 'yes' });
     expect((await list(dataDir)).find((s) => s.id === id)?.state).toBe('active');
@@ -110,9 +110,9 @@ describe('recovery edge cases', () => {
 
   it('a stale session resumes with a warning (library API)', async () => {
     const dataDir = tempDataDir();
-    const store = await Store.open({ dataDir });
+    const store = await SqlJsStore.open({ dataDir });
     const old = { ...stateWith([`${site.originA}/storage.html?stale`]), capturedAt: Date.now() - 3 * 3600_000 };
-    const { id } = store.createSession({ name: 'old', status: 'stale' });
+    const { id } = store.createSession({ name: 'old', state: 'stale' });
     store.saveSnapshot(id, 'import', { state: old });
     await store.close();
 
@@ -122,7 +122,7 @@ describe('recovery edge cases', () => {
       expect(report.warnings.join(' ')).toMatch(/stale/);
       expect(report.tabs).toEqual([{ url: `${site.originA}/storage.html?stale`, ok: true }]);
       expect(await session.context.pages().find((p) => p.url().includes('stale'))!.evaluate(() => localStorage.getItem('restored'))).toBe('yes');
-      expect(companion.list().find((s) => s.id === id)?.state).toBe('active');
+      expect((await companion.list()).find((s) => s.id === id)?.state).toBe('active');
     } finally {
       await companion.shutdown();
     }

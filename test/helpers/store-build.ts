@@ -19,12 +19,12 @@ export function buildStore(): { dir: string; storeJs: string; lockJs: string; re
     process.execPath,
     [tsc, '--ignoreConfig', '--outDir', dir, '--rootDir', ROOT, '--module', 'nodenext', '--moduleResolution', 'nodenext',
       '--target', 'es2022', '--strict', '--skipLibCheck', '--types', 'node',
-      join(ROOT, 'companion/store/store.ts'), join(ROOT, 'companion/store/data-dir-lock.ts')],
+      join(ROOT, 'companion/store/sqljs-store.ts'), join(ROOT, 'companion/store/data-dir-lock.ts')],
     { cwd: ROOT, stdio: 'pipe' },
   );
   return {
     dir,
-    storeJs: join(dir, 'companion/store/store.js'),
+    storeJs: join(dir, 'companion/store/sqljs-store.js'),
     lockJs: join(dir, 'companion/store/data-dir-lock.js'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SequencedEvent } from '../../shared/protocol.js';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 
 const dirs: string[] = [];
 
@@ -47,11 +47,11 @@ export function localItems(state: { origins: { origin: string; localStorage: { n
   return Object.fromEntries((o?.localStorage ?? []).map((i) => [i.name, i.value]));
 }
 
-const opened: Store[] = [];
+const opened: SqlJsStore[] = [];
 
 /** Store.open, remembered so that `closeStores()` (in afterEach) closes whatever a test left open. */
-export async function openStore(dataDir: string, extra: Partial<Parameters<typeof Store.open>[0]> = {}): Promise<Store> {
-  const s = await Store.open({ dataDir, ...extra });
+export async function openStore(dataDir: string, extra: Partial<Parameters<typeof SqlJsStore.open>[0]> = {}): Promise<SqlJsStore> {
+  const s = await SqlJsStore.open({ dataDir, ...extra });
   opened.push(s);
   return s;
 }
@@ -61,7 +61,7 @@ export async function closeStores(): Promise<void> {
 }
 
 /** For a test that abandons a store as a crash would: closeStores() must not fold it. */
-export function forgetStore(store: Store): void {
+export function forgetStore(store: SqlJsStore): void {
   const i = opened.indexOf(store);
   if (i >= 0) opened.splice(i, 1);
 }

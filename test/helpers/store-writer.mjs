@@ -4,7 +4,7 @@
 import { pathToFileURL } from 'node:url';
 
 const [storeJs, dataDir, run, interval] = process.argv.slice(2);
-const { Store } = await import(pathToFileURL(storeJs).href);
+const { SqlJsStore: Store } = await import(pathToFileURL(storeJs).href);
 const store = await Store.open({ dataDir, config: { checkpointIntervalMs: Number(interval), journalMaxBytes: 256 * 1024 } });
 if (!store.getSession('crash')) store.createSession({ name: 'crash', id: 'crash' });
 await store.flush();

@@ -22,7 +22,7 @@ describe('loadConfig', () => {
     expect(loadConfig(dataDir(), {})).toEqual({
       snapshotIntervalMs: 30_000,
       maxSessionAgeMs: 86_400_000,
-      autoRehydrate: false,
+      autoResume: false,
       snapshotsKept: 10,
       checkpointIntervalMs: 5000,
       journalMaxBytes: 8 * 1024 * 1024,
@@ -31,18 +31,18 @@ describe('loadConfig', () => {
   });
 
   it('config.json overrides defaults and env overrides the file', () => {
-    const dir = dataDir({ snapshotsKept: 3, autoRehydrate: true, snapshotIntervalMs: 5000 });
-    expect(loadConfig(dir, {})).toMatchObject({ snapshotsKept: 3, autoRehydrate: true, snapshotIntervalMs: 5000, maxSessionAgeMs: 86_400_000 });
+    const dir = dataDir({ snapshotsKept: 3, autoResume: true, snapshotIntervalMs: 5000 });
+    expect(loadConfig(dir, {})).toMatchObject({ snapshotsKept: 3, autoResume: true, snapshotIntervalMs: 5000, maxSessionAgeMs: 86_400_000 });
     const env = {
       RESTORY_SNAPSHOTS_KEPT: '7',
-      RESTORY_AUTO_REHYDRATE: '0',
+      RESTORY_AUTO_RESUME: '0',
       RESTORY_SNAPSHOT_INTERVAL_MS: '2000',
       RESTORY_MAX_SESSION_AGE_MS: '60000',
       RESTORY_CHECKPOINT_INTERVAL_MS: '250',
     };
-    expect(loadConfig(dir, env)).toMatchObject({ snapshotsKept: 7, autoRehydrate: false, snapshotIntervalMs: 2000, maxSessionAgeMs: 60_000, checkpointIntervalMs: 250 });
-    expect(loadConfig(dir, { RESTORY_AUTO_REHYDRATE: 'TRUE' }).autoRehydrate).toBe(true);
-    expect(loadConfig(dir, { RESTORY_AUTO_REHYDRATE: '1' }).autoRehydrate).toBe(true);
+    expect(loadConfig(dir, env)).toMatchObject({ snapshotsKept: 7, autoResume: false, snapshotIntervalMs: 2000, maxSessionAgeMs: 60_000, checkpointIntervalMs: 250 });
+    expect(loadConfig(dir, { RESTORY_AUTO_RESUME: 'TRUE' }).autoResume).toBe(true);
+    expect(loadConfig(dir, { RESTORY_AUTO_RESUME: '1' }).autoResume).toBe(true);
     expect(loadConfig(dir, { RESTORY_SNAPSHOTS_KEPT: '' }).snapshotsKept).toBe(3);
   });
 
@@ -54,7 +54,7 @@ describe('loadConfig', () => {
     [{ snapshotsKept: 1001 }, 'snapshotsKept must be an integer from 1 to 1000, got 1001'],
     [{ snapshotsKept: 2.5 }, 'snapshotsKept must be an integer from 1 to 1000, got 2.5'],
     [{ snapshotsKept: '10' }, 'snapshotsKept must be an integer from 1 to 1000, got "10"'],
-    [{ autoRehydrate: 'yes' }, 'autoRehydrate must be true or false, got "yes"'],
+    [{ autoResume: 'yes' }, 'autoResume must be true or false, got "yes"'],
     [{ checkpointIntervalMs: 50 }, 'checkpointIntervalMs must be an integer from 100 to'],
     [{ journalMaxBytes: 10 }, 'journalMaxBytes must be an integer from 65536 to'],
   ])('config.json %j is refused naming the key and range', (config, message) => {
@@ -77,7 +77,7 @@ describe('loadConfig', () => {
     ['RESTORY_SNAPSHOT_INTERVAL_MS', 'abc', 'environment variable RESTORY_SNAPSHOT_INTERVAL_MS must be an integer from 1000 to 86400000 (ms), got "abc"'],
     ['RESTORY_SNAPSHOT_INTERVAL_MS', '500', 'RESTORY_SNAPSHOT_INTERVAL_MS must be an integer from 1000'],
     ['RESTORY_SNAPSHOTS_KEPT', '1.5', 'RESTORY_SNAPSHOTS_KEPT must be an integer from 1 to 1000, got "1.5"'],
-    ['RESTORY_AUTO_REHYDRATE', 'yes', 'RESTORY_AUTO_REHYDRATE must be true, false, 1 or 0, got "yes"'],
+    ['RESTORY_AUTO_RESUME', 'yes', 'RESTORY_AUTO_RESUME must be true, false, 1 or 0, got "yes"'],
     ['RESTORY_MAX_SESSION_AGE_MS', '10', 'RESTORY_MAX_SESSION_AGE_MS must be an integer from 60000'],
     ['RESTORY_CHECKPOINT_INTERVAL_MS', '99', 'RESTORY_CHECKPOINT_INTERVAL_MS must be an integer from 100'],
   ])('env %s=%s is refused naming the variable and range', (name, value, message) => {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ENC_MAGIC, StoreCipher, keySourceFromEnv, parseKeyText } from '../../companion/store/crypto.js';
 import { integrityCheck } from '../../companion/store/database.js';
 import { parseJournal } from '../../companion/store/journal-format.js';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import type { SequencedEvent } from '../../shared/protocol.js';
 import { localItems, removeTempDirs, setLocal, tempDataDir } from '../helpers/store-fixtures.js';
 
@@ -35,7 +35,7 @@ function cookieEvent(seq: number): SequencedEvent {
 
 /** A store with one session holding both secrets; `fold` decides whether they end in the db or only in the journal. */
 async function writeSecrets(dir: string, env: NodeJS.ProcessEnv, fold: boolean): Promise<void> {
-  const store = await Store.open({ dataDir: dir, env, config: NO_TIMER });
+  const store = await SqlJsStore.open({ dataDir: dir, env, config: NO_TIMER });
   store.createSession({ name: 's', id: 's' });
   store.applyEvents('s', 'inst', [cookieEvent(1), setLocal(2, { token: STORAGE_VALUE })]);
   store.saveSnapshot('s', 'manual');
@@ -59,8 +59,8 @@ function expectNoSecrets(file: string): void {
 }
 
 async function expectSecretsBack(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const store = await Store.open({ dataDir: dir, env, readOnly: true });
-  const state = store.live('s').toState();
+  const store = await SqlJsStore.open({ dataDir: dir, env, readOnly: true });
+  const state = store.currentState('s');
   expect(state.cookies.map((c) => c.value)).toEqual([COOKIE_VALUE]);
   expect(localItems(state)).toEqual({ token: STORAGE_VALUE });
   expect(localItems(store.requireSnapshot('s').state)).toEqual({ token: STORAGE_VALUE });
@@ -135,7 +135,7 @@ describe('encrypted store', () => {
     const db = readFileSync(join(dir, 'restory.db'));
     const journal = readFileSync(join(dir, 'journal.log'));
     for (const readOnly of [false, true]) {
-      await expect(Store.open({ dataDir: dir, env: { RESTORY_KEY: 'wrong horse battery staple' }, readOnly })).rejects.toMatchObject({
+      await expect(SqlJsStore.open({ dataDir: dir, env: { RESTORY_KEY: 'wrong horse battery staple' }, readOnly })).rejects.toMatchObject({
         code: 'storage_failed',
         message: expect.stringContaining(`cannot decrypt ${join(dir, 'restory.db')}: wrong RESTORY_KEY?`),
       });
@@ -151,7 +151,7 @@ describe('encrypted store', () => {
     await writeSecrets(dir, { RESTORY_KEY: HEX_KEY }, true);
     const db = readFileSync(join(dir, 'restory.db'));
     for (const readOnly of [false, true]) {
-      await expect(Store.open({ dataDir: dir, env: {}, readOnly })).rejects.toMatchObject({
+      await expect(SqlJsStore.open({ dataDir: dir, env: {}, readOnly })).rejects.toMatchObject({
         code: 'storage_failed',
         message: `${join(dir, 'restory.db')} is encrypted, but no key is set: set RESTORY_KEY or RESTORY_KEY_FILE to the key it was written with. It was left untouched.`,
       });
@@ -180,8 +180,8 @@ describe('encrypted store', () => {
       expect(parsed.tornBytes).toBe(cut - lastStart);
     }
     writeFileSync(file, journal.subarray(0, journal.length - 5));
-    const store = await Store.open({ dataDir: dir, env: { RESTORY_KEY: HEX_KEY } });
-    expect(store.live('s').toState().cookies.map((c) => c.value)).toEqual([COOKIE_VALUE]);
+    const store = await SqlJsStore.open({ dataDir: dir, env: { RESTORY_KEY: HEX_KEY } });
+    expect(store.currentState('s').cookies.map((c) => c.value)).toEqual([COOKIE_VALUE]);
     expect(store.listSnapshots('s')).toEqual([]); // the torn snapshot record was dropped
     await store.close();
   });
@@ -195,7 +195,7 @@ describe('encrypted store', () => {
     expectNoSecrets(join(dir, 'restory.db'));
     await expectSecretsBack(dir, { RESTORY_KEY_FILE: keyFile });
     await expectSecretsBack(dir, { RESTORY_KEY: 'my long passphrase from a file' });
-    await expect(Store.open({ dataDir: dir, env: { RESTORY_KEY_FILE: keyFile, RESTORY_KEY: 'x'.repeat(10) } })).rejects.toThrow(/set only one/);
+    await expect(SqlJsStore.open({ dataDir: dir, env: { RESTORY_KEY_FILE: keyFile, RESTORY_KEY: 'x'.repeat(10) } })).rejects.toThrow(/set only one/);
   });
 });
 
@@ -212,7 +212,7 @@ describe('enabling encryption on a plaintext data dir', () => {
     await expectSecretsBack(dir, { RESTORY_KEY: HEX_KEY });
     expect(readFileSync(db).equals(dbBefore)).toBe(true);
 
-    const store = await Store.open({ dataDir: dir, env: { RESTORY_KEY: HEX_KEY }, config: NO_TIMER });
+    const store = await SqlJsStore.open({ dataDir: dir, env: { RESTORY_KEY: HEX_KEY }, config: NO_TIMER });
     // Already migrated, before any further write or close.
     expect(readFileSync(db).subarray(0, ENC_MAGIC.length).equals(ENC_MAGIC)).toBe(true);
     expectNoSecrets(db);
@@ -224,15 +224,15 @@ describe('enabling encryption on a plaintext data dir', () => {
     await store.close();
     expectNoSecrets(db);
 
-    await expect(Store.open({ dataDir: dir, env: {}, readOnly: true })).rejects.toThrow(/is encrypted, but no key is set/);
-    const again = await Store.open({ dataDir: dir, env: { RESTORY_KEY: HEX_KEY }, readOnly: true });
-    expect(localItems(again.live('s').toState())).toEqual({ token: STORAGE_VALUE, later: STORAGE_VALUE + '-2' });
+    await expect(SqlJsStore.open({ dataDir: dir, env: {}, readOnly: true })).rejects.toThrow(/is encrypted, but no key is set/);
+    const again = await SqlJsStore.open({ dataDir: dir, env: { RESTORY_KEY: HEX_KEY }, readOnly: true });
+    expect(localItems(again.currentState('s'))).toEqual({ token: STORAGE_VALUE, later: STORAGE_VALUE + '-2' });
     await again.close();
   });
 
   it('a journal mixing plaintext and encrypted records (key set between two crashes) replays in order', async () => {
     const dir = tempDataDir();
-    const store = await Store.open({ dataDir: dir, env: {}, config: NO_TIMER });
+    const store = await SqlJsStore.open({ dataDir: dir, env: {}, config: NO_TIMER });
     store.createSession({ name: 's', id: 's' });
     store.checkpoint();
     store.applyEvents('s', 'inst', [setLocal(1, { a: '1' })]);
@@ -244,8 +244,8 @@ describe('enabling encryption on a plaintext data dir', () => {
     const { encodeRecord } = await import('../../companion/store/journal-format.js');
     const sealed = encodeRecord({ t: 'events', sid: 's', inst: 'inst', at: 1, evs: [setLocal(2, { b: '2' })], lsn: 3 }, cipher);
     writeFileSync(join(dir, 'journal.log'), Buffer.concat([plain, sealed]));
-    const again = await Store.open({ dataDir: dir, env: { RESTORY_KEY: HEX_KEY } });
-    expect(localItems(again.live('s').toState())).toEqual({ a: '1', b: '2' });
+    const again = await SqlJsStore.open({ dataDir: dir, env: { RESTORY_KEY: HEX_KEY } });
+    expect(localItems(again.currentState('s'))).toEqual({ a: '1', b: '2' });
     await again.close();
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadOrCreateToken } from '../../companion/socket/token.js';
 import { ENC_MAGIC } from '../../companion/store/crypto.js';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { removeTempDirs, setLocal, tempDataDir } from '../helpers/store-fixtures.js';
 
 /** Temp files seen by renameSync just before they replace their target: mode and first bytes. */
@@ -45,7 +45,7 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 describe('file modes (umask 000)', () => {
   it('the data dir is 0700; restory.db, journal.log, the lock and every persist temp file are 0600', async () => {
     const dir = tempDataDir();
-    const store = await Store.open({ dataDir: dir, env: {}, config: { checkpointIntervalMs: 3_600_000 } });
+    const store = await SqlJsStore.open({ dataDir: dir, env: {}, config: { checkpointIntervalMs: 3_600_000 } });
     store.createSession({ name: 's', id: 's' });
     store.applyEvents('s', 'i', [setLocal(1, { k: 'v' })]);
     await store.flush();
@@ -65,7 +65,7 @@ describe('file modes (umask 000)', () => {
 
   it('with a key, the persist temp file holds ciphertext, never the plaintext image', async () => {
     const dir = tempDataDir();
-    const store = await Store.open({ dataDir: dir, env: { RESTORY_KEY: 'c3'.repeat(32) } });
+    const store = await SqlJsStore.open({ dataDir: dir, env: { RESTORY_KEY: 'c3'.repeat(32) } });
     store.createSession({ name: 's', id: 's' });
     await store.close();
     const temps = renamed.filter((r) => r.to === join(dir, 'restory.db'));
@@ -78,14 +78,14 @@ describe('file modes (umask 000)', () => {
 
   it('files found with a looser mode are made 0600 again, and the dir 0700', async () => {
     const dir = tempDataDir();
-    const first = await Store.open({ dataDir: dir, env: {} });
+    const first = await SqlJsStore.open({ dataDir: dir, env: {} });
     first.createSession({ name: 's', id: 's' });
     await first.close();
     chmodSync(dir, 0o755);
     for (const name of ['restory.db', 'journal.log']) chmodSync(join(dir, name), 0o644);
     const token = join(dir, 'token');
     writeFileSync(token, 'd'.repeat(64) + '\n', { mode: 0o644 });
-    const store = await Store.open({ dataDir: dir, env: {} });
+    const store = await SqlJsStore.open({ dataDir: dir, env: {} });
     expect(mode(dir)).toBe(0o700);
     expect(mode(join(dir, 'restory.db'))).toBe(0o600);
     expect(mode(join(dir, 'journal.log'))).toBe(0o600);

@@ -109,7 +109,7 @@ describe('companion socket authentication', () => {
   });
 
   it('a host with a wrong token cannot stream capture events: nothing is stored', async () => {
-    const before = companion.store.listSessions().length;
+    const before = (await companion.store.listSessions()).length;
     const r = await rawExchange(socketPath, Buffer.concat([auth('0'.repeat(64), 'host'), hello, events]));
     expect(r.closed).toBe(true);
     expect(errorCode(r.frames)).toBe('unauthorized');

@@ -15,15 +15,28 @@ import { serveConnection, type ConnectionHandlers } from '../../companion/socket
 import { loadOrCreateToken } from '../../companion/socket/token.js';
 import { CompanionClient } from '../../companion/socket/client.js';
 import { dataPaths, socketPath } from '../../companion/data-dir.js';
+import { invoke, type RpcHandlers } from '../../companion/rpc.js';
+
+const unexpected = async (): Promise<never> => {
+  throw new RestoryError('internal', 'not used by these tests');
+};
+/** Requests go through the companion's real validation and dispatch (rpc.ts) to these stubs. */
+const rpc: RpcHandlers = {
+  list: unexpected,
+  resume: unexpected,
+  snapshot: unexpected,
+  import: unexpected,
+  close: async ({ sessionId }) => {
+    throw new RestoryError('unknown_session', `no session with id "${sessionId}"`);
+  },
+  status: async () => ({ pid: 1, dataDir: '/x', version: 't', activeSessions: [] }),
+};
 
 const handlers: ConnectionHandlers = {
-  bindCapture: () => ({ sessionId: 's1', ackedSeq: 0 }),
+  bindCapture: async () => ({ sessionId: 's1', ackedSeq: 0 }),
   captureEvents: async (_id, _instance, batch) => batch[batch.length - 1].seq,
   captureEnded: () => {},
-  request: async (method, params) => {
-    if (method === 'close') throw new RestoryError('unknown_session', `no session with id "${(params as { sessionId: string }).sessionId}"`);
-    return { pid: 1, dataDir: '/x', version: 't', activeSessions: [] };
-  },
+  request: (method, params, from) => invoke(rpc, method, params, from),
 };
 
 let server: SocketServer | null = null;

@@ -13,7 +13,7 @@ import { ENC_MAGIC } from '../../companion/store/crypto.js';
 import { migrate } from '../../companion/store/migrations.js';
 import { contentHash } from '../../companion/store/records.js';
 import { loadSqlJs } from '../../companion/store/sqljs.js';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { emptySessionState, type SessionState } from '../../shared/state.js';
 import { closeStores, forgetStore, openStore, localItems, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
 
@@ -40,7 +40,7 @@ function count(db: Database, table: string): number {
 }
 
 /** Like Store.close() after a SIGKILL: nothing folded, the lock released so the dir can be reopened. */
-function crash(store: Store): void {
+function crash(store: SqlJsStore): void {
   const s = store as unknown as { closed: boolean; lock: { release(): void }; timer: NodeJS.Timeout | null };
   if (s.timer) clearInterval(s.timer);
   s.closed = true;

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { buildStore } from '../helpers/store-build.js';
 import { localItems, removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
 
@@ -63,17 +63,17 @@ describe('crash safety', () => {
       totalAcked += max;
       iterations++;
 
-      const store = await Store.open({ dataDir });
+      const store = await SqlJsStore.open({ dataDir });
       try {
-        const items = store.live('crash').toState();
+        const items = store.currentState('crash');
         const have = localItems(items, 'https://crash.test');
         for (const [r, m] of acked) {
           for (let seq = 1; seq <= m; seq++) {
             if (have[`r${r}-${seq}`] === undefined) throw new Error(`run ${r}: acknowledged seq ${seq} of ${m} is lost`);
           }
         }
-        if (max > 0) expect(store.live('crash').instanceId).toBe(`writer-${run}`);
-        expect(store.live('crash').lastSeq).toBeGreaterThanOrEqual(max);
+        if (max > 0) expect(store.captureCursor('crash').instanceId).toBe(`writer-${run}`);
+        expect(store.captureCursor('crash').lastSeq).toBeGreaterThanOrEqual(max);
         // Snapshots taken by the writer reopen intact.
         for (const s of store.listSnapshots('crash')) expect(store.getSnapshot('crash', s.id)?.hash).toBe(s.hash);
       } finally {
@@ -103,9 +103,9 @@ describe('crash safety', () => {
       while (acked === 0) await sleep(20);
       for (let i = 0; i < 60; i++) {
         const mustSee = acked;
-        const reader = await Store.open({ dataDir, readOnly: true });
+        const reader = await SqlJsStore.open({ dataDir, readOnly: true });
         try {
-          expect(reader.live('crash').lastSeq).toBeGreaterThanOrEqual(mustSee);
+          expect(reader.captureCursor('crash').lastSeq).toBeGreaterThanOrEqual(mustSee);
         } finally {
           await reader.close();
         }

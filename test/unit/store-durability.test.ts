@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRecord, parseJournal } from '../../companion/store/journal-format.js';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { localItems, removeTempDirs, setLocal, tempDataDir } from '../helpers/store-fixtures.js';
 
 afterEach(() => removeTempDirs());
@@ -12,7 +12,7 @@ const NO_TIMER = { checkpointIntervalMs: 3_600_000 };
 /** A data dir holding a folded db plus `n` journaled-but-unfolded events (k1..kn) for session "s". */
 async function dirWithJournal(n: number): Promise<string> {
   const dir = tempDataDir();
-  const store = await Store.open({ dataDir: dir, config: NO_TIMER });
+  const store = await SqlJsStore.open({ dataDir: dir, config: NO_TIMER });
   store.createSession({ name: 's', id: 's' });
   store.checkpoint();
   for (let i = 1; i <= n; i++) {
@@ -28,7 +28,7 @@ async function dirWithJournal(n: number): Promise<string> {
 /** A closed data dir whose database holds 20 snapshots (well over 16 KiB, several pages). */
 async function dirWithSnapshots(): Promise<{ dir: string; db: string }> {
   const dir = tempDataDir();
-  const store = await Store.open({ dataDir: dir });
+  const store = await SqlJsStore.open({ dataDir: dir });
   const s = store.createSession({ name: 'big', id: 's' });
   for (let i = 1; i <= 20; i++) {
     store.applyEvents(s.id, 'i', [setLocal(i, { [`k${i}`]: 'x'.repeat(2000) })]);
@@ -40,19 +40,19 @@ async function dirWithSnapshots(): Promise<{ dir: string; db: string }> {
 
 async function expectRefusedIntact(dir: string, file: string, message: RegExp): Promise<void> {
   const before = readFileSync(file);
-  await expect(Store.open({ dataDir: dir })).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringMatching(message) });
-  await expect(Store.open({ dataDir: dir, readOnly: true })).rejects.toMatchObject({ code: 'storage_failed' });
+  await expect(SqlJsStore.open({ dataDir: dir })).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringMatching(message) });
+  await expect(SqlJsStore.open({ dataDir: dir, readOnly: true })).rejects.toMatchObject({ code: 'storage_failed' });
   expect(readFileSync(file).equals(before)).toBe(true);
   // The refused open released its lock: another attempt is refused for the same reason, not the lock.
-  await expect(Store.open({ dataDir: dir })).rejects.toMatchObject({ code: 'storage_failed' });
+  await expect(SqlJsStore.open({ dataDir: dir })).rejects.toMatchObject({ code: 'storage_failed' });
 }
 
 describe('journal replay', () => {
   it('replays journaled events that were never folded', async () => {
     const dir = await dirWithJournal(5);
-    const store = await Store.open({ dataDir: dir });
-    expect(localItems(store.live('s').toState())).toEqual({ k1: '1', k2: '2', k3: '3', k4: '4', k5: '5' });
-    expect(store.live('s').lastSeq).toBe(5);
+    const store = await SqlJsStore.open({ dataDir: dir });
+    expect(localItems(store.currentState('s'))).toEqual({ k1: '1', k2: '2', k3: '3', k4: '4', k5: '5' });
+    expect(store.captureCursor('s').lastSeq).toBe(5);
     // The open folded the journal.
     expect(readFileSync(join(dir, 'journal.log')).length).toBe(0);
     await store.close();
@@ -68,13 +68,13 @@ describe('journal replay', () => {
       mkdirSync(d, { recursive: true });
       copyFileSync(join(dir, 'restory.db'), join(d, 'restory.db'));
       writeFileSync(join(d, 'journal.log'), full.subarray(0, cut), { mode: 0o600 });
-      const store = await Store.open({ dataDir: d });
-      expect(localItems(store.live('s').toState())).toEqual({ k1: '1', k2: '2', k3: '3' });
+      const store = await SqlJsStore.open({ dataDir: d });
+      expect(localItems(store.currentState('s'))).toEqual({ k1: '1', k2: '2', k3: '3' });
       store.applyEvents('s', 'inst', [setLocal(5, { k5: '5' })]);
       await store.flush();
       await store.close();
-      const again = await Store.open({ dataDir: d });
-      expect(localItems(again.live('s').toState())).toEqual({ k1: '1', k2: '2', k3: '3', k5: '5' });
+      const again = await SqlJsStore.open({ dataDir: d });
+      expect(localItems(again.currentState('s'))).toEqual({ k1: '1', k2: '2', k3: '3', k5: '5' });
       await again.close();
     }
   });
@@ -83,8 +83,8 @@ describe('journal replay', () => {
     const dir = await dirWithJournal(2);
     const journal = join(dir, 'journal.log');
     writeFileSync(journal, Buffer.concat([readFileSync(journal), Buffer.alloc(4096)]));
-    const store = await Store.open({ dataDir: dir });
-    expect(localItems(store.live('s').toState())).toEqual({ k1: '1', k2: '2' });
+    const store = await SqlJsStore.open({ dataDir: dir });
+    expect(localItems(store.currentState('s'))).toEqual({ k1: '1', k2: '2' });
     await store.close();
   });
 
@@ -102,7 +102,7 @@ describe('journal replay', () => {
     const dir = await dirWithJournal(3);
     const journal = join(dir, 'journal.log');
     const stale = readFileSync(journal);
-    const store = await Store.open({ dataDir: dir }); // folds k1..k3, truncates
+    const store = await SqlJsStore.open({ dataDir: dir }); // folds k1..k3, truncates
     store.applyEvents('s', 'inst', [setLocal(4, { k4: '4' })]);
     await store.flush();
     const fresh = readFileSync(journal);
@@ -110,9 +110,9 @@ describe('journal replay', () => {
     (store as unknown as { lock: { release(): void } }).lock.release();
     // As if the truncate after the fold had not happened: old records precede the new one.
     writeFileSync(journal, Buffer.concat([stale, fresh]));
-    const again = await Store.open({ dataDir: dir });
-    expect(localItems(again.live('s').toState())).toEqual({ k1: '1', k2: '2', k3: '3', k4: '4' });
-    expect(again.live('s').lastSeq).toBe(4);
+    const again = await SqlJsStore.open({ dataDir: dir });
+    expect(localItems(again.currentState('s'))).toEqual({ k1: '1', k2: '2', k3: '3', k4: '4' });
+    expect(again.captureCursor('s').lastSeq).toBe(4);
     await again.close();
   });
 

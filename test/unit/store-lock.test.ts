@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataDirLock } from '../../companion/store/data-dir-lock.js';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
 
 afterEach(() => removeTempDirs());
@@ -17,16 +17,16 @@ function deadPid(): number {
 describe('data dir lock', () => {
   it('a second read-write open is refused with a message naming the pid; read-only opens are fine', async () => {
     const dir = tempDataDir();
-    const first = await Store.open({ dataDir: dir });
-    await expect(Store.open({ dataDir: dir })).rejects.toMatchObject({
+    const first = await SqlJsStore.open({ dataDir: dir });
+    await expect(SqlJsStore.open({ dataDir: dir })).rejects.toMatchObject({
       code: 'invalid_state',
       message: `another restory companion (pid ${process.pid}) is using ${dir}; stop it or use another --data-dir`,
     });
-    const ro = await Store.open({ dataDir: dir, readOnly: true });
+    const ro = await SqlJsStore.open({ dataDir: dir, readOnly: true });
     await ro.close();
     await first.close();
     expect(existsSync(join(dir, 'companion.lock'))).toBe(false);
-    const second = await Store.open({ dataDir: dir });
+    const second = await SqlJsStore.open({ dataDir: dir });
     await second.close();
   });
 
@@ -35,7 +35,7 @@ describe('data dir lock', () => {
     mkdirSync(dir, { recursive: true });
     const lockFile = join(dir, 'companion.lock');
     writeFileSync(lockFile, JSON.stringify({ pid: deadPid(), startedAt: 1, bootId: null, token: 'old' }));
-    const store = await Store.open({ dataDir: dir });
+    const store = await SqlJsStore.open({ dataDir: dir });
     expect(JSON.parse(readFileSync(lockFile, 'utf8')).pid).toBe(process.pid);
     await store.close();
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION, migrate, schemaVersion, setMeta } from '../../companion/store/migrations.js';
 import { loadSqlJs } from '../../companion/store/sqljs.js';
-import { Store } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
 
 afterEach(() => removeTempDirs());
@@ -36,9 +36,9 @@ describe('migrations', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'restory.db'), v1.export());
 
-    const store = await Store.open({ dataDir: dir });
-    expect(store.requireSession('old')).toMatchObject({ name: 'legacy', status: 'recoverable', currentUrl: 'https://a.test/', currentTitle: null, tabCount: 1 });
-    expect(store.live('old')).toMatchObject({ instanceId: 'inst', lastSeq: 7 });
+    const store = await SqlJsStore.open({ dataDir: dir });
+    expect(store.requireSession('old')).toMatchObject({ name: 'legacy', state: 'recoverable', currentUrl: 'https://a.test/', currentTitle: null, tabCount: 1 });
+    expect(store.captureCursor('old')).toMatchObject({ instanceId: 'inst', lastSeq: 7 });
     // Migration 2 back-filled the snapshot sizes.
     expect(store.listSnapshots('old')).toEqual([{ id: 1, sessionId: 'old', takenAt: 3, reason: 'interval', hash: 'h1', bytes: JSON.stringify(live.state).length }]);
     await store.close();
@@ -58,8 +58,8 @@ describe('migrations', () => {
     const bytes = Buffer.from(db.export());
     writeFileSync(file, bytes);
     const expected = `written by a newer restory (schema ${LATEST_SCHEMA_VERSION + 5} > ${LATEST_SCHEMA_VERSION}); upgrade restory`;
-    await expect(Store.open({ dataDir: dir })).rejects.toThrow(expected);
-    await expect(Store.open({ dataDir: dir, readOnly: true })).rejects.toThrow(expected);
+    await expect(SqlJsStore.open({ dataDir: dir })).rejects.toThrow(expected);
+    await expect(SqlJsStore.open({ dataDir: dir, readOnly: true })).rejects.toThrow(expected);
     expect(readFileSync(file).equals(bytes)).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RestoryError } from '../../shared/protocol.js';
 import { emptySessionState } from '../../shared/state.js';
 import { LiveState } from '../../companion/session-state/live-state.js';
-import { Store, toSummary } from '../../companion/store/store.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { closeStores, openStore, localItems, navigate, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
 
 afterEach(async () => {
@@ -25,14 +25,14 @@ describe('Store sessions', () => {
     const store = await openStore(dir, { clock });
     const a = store.createSession({ name: 'first' });
     tick();
-    const b = store.createSession({ name: 'second', id: 'fixed-id', status: 'recoverable' });
+    const b = store.createSession({ name: 'second', id: 'fixed-id', state: 'recoverable' });
     expect(a.id).toMatch(/^[0-9a-f]{8}$/);
-    expect(b).toMatchObject({ id: 'fixed-id', name: 'second', status: 'recoverable', createdAt: 1001, lastSnapshotAt: null, tabCount: 0 });
+    expect(b).toMatchObject({ id: 'fixed-id', name: 'second', state: 'recoverable', createdAt: 1001, lastSnapshotAt: null, tabCount: 0 });
     expect(store.getSession('nope')).toBeUndefined();
     expect(() => store.requireSession('nope')).toThrow('no session with id "nope"; list them with: restory list');
     expect(() => store.createSession({ name: 'dup', id: 'fixed-id' })).toThrow(/already exists/);
     expect(store.listSessions().map((s) => s.id)).toEqual(['fixed-id', a.id]);
-    expect(store.listSessions({ status: 'active' }).map((s) => s.id)).toEqual([a.id]);
+    expect(store.listSessions({ state: 'active' }).map((s) => s.id)).toEqual([a.id]);
 
     tick();
     store.applyEvents(a.id, 'instance-1', [setLocal(1, { k: 'v' })]);
@@ -41,33 +41,33 @@ describe('Store sessions', () => {
 
     const again = await openStore(dir);
     expect(again.listSessions().map((s) => s.name)).toEqual(['first', 'second']);
-    expect(localItems(again.live(a.id).toState())).toEqual({ k: 'v' });
+    expect(localItems(again.currentState(a.id))).toEqual({ k: 'v' });
   });
 
-  it('setStatus keeps, sets and clears lastError; deleteSession removes the session and its snapshots', async () => {
+  it('setState keeps, sets and clears lastError; deleteSession removes the session and its snapshots', async () => {
     const store = await openStore(tempDataDir());
     const s = store.createSession({ name: 'x' });
-    store.setStatus(s.id, 'error', 'browser crashed');
-    expect(store.requireSession(s.id)).toMatchObject({ status: 'error', lastError: 'browser crashed' });
-    store.setStatus(s.id, 'recoverable');
-    expect(store.requireSession(s.id)).toMatchObject({ status: 'recoverable', lastError: 'browser crashed' });
-    store.setStatus(s.id, 'active', null);
+    store.setState(s.id, 'error', 'browser crashed');
+    expect(store.requireSession(s.id)).toMatchObject({ state: 'error', lastError: 'browser crashed' });
+    store.setState(s.id, 'recoverable');
+    expect(store.requireSession(s.id)).toMatchObject({ state: 'recoverable', lastError: 'browser crashed' });
+    store.setState(s.id, 'active', null);
     expect(store.requireSession(s.id).lastError).toBeNull();
-    expect(() => store.setStatus(s.id, 'bogus' as never)).toThrow();
+    expect(() => store.setState(s.id, 'bogus' as never)).toThrow();
     store.applyEvents(s.id, 'instance-1', [setLocal(1, { a: '1' })]);
     expect(store.saveSnapshot(s.id, 'manual')).not.toBeNull();
     store.deleteSession(s.id);
     expect(store.getSession(s.id)).toBeUndefined();
     expect(store.listSnapshots(s.id)).toEqual([]);
-    expect(() => store.live(s.id)).toThrow(RestoryError);
+    expect(() => store.currentState(s.id)).toThrow(RestoryError);
     expect(() => store.deleteSession(s.id)).toThrow(/no session/);
   });
 
-  it('createSession starts from a given live state', async () => {
+  it('createSession starts from a given state', async () => {
     const store = await openStore(tempDataDir());
     const state = { ...emptySessionState(5), origins: [{ origin: 'https://b.test', localStorage: [{ name: 'x', value: 'y' }] }] };
-    const s = store.createSession({ name: 'imported', live: LiveState.fromState(state).toData() });
-    expect(localItems(store.live(s.id).toState(), 'https://b.test')).toEqual({ x: 'y' });
+    const s = store.createSession({ name: 'imported', initial: state });
+    expect(localItems(store.currentState(s.id), 'https://b.test')).toEqual({ x: 'y' });
   });
 });
 
@@ -78,11 +78,11 @@ describe('Store.applyEvents', () => {
     expect(store.applyEvents(s.id, 'inst-A', [setLocal(1, { a: '1' }), setLocal(2, { b: '2' })])).toEqual({ accepted: 2, lastSeq: 2 });
     expect(store.applyEvents(s.id, 'inst-A', [setLocal(2, { b: 'dup' }), setLocal(3, { c: '3' })])).toEqual({ accepted: 1, lastSeq: 3 });
     expect(store.applyEvents(s.id, 'inst-A', [setLocal(1, { a: 'old' })])).toEqual({ accepted: 0, lastSeq: 3 });
-    expect(localItems(store.live(s.id).toState())).toEqual({ a: '1', b: '2', c: '3' });
+    expect(localItems(store.currentState(s.id))).toEqual({ a: '1', b: '2', c: '3' });
     // A restarted browser (new instance) starts at seq 1 again.
     expect(store.applyEvents(s.id, 'inst-B', [setLocal(1, { d: '4' })])).toEqual({ accepted: 1, lastSeq: 1 });
-    expect(store.live(s.id)).toMatchObject({ instanceId: 'inst-B', lastSeq: 1 });
-    expect(localItems(store.live(s.id).toState())).toMatchObject({ d: '4' });
+    expect(store.captureCursor(s.id)).toMatchObject({ instanceId: 'inst-B', lastSeq: 1 });
+    expect(localItems(store.currentState(s.id))).toMatchObject({ d: '4' });
     expect(() => store.applyEvents('nope', 'inst-A', [setLocal(1, {})])).toThrow(/no session/);
   });
 
@@ -93,10 +93,12 @@ describe('Store.applyEvents', () => {
     tick(100);
     store.applyEvents(s.id, 'inst-A', [navigate(1, 7, 'https://a.test/'), tabsEvent(2, [{ tabId: 7, url: 'https://a.test/', title: 'A' }])]);
     expect(store.requireSession(s.id).lastActivityAt).toBe(150);
-    expect(toSummary(store.requireSession(s.id), store.live(s.id))).toMatchObject({ currentUrl: 'https://a.test/', currentTitle: 'A', tabCount: 1, state: 'active' });
+    // Before the live state is folded into the row, the record still shows it.
+    expect(store.requireSession(s.id)).toMatchObject({ currentUrl: 'https://a.test/', currentTitle: 'A', tabCount: 1, state: 'active' });
     store.checkpoint();
     expect(store.requireSession(s.id)).toMatchObject({ currentUrl: 'https://a.test/', currentTitle: 'A', tabCount: 1 });
-    expect(toSummary(store.requireSession(s.id))).toMatchObject({ currentUrl: 'https://a.test/', tabCount: 1, lastSnapshotAt: null });
+    const ro = await openStore(store.paths.dir, { readOnly: true });
+    expect(ro.requireSession(s.id)).toMatchObject({ currentUrl: 'https://a.test/', tabCount: 1, lastSnapshotAt: null });
   });
 
   it('flush resolves once the journal holds the events, and many flushes share one group', async () => {
@@ -149,8 +151,7 @@ describe('Store snapshots', () => {
     const s = store.createSession({ name: 'x' });
     store.applyEvents(s.id, 'i1', [navigate(1, 1, 'https://a.test/'), setLocal(2, { a: '1' })]);
     expect(store.saveSnapshot(s.id, 'manual')).not.toBeNull();
-    const live = store.live(s.id);
-    const toState = vi.spyOn(live, 'toState');
+    const toState = vi.spyOn(LiveState.prototype, 'toState');
     expect(store.saveSnapshot(s.id, 'interval')).toBeNull();
     expect(toState).not.toHaveBeenCalled();
     // An explicit state becomes the newest snapshot: the live state must be compared again.
@@ -160,6 +161,7 @@ describe('Store snapshots', () => {
     // A new event: serialised and compared again.
     store.applyEvents(s.id, 'i1', [setLocal(3, { b: '2' })]);
     expect(store.saveSnapshot(s.id, 'interval')?.state.origins[0].localStorage).toContainEqual({ name: 'b', value: '2' });
+    toState.mockRestore();
   });
 
   it('an explicit state is stored as given and survives reopen without touching the live state', async () => {
@@ -168,7 +170,7 @@ describe('Store snapshots', () => {
     const s = store.createSession({ name: 'x' });
     const state = { ...emptySessionState(1), cookies: [{ name: 'c', value: '1', domain: 'a.test', path: '/', expires: -1, httpOnly: false, secure: false, sameSite: 'Lax' as const }] };
     const snap = store.saveSnapshot(s.id, 'import', { state })!;
-    expect(store.live(s.id).toState().cookies).toEqual([]);
+    expect(store.currentState(s.id).cookies).toEqual([]);
     await store.flush();
     // Reopen read-only: the journal (not yet folded) must carry the explicit state.
     const ro = await openStore(dir, { readOnly: true });
@@ -224,7 +226,7 @@ describe('Store files', () => {
 
     const ro = await openStore(dir, { readOnly: true });
     expect(ro.listSessions().map((x) => x.id)).toEqual([s.id]);
-    expect(localItems(ro.live(s.id).toState())).toEqual({ journaled: 'yes' });
+    expect(localItems(ro.currentState(s.id))).toEqual({ journaled: 'yes' });
     expect(() => ro.createSession({ name: 'y' })).toThrow(/read-only/);
     expect(() => ro.applyEvents(s.id, 'i1', [setLocal(2, {})])).toThrow(/read-only/);
     expect(() => ro.checkpoint()).toThrow(/read-only/);
@@ -267,7 +269,7 @@ describe('Store replay of snapshots', () => {
     expect(ro.listSnapshots(s.id).map((x) => x.hash)).toEqual([second.hash, first.hash]);
     expect(ro.getSnapshot(s.id, first.id)?.state).toEqual(first.state);
     expect(ro.getSnapshot(s.id, second.id)?.state).toEqual(second.state);
-    expect(ro.live(s.id).toState()).toEqual(store.live(s.id).toState());
+    expect(ro.currentState(s.id)).toEqual(store.currentState(s.id));
   });
 });
 
@@ -279,12 +281,12 @@ describe('Store.resetLive', () => {
     store.applyEvents(s.id, 'old-instance', [setLocal(1, { before: '1' })]);
     const snap = store.saveSnapshot(s.id, 'manual')!;
     store.applyEvents(s.id, 'old-instance', [setLocal(2, { after: '2' })]);
-    store.resetLive(s.id, LiveState.fromState(snap.state).toData());
-    expect(localItems(store.live(s.id).toState())).toEqual({ before: '1' });
-    expect(store.live(s.id)).toMatchObject({ instanceId: null, lastSeq: 0 });
+    store.resetLive(s.id, snap.state);
+    expect(localItems(store.currentState(s.id))).toEqual({ before: '1' });
+    expect(store.captureCursor(s.id)).toMatchObject({ instanceId: null, lastSeq: 0 });
     await store.flush();
     const ro = await openStore(dir, { readOnly: true });
-    expect(localItems(ro.live(s.id).toState())).toEqual({ before: '1' });
-    expect(() => store.resetLive('nope', LiveState.fromState(snap.state).toData())).toThrow(/no session/);
+    expect(localItems(ro.currentState(s.id))).toEqual({ before: '1' });
+    expect(() => store.resetLive('nope', snap.state)).toThrow(/no session/);
   });
 });

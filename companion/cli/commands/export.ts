@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseMessage } from '../../../shared/protocol.js';
 import type { PlaywrightStorageState, RestoryExport } from '../../../shared/state.js';
-import { Store } from '../../store/store.js';
+import { SqlJsStore } from '../../store/sqljs-store.js';
 import { dataDirOf, intFlag, parse, requirePositional } from '../args.js';
 
 export const usage = 'export <id> [--snapshot K] [--format restory|playwright]   print a snapshot as JSON';
@@ -11,7 +11,7 @@ export async function run(argv: string[]): Promise<number> {
   const sessionId = requirePositional(positionals, 0, 'session id (see: restory list)');
   const format = parseMessage(z.enum(['restory', 'playwright']), values.format ?? 'restory', '--format');
   const snapshotId = intFlag('snapshot', values.snapshot, 1, Number.MAX_SAFE_INTEGER);
-  const store = await Store.open({ dataDir: dataDirOf(values), readOnly: true });
+  const store = await SqlJsStore.open({ dataDir: dataDirOf(values), readOnly: true });
   try {
     const session = store.requireSession(sessionId);
     const snapshot = store.requireSnapshot(sessionId, snapshotId);

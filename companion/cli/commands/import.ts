@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { RestoryError } from '../../../shared/protocol.js';
 import { CompanionClient } from '../../socket/client.js';
-import { Store } from '../../store/store.js';
+import { SqlJsStore } from '../../store/sqljs-store.js';
 import { importSession, stateFromImport } from '../../session/import-export.js';
 import { dataDirOf, parse, requirePositional } from '../args.js';
 
@@ -29,9 +29,9 @@ export async function run(argv: string[]): Promise<number> {
       client.close();
     }
   } else {
-    const store = await Store.open({ dataDir });
+    const store = await SqlJsStore.open({ dataDir });
     try {
-      sessionId = importSession(store, input);
+      sessionId = await importSession(store, input);
       await store.flush();
     } finally {
       await store.close();

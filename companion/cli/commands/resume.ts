@@ -32,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const already = companion.runningSessions.find((r) => r.sessionId === sessionId);
     if (already) {
-      // Auto-rehydrate (config) already resumed it while the companion opened.
+      // Auto-resume (config) already resumed it while the companion opened.
       process.stdout.write(`session ${sessionId}\n${already.cdpEndpoint ? `cdp ${already.cdpEndpoint}\n` : ''}`);
     } else {
       const { report } = await companion.resume(sessionId, { snapshotId, headed: values.headed, cdpPort });

@@ -1,4 +1,4 @@
-import { Store } from '../../store/store.js';
+import { SqlJsStore } from '../../store/sqljs-store.js';
 import { currentTab } from '../../store/records.js';
 import { ago, dataDirOf, parse, requirePositional } from '../args.js';
 
@@ -7,7 +7,7 @@ export const usage = 'snapshots <id> [--json]   the stored snapshots of a sessio
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, 1);
   const sessionId = requirePositional(positionals, 0, 'session id (see: restory list)');
-  const store = await Store.open({ dataDir: dataDirOf(values), readOnly: true });
+  const store = await SqlJsStore.open({ dataDir: dataDirOf(values), readOnly: true });
   try {
     store.requireSession(sessionId);
     // At most snapshotsKept rows, so loading each state for its counts is cheap enough.

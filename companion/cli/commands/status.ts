@@ -1,5 +1,5 @@
 import { CompanionClient } from '../../socket/client.js';
-import { Store } from '../../store/store.js';
+import { SqlJsStore } from '../../store/sqljs-store.js';
 import { dataDirOf, parse } from '../args.js';
 
 export const usage = 'status [--json]   whether a companion is running for the data dir, and its sessions';
@@ -18,9 +18,9 @@ export async function run(argv: string[]): Promise<number> {
       client.close();
     }
   } else {
-    const store = await Store.open({ dataDir, readOnly: true });
+    const store = await SqlJsStore.open({ dataDir, readOnly: true });
     try {
-      status = { running: false, dataDir, sessions: countByState(store.listSessions().map((s) => s.status)) };
+      status = { running: false, dataDir, sessions: countByState(store.listSessions().map((s) => s.state)) };
     } finally {
       await store.close();
     }
