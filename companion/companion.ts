@@ -17,7 +17,7 @@ import { SnapshotScheduler } from './session/snapshot-scheduler.js';
 import { loadOrCreateToken } from './socket/token.js';
 import { launchBrowser, ensureExtensionBuilt, type LaunchedBrowser } from './browser/launch.js';
 import { exitedCleanly } from './browser/exit-status.js';
-import { restoreSession } from './browser/rehydrate.js';
+import { restoreState } from './browser/restore/restore-state.js';
 import { LiveState } from './session-state/live-state.js';
 import { classifyOrphans } from './session/orphans.js';
 import { importSession } from './session/import-export.js';
@@ -186,7 +186,7 @@ export class Companion implements ConnectionHandlers {
       throw e;
     }
     try {
-      const outcome = await restoreSession(running.context, snapshot.state);
+      const outcome = await restoreState(running.context, snapshot.state);
       const report: ResumeReport = {
         sessionId,
         snapshotId: snapshot.id,
