@@ -3,12 +3,13 @@
  * persistent contexts), optional extension + native host, optional CDP port, offline-quiet flags.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Worker } from 'playwright-core';
 import { EXTENSION_ID } from '../../shared/constants.js';
 import { RestoryError } from '../../shared/protocol.js';
+import { findBrowserPid } from './browser-pid.js';
 import { findChromium } from './find-chromium.js';
 import { writeHostManifest } from '../native-host/manifest.js';
 
@@ -195,30 +196,4 @@ async function cdpEndpointOf(userDataDir: string, port: number): Promise<string>
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new RestoryError('launch_failed', `Chromium did not report its CDP port in ${file}`);
-}
-
-/**
- * Pid of Chromium's browser process. Playwright does not expose it for persistent contexts
- * (`context.browser()` is null there), so scan /proc for the process whose command line carries this
- * --user-data-dir and no --type= (renderers, GPU and utility processes all have a --type). Linux only;
- * undefined elsewhere or when not found. The companion polls it to notice a dead browser.
- */
-export async function findBrowserPid(userDataDir: string, procRoot = '/proc'): Promise<number | undefined> {
-  let entries: string[];
-  try {
-    entries = await readdir(procRoot);
-  } catch {
-    return undefined;
-  }
-  const wanted = `--user-data-dir=${userDataDir}`;
-  const matches: number[] = [];
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    const cmdline = await readFile(join(procRoot, name, 'cmdline'), 'utf8').catch(() => '');
-    if (!cmdline) continue;
-    const argv = cmdline.split('\0');
-    if (argv.includes(wanted) && !argv.some((a) => a.startsWith('--type='))) matches.push(Number(name));
-  }
-  // A crashpad handler may also carry the profile path in some builds; the lowest pid is the browser.
-  return matches.length ? Math.min(...matches) : undefined;
 }
