@@ -6,7 +6,7 @@
  *  - floor: launchBrowser without extension (same binary and flags) + goto of the same URLs;
  *  - storageState: Playwright's own restore, chromium.launch + newContext({ storageState }) with the
  *    same cookies and localStorage (it has no sessionStorage, tabs or history) + the same gotos.
- * Tabs have no back history here (each back entry costs restory ~100 ms more; see rehydrate.ts).
+ * Tabs have no back history here (each back entry costs restory ~100 ms more; see browser/restore/restore-state.ts).
  * Both baselines open the pages one after the other and load them all at once.
  */
 import { chromium, type BrowserContext } from 'playwright-core';

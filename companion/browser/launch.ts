@@ -2,14 +2,14 @@
  * Launch Chromium for a restory session with Playwright: persistent profile (extensions load only in
  * persistent contexts), optional extension + native host, optional CDP port, offline-quiet flags.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Worker } from 'playwright-core';
 import { EXTENSION_ID } from '../../shared/constants.js';
 import { RestoryError } from '../../shared/protocol.js';
+import { findBrowserPid } from './browser-pid.js';
 import { findChromium } from './find-chromium.js';
 import { writeHostManifest } from '../native-host/manifest.js';
 
@@ -196,91 +196,4 @@ async function cdpEndpointOf(userDataDir: string, port: number): Promise<string>
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new RestoryError('launch_failed', `Chromium did not report its CDP port in ${file}`);
-}
-
-/**
- * Pid of Chromium's browser process. Playwright does not expose it for persistent contexts
- * (`context.browser()` is null there), so scan /proc for the process whose command line carries this
- * --user-data-dir and no --type= (renderers, GPU and utility processes all have a --type). Linux only;
- * undefined elsewhere or when not found. The companion polls it to notice a dead browser.
- */
-export async function findBrowserPid(userDataDir: string, procRoot = '/proc'): Promise<number | undefined> {
-  let entries: string[];
-  try {
-    entries = await readdir(procRoot);
-  } catch {
-    return undefined;
-  }
-  const wanted = `--user-data-dir=${userDataDir}`;
-  const matches: number[] = [];
-  for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    const cmdline = await readFile(join(procRoot, name, 'cmdline'), 'utf8').catch(() => '');
-    if (!cmdline) continue;
-    const argv = cmdline.split('\0');
-    if (argv.includes(wanted) && !argv.some((a) => a.startsWith('--type='))) matches.push(Number(name));
-  }
-  // A crashpad handler may also carry the profile path in some builds; the lowest pid is the browser.
-  return matches.length ? Math.min(...matches) : undefined;
-}
-
-/** Newest mtime (ms) of any file under dir; 0 if dir is missing. */
-async function newestMtime(dir: string): Promise<number> {
-  let newest = 0;
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const s = await stat(join(entry.parentPath, entry.name)).catch(() => null);
-    if (s && s.mtimeMs > newest) newest = s.mtimeMs;
-  }
-  return newest;
-}
-
-/**
- * Build the extension (`npx vite build`) if dist/extension/manifest.json is missing or older than any
- * source under extension/ or shared/. Returns dist/extension. Concurrent callers (parallel test
- * workers) serialise on a lock folder so only one build runs.
- */
-export async function ensureExtensionBuilt(rootDir: string): Promise<string> {
-  const root = resolve(rootDir);
-  const outDir = join(root, 'dist', 'extension');
-  const manifest = join(outDir, 'manifest.json');
-  const isFresh = async () => {
-    const built = await stat(manifest).catch(() => null);
-    if (!built) return false;
-    const sources = Math.max(await newestMtime(join(root, 'extension')), await newestMtime(join(root, 'shared')));
-    return built.mtimeMs >= sources;
-  };
-  if (await isFresh()) return outDir;
-
-  const lock = join(root, 'dist', '.extension-build.lock');
-  await mkdir(join(root, 'dist'), { recursive: true });
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch {
-      const s = await stat(lock).catch(() => null);
-      if (s && Date.now() - s.mtimeMs > 300_000) await rmdir(lock).catch(() => {}); // stale lock
-      if (Date.now() > deadline) throw new RestoryError('launch_failed', `timed out waiting for another extension build (${lock})`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  try {
-    if (await isFresh()) return outDir; // another process built it while we waited
-    await new Promise<void>((ok, fail) => {
-      const child = spawn('npx', ['vite', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-      child.once('error', fail);
-      child.once('exit', (code, signal) =>
-        code === 0
-          ? ok()
-          : fail(new RestoryError('launch_failed', `extension build failed (npx vite build exited with ${code ?? signal})`)),
-      );
-    });
-    if (!existsSync(manifest)) throw new RestoryError('launch_failed', `extension build produced no ${manifest}`);
-    return outDir;
-  } finally {
-    await rmdir(lock).catch(() => {});
-  }
 }

@@ -9,8 +9,9 @@ import { ENV } from '../../shared/constants.js';
 import { RestoryError, type ResumeReport } from '../../shared/protocol.js';
 import type { SessionState } from '../../shared/state.js';
 import { exitedCleanly } from '../browser/exit-status.js';
-import { ensureExtensionBuilt, launchBrowser, type LaunchedBrowser } from '../browser/launch.js';
-import { restoreSession } from '../browser/rehydrate.js';
+import { ensureExtensionBuilt } from '../browser/extension-build.js';
+import { launchBrowser, type LaunchedBrowser } from '../browser/launch.js';
+import { restoreState } from '../browser/restore/restore-state.js';
 import { dataPaths } from '../data-dir.js';
 import { debug } from '../debug.js';
 import { nativeHostScript, projectRoot } from '../project-root.js';
@@ -124,7 +125,7 @@ export class SessionBrowsers {
     let nothingRestored: string | null = null;
     try {
       running = await this.launch(sessionId, opts, snapshot.state);
-      const outcome = await restoreSession(running.context, snapshot.state);
+      const outcome = await restoreState(running.context, snapshot.state);
       if (snapshot.state.tabs.length > 0 && !outcome.tabs.some((t) => t.ok)) {
         nothingRestored = `nothing could be restored: ${outcome.tabs.map((t) => `${t.url}: ${t.error ?? 'failed'}`).join('; ')}`;
         throw new RestoryError('launch_failed', nothingRestored);

@@ -2,24 +2,18 @@
  * Launches Chromium with the built extension and the stub native host registered in a fresh
  * profile, and reads what the stub received. For the extension's end-to-end tests.
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Worker } from 'playwright-core';
 import { EXTENSION_ID, NATIVE_HOST_NAME } from '../../shared/constants.js';
+import { ensureExtensionBuilt } from '../../companion/browser/extension-build.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const EXTENSION_DIR = join(root, 'dist/extension');
 const STUB_HOST = join(root, 'test/helpers/extension-stub-host.mjs');
 const CHROMIUM = process.env.RESTORY_CHROMIUM ?? '/usr/lib/chromium/chromium';
-
-/** Builds the extension unless dist/extension already holds one (`npm test` builds first). */
-export function ensureExtensionBuilt(): void {
-  if (existsSync(join(EXTENSION_DIR, 'manifest.json'))) return;
-  execFileSync('npx', ['vite', 'build'], { cwd: root, stdio: 'inherit' });
-}
 
 export interface ExtensionBrowser {
   context: BrowserContext;
@@ -31,7 +25,7 @@ export interface ExtensionBrowser {
 }
 
 export async function launchWithExtension(): Promise<ExtensionBrowser> {
-  ensureExtensionBuilt();
+  await ensureExtensionBuilt(root); // the companion's: rebuilds a stale build, one build across test workers
   const base = mkdtempSync(join(tmpdir(), 'restory-ext-'));
   const userDataDir = join(base, 'profile');
   const stubDir = join(base, 'stub');

@@ -2,7 +2,7 @@ import { afterEach, expect, test } from 'vitest';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findBrowserPid } from '../../companion/browser/launch.js';
+import { findBrowserPid } from '../../companion/browser/browser-pid.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -1,5 +1,5 @@
 /**
- * restoreSession against the local two-origin test site, with hand-built SessionStates (no restory
+ * restoreState against the local two-origin test site, with hand-built SessionStates (no restory
  * extension needed). A tiny fixture extension (test/fixtures/tabs-extension) only answers "which tab
  * is active?": in headless Chromium every page reports visibilityState 'visible' and hasFocus() true
  * (Playwright emulates focus), so chrome.tabs is the one reliable witness.
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, type LaunchedBrowser } from '../../companion/browser/launch.js';
-import { restoreSession, type RestoreOutcome } from '../../companion/browser/rehydrate.js';
+import { restoreState, type RestoreOutcome } from '../../companion/browser/restore/restore-state.js';
 import type { Cookie, SessionState, TabState } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
 
@@ -62,7 +62,7 @@ afterAll(async () => {
   await site?.close();
 });
 
-describe('restoreSession', () => {
+describe('restoreState', () => {
   let browser: LaunchedBrowser;
   let outcome: RestoreOutcome;
   let state: SessionState;
@@ -107,7 +107,7 @@ describe('restoreSession', () => {
     };
     browser = await launchBrowser({ extensionDir: TABS_EXTENSION });
     mark = site.requests.length;
-    outcome = await restoreSession(browser.context, state, { tabTimeoutMs: 10_000 });
+    outcome = await restoreState(browser.context, state, { tabTimeoutMs: 10_000 });
   });
 
   afterAll(async () => {
@@ -208,7 +208,7 @@ test('restores 5 MB of localStorage and 2 MB of sessionStorage', async () => {
   const browser = await launchBrowser();
   try {
     const before = site.startupLogs.length;
-    const outcome = await restoreSession(browser.context, state);
+    const outcome = await restoreState(browser.context, state);
     expect(outcome.failures).toEqual([]);
     expect(outcome.tabs).toEqual([{ url: `${A}/big.html?mb=5`, ok: true }]);
     const log = await site.waitForStartupLog((l) => site.startupLogs.indexOf(l) >= before && l.page === '/big.html?mb=5');
@@ -244,7 +244,7 @@ test('restores 1 and 10 tabs quickly', async () => {
     const browser = await launchBrowser();
     const launched = Date.now();
     try {
-      const outcome = await restoreSession(browser.context, many(n));
+      const outcome = await restoreState(browser.context, many(n));
       expect(outcome.tabs.every((t) => t.ok)).toBe(true);
       console.log(`restore of ${n} tab(s): launch ${launched - started} ms, restore ${outcome.durationMs} ms`);
       expect(outcome.durationMs).toBeLessThan(n * 1500 + 2000);
@@ -285,7 +285,7 @@ test('reports cookies Chromium refuses and restores the rest; restores hash-rout
   };
   const browser = await launchBrowser();
   try {
-    const outcome = await restoreSession(browser.context, state);
+    const outcome = await restoreState(browser.context, state);
     expect(outcome.cookies).toBe(1);
     expect(outcome.failures).toEqual([
       { what: `cookie semi;colon (${host}/)`, error: expect.stringMatching(/Invalid cookie fields/) },

@@ -1,0 +1,60 @@
+/**
+ * One tab, in its own page: viewport, back history, the real page with its sessionStorage, scroll.
+ * A failure anywhere fails this tab only (its TabOutcome says why); the other tabs go on.
+ */
+import type { Page } from 'playwright-core';
+import type { SessionState, TabState } from '../../../shared/state.js';
+import { debug } from '../../debug.js';
+import { isHistoryStub, restoreBackHistory } from './history.js';
+import { restoreScroll } from './scroll.js';
+import { withSessionStorage } from './session-storage.js';
+import { firstLine, stripHash } from './strings.js';
+import type { RestoreOptions, RestoreOutcome, TabOutcome } from './types.js';
+
+const log = debug('restore');
+
+const BLANK_URLS = new Set(['about:blank', 'chrome://newtab/', 'chrome://new-tab-page/']);
+
+export async function restoreTab(
+  page: Page,
+  tab: TabState,
+  state: SessionState,
+  opts: RestoreOptions,
+  outcome: RestoreOutcome,
+): Promise<TabOutcome> {
+  const timeout = opts.tabTimeoutMs ?? 15_000;
+  const label = `tab ${tab.index} (${tab.url})`;
+  const t0 = Date.now();
+  try {
+    if (!/^(https?|data|file|chrome|chrome-extension|about):/.test(tab.url)) {
+      throw new Error(`cannot open ${tab.url.split(':')[0]}: URLs`);
+    }
+    if (state.viewport) await page.setViewportSize(state.viewport);
+    // An empty tab stays as it is (no history either): new-tab pages may not load in headless Chromium.
+    if (BLANK_URLS.has(tab.url)) return { url: tab.url, ok: true };
+
+    await restoreBackHistory(page, tab, opts.maxBackEntries ?? 49, timeout, outcome, label);
+    log(`tab ${tab.index}: history in ${Date.now() - t0} ms`);
+
+    await withSessionStorage(page, tab, () => loadRealPage(page, tab.url, timeout));
+    log(`tab ${tab.index}: loaded at ${Date.now() - t0} ms`);
+
+    if (tab.scroll && (tab.scroll.x !== 0 || tab.scroll.y !== 0)) {
+      const reached = await restoreScroll(page, tab.scroll, opts.scrollTimeoutMs ?? 3_000);
+      if (!reached) outcome.warnings.push(`${label}: scroll position ${tab.scroll.x},${tab.scroll.y} not reached`);
+    }
+    return { url: tab.url, ok: true };
+  } catch (e) {
+    return { url: tab.url, ok: false, error: firstLine(e) };
+  }
+}
+
+/** Load the tab's current URL for real, over whatever history stub the page is on. */
+async function loadRealPage(page: Page, url: string, timeout: number): Promise<void> {
+  const response = await page.goto(url, { timeout, waitUntil: 'load' });
+  // A stub that differs only by #fragment turns goto into a same-document navigation inside the
+  // stub (no response): load the real document in place. The init script applies to the reload.
+  if (response === null && /^https?:/.test(url) && stripHash(page.url()) === stripHash(url)) {
+    if (await isHistoryStub(page)) await page.reload({ timeout, waitUntil: 'load' });
+  }
+}
