@@ -1,14 +1,19 @@
 /**
  * `restory doctor` through the real CLI: a healthy data dir passes (exit 0), a running companion is
  * found, a corrupt database FAILs (exit 1) with the command that fixes it, a stale lock is a warning,
- * and encryption, permissions and native host registrations are reported. (A missing extension
+ * a companion that does not answer FAILs once its time limit passes while the other checks still
+ * run, and encryption, permissions and native host registrations are reported. (A missing extension
  * build is not simulated: it would break the other tests running against dist/.)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
+import { encodeFrame } from '../../shared/frame-codec.js';
+import { dataPaths } from '../../companion/data-dir.js';
 import { writeHostManifestTo } from '../../companion/native-host/manifest.js';
 import { nativeHostScript } from '../../companion/project-root.js';
 import { eventually, runCli, tempDataDir as makeTempDir } from '../helpers/restory-cli.js';
@@ -74,6 +79,31 @@ function deadPid(): number {
   return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString());
 }
 
+/**
+ * A companion that hangs, in this process: it holds the data dir's socket and token, accepts
+ * connections, and either never says a word or admits the client and then answers nothing.
+ */
+async function hungCompanion(dataDir: string, admit: boolean): Promise<{ socket: string; close: () => Promise<void> }> {
+  const paths = dataPaths(dataDir);
+  writeFileSync(paths.token, 'a'.repeat(64) + '\n', { mode: 0o600 });
+  const clients = new Set<Socket>();
+  const server: Server = createServer((conn) => {
+    clients.add(conn);
+    if (admit) conn.write(encodeFrame({ type: 'auth-ok', v: PROTOCOL_VERSION }, MAX_FRAME_SOCKET));
+  });
+  await new Promise<void>((resolve) => server.listen(paths.socket, resolve));
+  chmodSync(paths.socket, 0o600); // as the real companion leaves it, so the permissions check stays ok
+  return {
+    socket: paths.socket,
+    close: () => {
+      for (const c of clients) c.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const NAMES = ['browser', 'extension', 'native host', 'host manifests', 'companion', 'lock', 'encryption', 'database', 'journal', 'permissions'];
+
 describe('restory doctor', () => {
   it('a healthy data dir: every check ok, exit 0, and a readable text report', async () => {
     const env = isolatedEnv();
@@ -82,9 +112,7 @@ describe('restory doctor', () => {
     expect(report.checks.filter((c) => c.status !== 'ok')).toEqual([]);
     expect(code).toBe(0);
     expect(report.ok).toBe(true);
-    expect(report.checks.map((c) => c.name)).toEqual([
-      'browser', 'extension', 'native host', 'host manifests', 'companion', 'lock', 'encryption', 'database', 'journal', 'permissions',
-    ]);
+    expect(report.checks.map((c) => c.name)).toEqual(NAMES);
     expect(check(report, 'browser').message).toMatch(/chromium.*: Chromium \d+/i);
     expect(check(report, 'extension').message).toContain('id dflokkdpfcpmmdfgakkgofakbdkbgilo');
     expect(check(report, 'host manifests').message).toMatch(/^note: not registered/);
@@ -114,6 +142,43 @@ describe('restory doctor', () => {
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
+    }
+  });
+
+  it('a companion that accepts no client FAILs once its time limit passes; every other check still runs', async () => {
+    const env = isolatedEnv();
+    const dataDir = await healthyDataDir(env);
+    const hung = await hungCompanion(dataDir, false);
+    try {
+      const { code, report } = await doctor(dataDir, env);
+      expect(code).toBe(1);
+      expect(report.checks.map((c) => c.name)).toEqual(NAMES);
+      expect(check(report, 'companion')).toMatchObject({
+        status: 'fail',
+        message: `a companion listens on ${hung.socket} but does not answer`,
+        fix: 'stop it (see the lock check for its pid) and start it again',
+      });
+      expect(report.checks.filter((c) => c.status === 'fail').map((c) => c.name)).toEqual(['companion']);
+    } finally {
+      await hung.close();
+    }
+  });
+
+  it('a companion that admits the client but answers no status request FAILs once its time limit passes', async () => {
+    const env = isolatedEnv();
+    const dataDir = await healthyDataDir(env);
+    const hung = await hungCompanion(dataDir, true);
+    try {
+      const { code, report } = await doctor(dataDir, env);
+      expect(code).toBe(1);
+      expect(check(report, 'companion')).toMatchObject({
+        status: 'fail',
+        message: `the companion on ${hung.socket} does not answer a status request`,
+        fix: 'stop it and start it again',
+      });
+      expect(check(report, 'lock').status).toBe('ok');
+    } finally {
+      await hung.close();
     }
   });
 

@@ -1,4 +1,5 @@
-import { runChecks, type CheckResult } from '../doctor/checks.js';
+import { runChecks } from '../doctor/checks.js';
+import type { CheckResult } from '../doctor/result.js';
 import { dataDirOf, parse } from '../args.js';
 
 export const usage = 'doctor [--json]   check browser, extension, native host, companion, lock, database and permissions; say how to fix what is wrong';
