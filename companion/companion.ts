@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { BrowserContext } from 'playwright-core';
 import { ENV } from '../shared/constants.js';
-import { RestoryError, type SequencedEvent, type MethodName, type MethodParams, type MethodResult, type ResumeReport } from '../shared/protocol.js';
+import { RestoryError } from '../shared/errors.js';
+import type { SequencedEvent } from '../shared/capture-events.js';
+import type { MethodName, MethodParams, MethodResult, ResumeReport } from '../shared/protocol.js';
 import type { SessionState, SessionStatus, SessionSummary } from '../shared/state.js';
 import { loadConfig, type Config } from './config.js';
 import { dataPaths, ensureDataDir, resolveDataDir } from './data-dir.js';

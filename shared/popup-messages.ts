@@ -4,7 +4,8 @@
  * Validated by the background on receipt; the popup validates the reply.
  */
 import { z } from 'zod';
-import { ErrorInfoSchema, Methods, type MethodName } from './protocol.js';
+import { ErrorInfoSchema } from './errors.js';
+import { Methods, type MethodName } from './protocol.js';
 
 export const PopupMessageSchema = z.discriminatedUnion('type', [
   z.object({

@@ -13,7 +13,8 @@ import {
   PROTOCOL_VERSION,
 } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
-import { RestoryError, type ErrorInfo, type SocketAuth } from '../../shared/protocol.js';
+import { RestoryError, type ErrorInfo } from '../../shared/errors.js';
+import type { SocketAuth } from '../../shared/protocol.js';
 import { FramedSocket } from '../socket/framed-socket.js';
 import { debug } from '../debug.js';
 

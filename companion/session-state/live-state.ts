@@ -3,7 +3,7 @@
  * it (`toState`), and the journal replays events through the same `apply`, so what is restored after
  * a crash is exactly what was acknowledged.
  */
-import type { CaptureEvent } from '../../shared/protocol.js';
+import type { CaptureEvent } from '../../shared/capture-events.js';
 import type { Cookie, SessionState, TabState, WindowState } from '../../shared/state.js';
 
 interface LiveTab {

@@ -7,14 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
 import {
   CompanionMessageSchema,
-  ErrorInfoSchema,
   Methods,
-  RestoryError,
-  parseMessage,
   type MethodName,
   type MethodParams,
   type MethodResult,
 } from '../../shared/protocol.js';
+import { ErrorInfoSchema, RestoryError } from '../../shared/errors.js';
+import { parseMessage } from '../../shared/validate.js';
 import { FramedSocket } from './framed-socket.js';
 import { dataPaths } from '../data-dir.js';
 import { readToken } from './token.js';

@@ -7,16 +7,15 @@ import { PROTOCOL_VERSION } from '../../shared/constants.js';
 import {
   ExtensionMessageSchema,
   Methods,
-  RestoryError,
-  SequencedEventSchema,
-  parseMessage,
   versionMismatch,
-  type ErrorInfo,
   type ExtensionMessage,
   type MethodName,
   type Request,
   type SocketAuth,
 } from '../../shared/protocol.js';
+import { RestoryError, type ErrorInfo } from '../../shared/errors.js';
+import { SequencedEventSchema } from '../../shared/capture-events.js';
+import { parseMessage } from '../../shared/validate.js';
 import type { FramedSocket } from './framed-socket.js';
 import { debug } from '../debug.js';
 

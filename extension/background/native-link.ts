@@ -15,10 +15,10 @@ import {
   CompanionMessageSchema,
   type CompanionMessage,
   type ExtensionMessage,
-  parseMessage,
   type Response,
   versionMismatch,
 } from '../../shared/protocol.js';
+import { parseMessage } from '../../shared/validate.js';
 import { createDebug, warn } from './debug.js';
 import { getInstanceId, saveSessionId } from './persisted.js';
 
