@@ -18,6 +18,7 @@ import {
   type Response,
   versionMismatch,
 } from '../../shared/protocol.js';
+import type { PopupStatus } from '../../shared/messages/popup.js';
 import { parseMessage } from '../../shared/validate.js';
 import { createDebug, warn } from './debug.js';
 import { getInstanceId, saveSessionId } from './persisted.js';
@@ -36,11 +37,8 @@ export interface LinkHandlers {
   onDisconnect(reason: string): void;
 }
 
-export type LinkStatus = {
-  state: 'disconnected' | 'connecting' | 'ready';
-  sessionId: string | null;
-  lastError: string | null;
-};
+/** What the popup's header shows; the popup-status reply is exactly this. */
+export type LinkStatus = PopupStatus;
 
 export class NativeLink {
   private port: chrome.runtime.Port | null = null;

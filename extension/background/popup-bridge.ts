@@ -6,7 +6,7 @@
 import { parseMessage } from '../../shared/validate.js';
 import type { Response } from '../../shared/protocol.js';
 import { RestoryError } from '../../shared/errors.js';
-import { PopupMessageSchema, type PopupReply, type PopupStatus } from '../../shared/popup-messages.js';
+import { PopupMessageSchema, type PopupReply, type PopupStatus } from '../../shared/messages/popup.js';
 import type { NativeLink } from './native-link.js';
 
 /** A resume launches a browser: generous, but a popup must not wait forever. */

@@ -3,7 +3,7 @@
  * companion over its native port (extension/background/popup-bridge.ts). Replies are validated here,
  * once; callers get typed results or a RestoryError.
  */
-import { PopupReplySchema, PopupStatusSchema, type PopupMessage, type PopupStatus } from '../../shared/popup-messages.js';
+import { PopupReplySchema, PopupStatusSchema, type PopupMessage, type PopupStatus } from '../../shared/messages/popup.js';
 import { Methods, type MethodName, type MethodParams, type MethodResult } from '../../shared/protocol.js';
 import { RestoryError } from '../../shared/errors.js';
 import { parseMessage } from '../../shared/validate.js';
