@@ -8,6 +8,7 @@ import {
   ExtensionMessageSchema,
   Methods,
   versionMismatch,
+  type CompanionMessage,
   type ExtensionMessage,
   type MethodName,
   type Request,
@@ -123,14 +124,15 @@ function boundedInfo(error: RestoryError): ErrorInfo {
  * Send a reply; one too large for a frame becomes an error reply instead of an exception that would
  * take the whole companion down with it.
  */
-function sendReply(conn: FramedSocket, message: Record<string, unknown>): void {
+function sendReply(conn: FramedSocket, message: CompanionMessage): void {
   try {
     conn.send(message);
   } catch (e) {
     const error = boundedInfo(toRestoryError(e));
     log('reply not sent:', error.message);
-    const id = message.type === 'response' ? message.id : undefined;
-    conn.send(typeof id === 'string' ? { type: 'response', id, ok: false, error } : { type: 'error', error });
+    const instead: CompanionMessage =
+      message.type === 'response' ? { type: 'response', id: message.id, ok: false, error } : { type: 'error', error };
+    conn.send(instead);
   }
 }
 
