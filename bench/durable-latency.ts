@@ -15,7 +15,7 @@
  * writes not durable 10 s after the stream) or the page itself cannot write faster.
  */
 import type { Page } from 'playwright-core';
-import type { SequencedEvent } from '../shared/protocol.js';
+import type { SequencedEvent } from '../shared/capture-events.js';
 import { Companion } from '../companion/companion.js';
 import { aimRow, sleep, tempDir, type Aim, type Benchmark, type Row } from './harness.js';
 import { readWriter, startWriter, type WriterLog } from './page-scripts.js';

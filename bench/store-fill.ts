@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { SqlJsStore } from '../companion/store/sqljs-store.js';
-import type { SequencedEvent } from '../shared/protocol.js';
+import type { SequencedEvent } from '../shared/capture-events.js';
 
 /** No background checkpoints, no size-triggered ones, no pruning: the benchmark decides. */
 export const NO_TIMER = { checkpointIntervalMs: 3_600_000, journalMaxBytes: 1024 * 1024 * 1024, snapshotsKept: 1000 };

@@ -13,7 +13,7 @@ export { Companion };
 export type { CompanionOptions, RunningSession, SessionEnd } from './companion.js';
 export type { Config } from './config.js';
 export type { ResumeReport } from '../shared/protocol.js';
-export { RestoryError } from '../shared/protocol.js';
+export { RestoryError } from '../shared/errors.js';
 export type { SessionState, SessionSummary, SessionStatus } from '../shared/state.js';
 
 /** Open (and lock) the companion of a data dir: store, socket and orphan recovery. */

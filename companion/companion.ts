@@ -4,7 +4,8 @@
  * launches (session/session-browsers.ts), orphan recovery at start-up (session/orphans.ts) and the
  * socket's requests (rpc.ts). The CLI and the library API (api.ts) are thin fronts over this class.
  */
-import type { SequencedEvent } from '../shared/protocol.js';
+import type { SequencedEvent } from '../shared/capture-events.js';
+import type { MethodName } from '../shared/protocol.js';
 import type { SessionState, SessionStatus, SessionSummary } from '../shared/state.js';
 import { loadConfig, type Config } from './config.js';
 import { dataPaths, ensureDataDir, resolveDataDir } from './data-dir.js';
@@ -19,7 +20,6 @@ import { SocketServer } from './socket/server.js';
 import { loadOrCreateToken } from './socket/token.js';
 import { SqlJsStore } from './store/sqljs-store.js';
 import type { Store } from './store/store.js';
-import type { MethodName } from '../shared/protocol.js';
 
 export type { BrowserOptions, RunningSession, SessionEnd } from './session/session-browsers.js';
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { RestoryError } from '../shared/protocol.js';
+import { RestoryError } from '../shared/errors.js';
 import { dataPaths } from './data-dir.js';
 
 const MINUTE = 60_000;

@@ -4,7 +4,8 @@
  * that each returns its result's shape. Params are validated here, once, against the same schemas.
  */
 import type { z } from 'zod';
-import { Methods, parseMessage, type MethodName, type MethodParams, type MethodResult } from '../shared/protocol.js';
+import { Methods, type MethodName, type MethodParams, type MethodResult } from '../shared/protocol.js';
+import { parseMessage } from '../shared/validate.js';
 import type { Companion } from './companion.js';
 import { packageVersion } from './project-root.js';
 

@@ -13,7 +13,7 @@ export const EXTENSION_ID = 'dflokkdpfcpmmdfgakkgofakbdkbgilo';
 
 export const EXTENSION_ORIGIN = `chrome-extension://${EXTENSION_ID}/`;
 
-/** Bumped on any incompatible change of shared/protocol.ts; both ends refuse a mismatch. */
+/** Bumped on any incompatible change of the protocol (shared/protocol.ts and the schemas its envelopes carry); both ends refuse a mismatch. */
 export const PROTOCOL_VERSION = 1;
 
 /** Chromium refuses host→browser messages over 1 MB. */

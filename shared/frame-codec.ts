@@ -4,7 +4,7 @@
  * Node only (Buffer); the extension never sees frames, Chromium does the framing for it.
  */
 import { endianness } from 'node:os';
-import { RestoryError } from './protocol.js';
+import { RestoryError } from './errors.js';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 const HEADER = 4;

@@ -1,135 +1,15 @@
 /**
- * Every message that crosses a process boundary: extension ⇄ native host ⇄ companion socket ⇄ CLI.
- * One source of truth for both ends; each boundary validates here and nowhere else
- * (`parseMessage`), so handlers work with typed values only.
+ * The envelopes that cross a process boundary: extension ⇄ native host ⇄ companion socket ⇄ CLI.
+ * One source of truth for both ends: the method map (params and result per method), one envelope
+ * schema per direction, and the version check. Each boundary validates here and nowhere else
+ * (shared/validate.ts `parseMessage`), so handlers work with typed values only. What the envelopes
+ * carry is defined beside them: capture events in capture-events.ts, errors in errors.ts.
  */
 import { z } from 'zod';
+import { SequencedEventSchema } from './capture-events.js';
 import { PROTOCOL_VERSION } from './constants.js';
-import { CookieSchema, SessionStateSchema, SessionStatusSchema, SessionSummarySchema } from './state.js';
-
-// ---------------------------------------------------------------------------------------------
-// Capture events (extension → companion). The companion folds them into the live session state
-// (companion/capture/live-state.ts); they are also what the durability journal records.
-// ---------------------------------------------------------------------------------------------
-
-const StorageAreaSchema = z.enum(['local', 'session']);
-const StorageItemsSchema = z.record(z.string(), z.string());
-
-/** Where a storage write happened. `topOrigin` only for frames whose top-level site differs (partitioned storage). */
-const StorageScope = {
-  tabId: z.number().int(),
-  frameId: z.number().int(),
-  origin: z.string(),
-  topOrigin: z.string().optional(),
-  area: StorageAreaSchema,
-};
-
-export const CaptureEventSchema = z.discriminatedUnion('kind', [
-  /** Everything one origin holds in one area: sent on load and whenever capture lost track. */
-  z.object({ kind: z.literal('storage.full'), ...StorageScope, items: StorageItemsSchema }),
-  /** Applied in order: `clear` (if true), then `remove`, then `set`. */
-  z.object({
-    kind: z.literal('storage.change'),
-    ...StorageScope,
-    clear: z.boolean().default(false),
-    set: StorageItemsSchema.default({}),
-    remove: z.array(z.string()).default([]),
-  }),
-  z.object({ kind: z.literal('cookies.all'), cookies: z.array(CookieSchema) }),
-  z.object({ kind: z.literal('cookie.change'), cookie: CookieSchema, removed: z.boolean() }),
-  /**
-   * A top-frame navigation. `how`: a new document committed, a History API update (pushState /
-   * replaceState) or a fragment change. `transition`/`qualifiers` as chrome.webNavigation reports them
-   * ('forward_back' tells Back/Forward from a new entry).
-   */
-  z.object({
-    kind: z.literal('navigation'),
-    tabId: z.number().int(),
-    url: z.string(),
-    how: z.enum(['commit', 'history', 'fragment']),
-    transition: z.string().optional(),
-    qualifiers: z.array(z.string()).default([]),
-  }),
-  /** The complete set of tabs and windows, sent after any tab or window change (debounced). */
-  z.object({
-    kind: z.literal('tabs'),
-    tabs: z.array(
-      z.object({
-        tabId: z.number().int(),
-        windowId: z.number().int(),
-        index: z.number().int().nonnegative(),
-        active: z.boolean(),
-        pinned: z.boolean(),
-        url: z.string(),
-        title: z.string().default(''),
-      }),
-    ),
-    windows: z.array(
-      z.object({
-        windowId: z.number().int(),
-        left: z.number().int().optional(),
-        top: z.number().int().optional(),
-        width: z.number().int().optional(),
-        height: z.number().int().optional(),
-        state: z.enum(['normal', 'minimized', 'maximized', 'fullscreen']).default('normal'),
-        focused: z.boolean().default(false),
-      }),
-    ),
-  }),
-  z.object({ kind: z.literal('scroll'), tabId: z.number().int(), x: z.number(), y: z.number() }),
-  z.object({
-    kind: z.literal('viewport'),
-    tabId: z.number().int(),
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-  }),
-]);
-export type CaptureEvent = z.infer<typeof CaptureEventSchema>;
-export type CaptureEventInput = z.input<typeof CaptureEventSchema>;
-
-export const SequencedEventSchema = z.object({
-  /** Per extension instance, strictly increasing; the companion ignores seq ≤ what it stored. */
-  seq: z.number().int().positive(),
-  /** Unix ms at capture. */
-  at: z.number(),
-  event: CaptureEventSchema,
-});
-export type SequencedEvent = z.infer<typeof SequencedEventSchema>;
-
-// ---------------------------------------------------------------------------------------------
-// Errors: one shape everywhere, so a failure crosses boundaries with its code and message.
-// ---------------------------------------------------------------------------------------------
-
-export const ErrorCodeSchema = z.enum([
-  'bad_frame',
-  'bad_message',
-  'version_mismatch',
-  'unauthorized',
-  'unknown_session',
-  'invalid_state',
-  'companion_unreachable',
-  'launch_failed',
-  'storage_failed',
-  'internal',
-]);
-export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
-export const ErrorInfoSchema = z.object({ code: ErrorCodeSchema, message: z.string() });
-export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
-
-/** An error that carries a protocol code; thrown by handlers and serialised into replies. */
-export class RestoryError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'RestoryError';
-  }
-  toInfo(): ErrorInfo {
-    return { code: this.code, message: this.message };
-  }
-}
+import { ErrorInfoSchema, RestoryError } from './errors.js';
+import { SessionStateSchema, SessionStatusSchema, SessionSummarySchema } from './state.js';
 
 // ---------------------------------------------------------------------------------------------
 // Requests (popup via the native port, or a CLI client on the socket) → response.
@@ -188,10 +68,13 @@ export type MethodName = keyof typeof Methods;
 export type MethodParams<M extends MethodName> = z.infer<(typeof Methods)[M]['params']>;
 export type MethodResult<M extends MethodName> = z.infer<(typeof Methods)[M]['result']>;
 
+/** The method names, derived from `Methods`, for envelopes that name a method (here and the popup's). */
+export const MethodNameSchema = z.enum(Object.keys(Methods) as [MethodName, ...MethodName[]]);
+
 const RequestSchema = z.object({
   type: z.literal('request'),
   id: z.string().min(1),
-  method: z.enum(Object.keys(Methods) as [MethodName, ...MethodName[]]),
+  method: MethodNameSchema,
   params: z.unknown(),
 });
 export type Request = z.infer<typeof RequestSchema>;
@@ -255,25 +138,16 @@ export const SocketAuthSchema = z.object({
 });
 export type SocketAuth = z.infer<typeof SocketAuthSchema>;
 
+/** The companion's answer to `auth`: accepted, or why not (then it closes the connection). */
 export const SocketAuthReplySchema = z.union([
   z.object({ type: z.literal('auth-ok'), v: z.number().int() }),
   z.object({ type: z.literal('error'), error: ErrorInfoSchema }),
 ]);
+export type SocketAuthReply = z.infer<typeof SocketAuthReplySchema>;
 
-/** Validate `value` against `schema`, or throw a RestoryError('bad_message') readable by a human. */
-export function parseMessage<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    // A batch of 100,000 bad events has 300,000 issues: name the first few, count the rest, so the
-    // error stays readable and small enough to travel back in a frame.
-    const issues = result.error.issues;
-    const shown = z.prettifyError(new z.ZodError(issues.slice(0, MAX_ISSUES_SHOWN)));
-    const more = issues.length > MAX_ISSUES_SHOWN ? `\n(and ${issues.length - MAX_ISSUES_SHOWN} more problems)` : '';
-    throw new RestoryError('bad_message', `invalid ${what}: ${shown}${more}`);
-  }
-  return result.data;
-}
-const MAX_ISSUES_SHOWN = 10;
+// ---------------------------------------------------------------------------------------------
+// Version: both ends refuse a peer that speaks another PROTOCOL_VERSION (shared/constants.ts).
+// ---------------------------------------------------------------------------------------------
 
 export function versionMismatch(theirs: number): RestoryError {
   return new RestoryError(

@@ -68,9 +68,13 @@ export const BoundsSchema = z.object({
   height: z.number().int().positive(),
 });
 
+/** chrome.windows.WindowState: how a window is shown. Capture reports it, restore applies it. */
+export const WindowShowStateSchema = z.enum(['normal', 'minimized', 'maximized', 'fullscreen']);
+export type WindowShowState = z.infer<typeof WindowShowStateSchema>;
+
 export const WindowStateSchema = z.object({
   bounds: BoundsSchema.optional(),
-  state: z.enum(['normal', 'minimized', 'maximized', 'fullscreen']).default('normal'),
+  state: WindowShowStateSchema.default('normal'),
   focused: z.boolean().default(false),
 });
 export type WindowState = z.infer<typeof WindowStateSchema>;

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { ENV } from '../../shared/constants.js';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 
 /**
  * The system locations tried after RESTORY_CHROMIUM and Playwright's own download.

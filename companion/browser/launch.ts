@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Worker } from 'playwright-core';
 import { EXTENSION_ID } from '../../shared/constants.js';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import { findBrowserPid } from './browser-pid.js';
 import { findChromium } from './find-chromium.js';
 import { writeHostManifest } from '../native-host/manifest.js';

@@ -1,6 +1,6 @@
 /** Shared flag handling for every command: node:util parseArgs plus typed, named errors. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import { resolveDataDir } from '../data-dir.js';
 
 export class UsageError extends Error {}

@@ -2,7 +2,7 @@
  * `restory <command>`: each command is one file in cli/commands/ exporting `usage` and `run`.
  * Errors are printed as one readable line (plus the fix when there is one) and a non-zero exit.
  */
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import { UsageError } from './args.js';
 
 interface Command {

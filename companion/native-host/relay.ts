@@ -13,7 +13,8 @@ import {
   PROTOCOL_VERSION,
 } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
-import { RestoryError, type ErrorInfo, type SocketAuth } from '../../shared/protocol.js';
+import { RestoryError, type ErrorInfo } from '../../shared/errors.js';
+import { SocketAuthReplySchema, type CompanionMessage, type SocketAuth } from '../../shared/protocol.js';
 import { FramedSocket } from '../socket/framed-socket.js';
 import { debug } from '../debug.js';
 
@@ -37,10 +38,10 @@ export function runRelay(opts: RelayOptions): Promise<number> {
     } catch (e) {
       // A companion reply too large for Chromium: tell the extension instead of dropping silently.
       const error = e instanceof RestoryError ? e.toInfo() : { code: 'internal' as const, message: String(e) };
-      opts.stdout.write(encodeFrame({ type: 'error', error }, MAX_FRAME_TO_BROWSER));
+      opts.stdout.write(encodeFrame({ type: 'error', error } satisfies CompanionMessage, MAX_FRAME_TO_BROWSER));
     }
   };
-  const fail = (error: ErrorInfo) => toBrowser({ type: 'error', error });
+  const fail = (error: ErrorInfo) => toBrowser({ type: 'error', error } satisfies CompanionMessage);
 
   if (opts.callerOrigin !== EXTENSION_ORIGIN) {
     // Only our own extension may use the host (allowed_origins says so too; this is the second lock).
@@ -90,8 +91,8 @@ export function runRelay(opts: RelayOptions): Promise<number> {
       }
     });
     companion.on('message', (m) => {
-      // The auth reply is for the host alone.
-      if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'auth-ok') return;
+      // The auth reply is for the host alone; everything else is relayed as it is.
+      if (SocketAuthReplySchema.safeParse(m).data?.type === 'auth-ok') return;
       toBrowser(m);
     });
     companion.on('frameError', (error) => fail(error.toInfo()));

@@ -3,7 +3,7 @@
  * it (`toState`), and the journal replays events through the same `apply`, so what is restored after
  * a crash is exactly what was acknowledged.
  */
-import type { CaptureEvent } from '../../shared/protocol.js';
+import type { CaptureEvent, StorageArea } from '../../shared/capture-events.js';
 import type { Cookie, SessionState, TabState, WindowState } from '../../shared/state.js';
 
 interface LiveTab {
@@ -141,10 +141,14 @@ export class LiveState {
       case 'viewport':
         this.viewport = { width: event.width, height: event.height };
         return;
+      default:
+        // A kind added to CaptureEventSchema without a case above fails to compile here.
+        event satisfies never;
+        return;
     }
   }
 
-  private storageArea(area: 'local' | 'session', tabId: number, origin: string, topOrigin?: string) {
+  private storageArea(area: StorageArea, tabId: number, origin: string, topOrigin?: string) {
     if (area === 'local') {
       const key = localKey(origin, topOrigin);
       let entry = this.local.get(key);

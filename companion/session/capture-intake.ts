@@ -8,7 +8,8 @@
  * its extension instance id and gets a session of its own, `recoverable` whenever it goes away.
  */
 import { randomUUID } from 'node:crypto';
-import { RestoryError, type SequencedEvent } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
+import type { SequencedEvent } from '../../shared/capture-events.js';
 import { debug } from '../debug.js';
 import type { Store } from '../store/store.js';
 import { transition } from './lifecycle.js';

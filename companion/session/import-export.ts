@@ -3,7 +3,8 @@
  * can be resumed like any other (state `recoverable`, one `import` snapshot).
  */
 import { randomUUID } from 'node:crypto';
-import { RestoryError, parseMessage } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
+import { parseMessage } from '../../shared/validate.js';
 import { PlaywrightStorageStateSchema, RestoryExportSchema, type SessionState } from '../../shared/state.js';
 import type { Store } from '../store/store.js';
 

@@ -11,7 +11,7 @@
  *
  * A state may always be set again (e.g. a newer lastError); other moves must be in the table.
  */
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import type { SessionStatus } from '../../shared/state.js';
 import type { Store } from '../store/store.js';
 

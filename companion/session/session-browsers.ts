@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { BrowserContext } from 'playwright-core';
 import { ENV } from '../../shared/constants.js';
-import { RestoryError, type ResumeReport } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
+import type { ResumeReport } from '../../shared/protocol.js';
 import type { SessionState } from '../../shared/state.js';
 import { exitedCleanly } from '../browser/exit-status.js';
 import { ensureExtensionBuilt } from '../browser/extension-build.js';

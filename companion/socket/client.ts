@@ -5,16 +5,9 @@
 import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
-import {
-  CompanionMessageSchema,
-  ErrorInfoSchema,
-  Methods,
-  RestoryError,
-  parseMessage,
-  type MethodName,
-  type MethodParams,
-  type MethodResult,
-} from '../../shared/protocol.js';
+import { CompanionMessageSchema, Methods, SocketAuthReplySchema, type MethodName, type MethodParams, type MethodResult, type Request, type SocketAuth } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
+import { parseMessage } from '../../shared/validate.js';
 import { FramedSocket } from './framed-socket.js';
 import { dataPaths } from '../data-dir.js';
 import { readToken } from './token.js';
@@ -78,13 +71,13 @@ export class CompanionClient {
       return null;
     }
     const conn = new FramedSocket(socket, MAX_FRAME_SOCKET, MAX_FRAME_SOCKET);
-    conn.send({ type: 'auth', v: PROTOCOL_VERSION, token, role: 'client' });
+    conn.send({ type: 'auth', v: PROTOCOL_VERSION, token, role: 'client' } satisfies SocketAuth);
     await new Promise<void>((resolve, reject) => {
       conn.once('message', (m) => {
-        const reply = m as { type?: string; error?: unknown };
-        if (reply.type === 'auth-ok') return resolve();
-        const info = ErrorInfoSchema.safeParse(reply.error);
-        reject(new RestoryError(info.success ? info.data.code : 'unauthorized', info.success ? info.data.message : 'the companion refused this client'));
+        const reply = SocketAuthReplySchema.safeParse(m).data;
+        if (reply?.type === 'auth-ok') return resolve();
+        const info = reply?.type === 'error' ? reply.error : null;
+        reject(new RestoryError(info ? info.code : 'unauthorized', info ? info.message : 'the companion refused this client'));
       });
       conn.once('close', () => reject(new RestoryError('companion_unreachable', 'the companion closed the connection during auth')));
     });
@@ -97,7 +90,7 @@ export class CompanionClient {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, error });
       try {
-        this.conn.send({ type: 'request', id, method, params });
+        this.conn.send({ type: 'request', id, method, params } satisfies Request);
       } catch (e) {
         this.pending.delete(id);
         reject(e);

@@ -4,18 +4,10 @@
  * sends requests only. Every frame is validated here, once, against shared/protocol.ts.
  */
 import { PROTOCOL_VERSION } from '../../shared/constants.js';
-import {
-  ExtensionMessageSchema,
-  RestoryError,
-  SequencedEventSchema,
-  parseMessage,
-  versionMismatch,
-  type ErrorInfo,
-  type ExtensionMessage,
-  type MethodName,
-  type Request,
-  type SocketAuth,
-} from '../../shared/protocol.js';
+import { ExtensionMessageSchema, versionMismatch, type CompanionMessage, type ExtensionMessage, type MethodName, type Request, type SocketAuth } from '../../shared/protocol.js';
+import { RestoryError, type ErrorInfo } from '../../shared/errors.js';
+import { SequencedEventSchema } from '../../shared/capture-events.js';
+import { parseMessage } from '../../shared/validate.js';
 import type { FramedSocket } from './framed-socket.js';
 import { debug } from '../debug.js';
 
@@ -125,14 +117,15 @@ function boundedInfo(error: RestoryError): ErrorInfo {
  * Send a reply; one too large for a frame becomes an error reply instead of an exception that would
  * take the whole companion down with it.
  */
-function sendReply(conn: FramedSocket, message: Record<string, unknown>): void {
+function sendReply(conn: FramedSocket, message: CompanionMessage): void {
   try {
     conn.send(message);
   } catch (e) {
     const error = boundedInfo(toRestoryError(e));
     log('reply not sent:', error.message);
-    const id = message.type === 'response' ? message.id : undefined;
-    conn.send(typeof id === 'string' ? { type: 'response', id, ok: false, error } : { type: 'error', error });
+    const instead: CompanionMessage =
+      message.type === 'response' ? { type: 'response', id: message.id, ok: false, error } : { type: 'error', error };
+    conn.send(instead);
   }
 }
 

@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
-import type { RestoryError } from '../../shared/protocol.js';
+import type { RestoryError } from '../../shared/errors.js';
 
 export interface FramedSocketEvents {
   message: [unknown];

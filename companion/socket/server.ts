@@ -6,7 +6,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
-import { RestoryError, SocketAuthSchema, type SocketAuth, parseMessage, versionMismatch } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
+import { SocketAuthSchema, type SocketAuth, type SocketAuthReply, versionMismatch } from '../../shared/protocol.js';
+import { parseMessage } from '../../shared/validate.js';
 import { FramedSocket } from './framed-socket.js';
 import { tokensEqual } from './token.js';
 import { debug } from '../debug.js';
@@ -60,7 +62,7 @@ export class SocketServer {
       if (refused) return;
       refused = true;
       log('refused connection:', error.message);
-      conn.send({ type: 'error', error: error.toInfo() });
+      conn.send({ type: 'error', error: error.toInfo() } satisfies SocketAuthReply);
       conn.close();
       setTimeout(() => conn.destroy(), 200).unref();
     };
@@ -79,7 +81,7 @@ export class SocketServer {
       if (!tokensEqual(auth.token, this.token)) return reject(new RestoryError('unauthorized', 'wrong token'));
       if (auth.v !== PROTOCOL_VERSION) return reject(versionMismatch(auth.v));
       conn.setMaxIn(MAX_FRAME_SOCKET);
-      conn.send({ type: 'auth-ok', v: PROTOCOL_VERSION });
+      conn.send({ type: 'auth-ok', v: PROTOCOL_VERSION } satisfies SocketAuthReply);
       this.onConnection(conn, auth);
     });
   }

@@ -32,7 +32,7 @@
  * content_hash is still computed on the full state (records.ts), so deduplication is unchanged.
  */
 import { createHash } from 'node:crypto';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import type { SessionState, StorageItem } from '../../shared/state.js';
 
 /**

@@ -14,7 +14,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 
 export const KEY_ENV = 'RESTORY_KEY';
 export const KEY_FILE_ENV = 'RESTORY_KEY_FILE';

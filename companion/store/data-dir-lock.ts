@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import { FILE_MODE } from '../data-dir.js';
 
 interface LockInfo {

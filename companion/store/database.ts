@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Database } from 'sql.js';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import { writeFileAtomic } from './files.js';
 import { migrate, schemaVersion } from './migrations.js';
 import { loadSqlJs } from './sqljs.js';

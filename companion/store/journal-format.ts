@@ -17,8 +17,8 @@
  * and is dropped; a damaged region followed by a valid record is corruption and is refused.
  */
 import { crc32 } from 'node:zlib';
-import type { SequencedEvent } from '../../shared/protocol.js';
-import { RestoryError } from '../../shared/protocol.js';
+import type { SequencedEvent } from '../../shared/capture-events.js';
+import { RestoryError } from '../../shared/errors.js';
 import type { SessionState, SessionStatus, SnapshotReason } from '../../shared/state.js';
 import type { LiveStateData } from '../session-state/live-state.js';
 import { keyMissing, type StoreCipher } from './crypto.js';

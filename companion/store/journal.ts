@@ -5,7 +5,7 @@
  */
 import { closeSync, fchmodSync, fdatasync, fstatSync, ftruncateSync, openSync, write } from 'node:fs';
 import { promisify } from 'node:util';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import { FILE_MODE } from '../data-dir.js';
 
 const writeAsync = promisify(write);

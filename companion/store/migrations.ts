@@ -4,7 +4,7 @@
  * restory is refused rather than guessed at.
  */
 import type { Database } from 'sql.js';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 
 interface Migration {
   version: number;

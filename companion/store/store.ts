@@ -8,7 +8,7 @@
  * the live state that capture events are folded into, the capture cursor (which extension instance
  * feeds it and the newest sequence number folded in), and its versioned snapshots.
  */
-import type { SequencedEvent } from '../../shared/protocol.js';
+import type { SequencedEvent } from '../../shared/capture-events.js';
 import type { SessionState, SessionStatus, SessionSummary, SnapshotReason } from '../../shared/state.js';
 import type { Config } from '../config.js';
 import type { KeySource } from './crypto.js';

@@ -3,7 +3,7 @@
  * registers its listeners in `start` — called synchronously at the service worker's top level, so
  * that the event which woke the worker is delivered — and removes them in `stop`.
  */
-import type { CaptureEvent } from '../../shared/protocol.js';
+import type { CaptureEvent } from '../../shared/capture-events.js';
 
 export type Emit = (event: CaptureEvent) => void;
 

@@ -11,14 +11,9 @@
  *   host not found.", ...). We keep that text for the popup.
  */
 import { NATIVE_HOST_NAME, PROTOCOL_VERSION } from '../../shared/constants.js';
-import {
-  CompanionMessageSchema,
-  type CompanionMessage,
-  type ExtensionMessage,
-  parseMessage,
-  type Response,
-  versionMismatch,
-} from '../../shared/protocol.js';
+import { CompanionMessageSchema, type CompanionMessage, type ExtensionMessage, type Response, versionMismatch } from '../../shared/protocol.js';
+import type { PopupStatus } from '../../shared/messages/popup.js';
+import { parseMessage } from '../../shared/validate.js';
 import { createDebug, warn } from './debug.js';
 import { getInstanceId, saveSessionId } from './persisted.js';
 
@@ -36,11 +31,8 @@ export interface LinkHandlers {
   onDisconnect(reason: string): void;
 }
 
-export type LinkStatus = {
-  state: 'disconnected' | 'connecting' | 'ready';
-  sessionId: string | null;
-  lastError: string | null;
-};
+/** What the popup's header shows; the popup-status reply is exactly this. */
+export type LinkStatus = PopupStatus;
 
 export class NativeLink {
   private port: chrome.runtime.Port | null = null;

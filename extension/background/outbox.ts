@@ -9,7 +9,7 @@
  *   a 5 MB dump), because MV3 may stop the worker at any time.
  * - Events are batched on a short timer into `events` frames below MAX_BATCH_BYTES.
  */
-import type { CaptureEvent, SequencedEvent } from '../../shared/protocol.js';
+import type { CaptureEvent, SequencedEvent } from '../../shared/capture-events.js';
 import { createDebug, warn } from './debug.js';
 
 const SEQ_KEY = 'restory.seqReserved';

@@ -3,7 +3,7 @@
  * Tab id, frame id, origin and topOrigin come from the message sender as Chromium fills it in, never
  * from the message: a page cannot forge them.
  */
-import { ContentMessageSchema, DUMP_REQUEST, isContentMessageType } from '../messages.js';
+import { ContentMessageSchema, DUMP_REQUEST, isContentMessageType } from '../../shared/messages/content.js';
 import type { CaptureSource, Emit } from './capture-source.js';
 import { warn } from './debug.js';
 import { crossSiteTopOrigin } from './site.js';

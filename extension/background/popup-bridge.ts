@@ -3,8 +3,10 @@
  * port; the matching `response` (by id) goes back to the popup. Pending requests fail when the
  * port disconnects or after REQUEST_TIMEOUT_MS.
  */
-import { parseMessage, type Response, RestoryError } from '../../shared/protocol.js';
-import { PopupMessageSchema, type PopupReply, type PopupStatus } from '../../shared/popup-messages.js';
+import { parseMessage } from '../../shared/validate.js';
+import type { Response } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
+import { PopupMessageSchema, type PopupReply, type PopupStatus } from '../../shared/messages/popup.js';
 import type { NativeLink } from './native-link.js';
 
 /** A resume launches a browser: generous, but a popup must not wait forever. */

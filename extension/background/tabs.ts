@@ -3,7 +3,7 @@
  * tabs.query({}) and windows.getAll(). Complete lists rather than deltas keep the companion simple
  * and make a lost event harmless: the next one repairs everything.
  */
-import type { CaptureEvent } from '../../shared/protocol.js';
+import type { CaptureEvent } from '../../shared/capture-events.js';
 import type { CaptureSource, Emit } from './capture-source.js';
 import { warn } from './debug.js';
 

@@ -8,7 +8,7 @@
  * patches. The page cannot see the capture, and a page that breaks its own globals cannot break it
  * (the isolated world has its own copies of every built-in).
  */
-import type { BackgroundToContent } from '../messages.js';
+import type { BackgroundToContent } from '../../shared/messages/content.js';
 import { isCapturableDocument } from './origin.js';
 import { startScrollCapture } from './scroll.js';
 import { startStorageCapture } from './storage-capture.js';

@@ -4,7 +4,7 @@
  * frame arrive in order. Fire and forget; a failure (extension reloaded, context invalidated)
  * must never surface in the page.
  */
-import type { ContentMessage } from '../messages.js';
+import type { ContentMessage } from '../../shared/messages/content.js';
 
 export function send(message: ContentMessage): void {
   try {

@@ -3,7 +3,7 @@
  * Diffs run on a timer, at once on `storage` events (writes by other documents of the origin), and
  * synchronously when the page is hidden or unloading so a write just before leaving is not lost.
  */
-import type { StorageArea } from '../messages.js';
+import type { StorageArea } from '../../shared/capture-events.js';
 import { send } from './send.js';
 import { StorageMirror } from './storage-mirror.js';
 

@@ -1,5 +1,5 @@
 /** The popup's actions on a session, each one companion request, turned into what the user reads. */
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import type { SessionSummary } from '../../shared/state.js';
 import { request } from './background-client.js';
 import { resumeHeaded, type Action } from './model.js';

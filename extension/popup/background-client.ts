@@ -3,8 +3,10 @@
  * companion over its native port (extension/background/popup-bridge.ts). Replies are validated here,
  * once; callers get typed results or a RestoryError.
  */
-import { PopupReplySchema, PopupStatusSchema, type PopupMessage, type PopupStatus } from '../../shared/popup-messages.js';
-import { Methods, RestoryError, parseMessage, type MethodName, type MethodParams, type MethodResult } from '../../shared/protocol.js';
+import { PopupReplySchema, PopupStatusSchema, type PopupMessage, type PopupStatus } from '../../shared/messages/popup.js';
+import { Methods, type MethodName, type MethodParams, type MethodResult } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
+import { parseMessage } from '../../shared/validate.js';
 
 async function send(message: PopupMessage, error: RestoryError): Promise<unknown> {
   try {

@@ -3,7 +3,7 @@
  * which actions its state allows, how ages and resume reports read. No chrome.* and no DOM here, so
  * all of it is unit-tested in Node (test/unit/popup-model.test.ts).
  */
-import type { PopupStatus } from '../../shared/popup-messages.js';
+import type { PopupStatus } from '../../shared/messages/popup.js';
 import type { ResumeReport } from '../../shared/protocol.js';
 import type { SessionStatus, SessionSummary } from '../../shared/state.js';
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPaths } from '../../companion/data-dir.js';
 import { EXTENSION_ORIGIN, MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
-import type { SequencedEvent } from '../../shared/protocol.js';
+import type { SequencedEvent } from '../../shared/capture-events.js';
 import { eventually, runCli, tempDataDir } from '../helpers/restory-cli.js';
 
 const COMPANION = fileURLToPath(new URL('../helpers/companion-process.mjs', import.meta.url));

@@ -10,7 +10,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
-import type { SequencedEvent } from '../../shared/protocol.js';
+import type { SequencedEvent } from '../../shared/capture-events.js';
 import { dataPaths } from '../../companion/data-dir.js';
 
 const COMPANION = fileURLToPath(new URL('./companion-process.mjs', import.meta.url));

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SequencedEvent } from '../../shared/protocol.js';
+import type { SequencedEvent } from '../../shared/capture-events.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 
 const dirs: string[] = [];

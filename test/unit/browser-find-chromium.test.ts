@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { findChromium, SYSTEM_CHROMIUM_PATHS } from '../../companion/browser/find-chromium.js';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 
 const fakeFs = (present: string[], playwright: string | null = '/pw/chrome') => ({
   exists: (p: string) => present.includes(p),

@@ -11,7 +11,7 @@ import { endianness } from 'node:os';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame, FrameDecoder, type DecodedFrame } from '../../shared/frame-codec.js';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import { prng, runSeed } from '../helpers/fault-harness.js';
 
 const CASES = 10_000;

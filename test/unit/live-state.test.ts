@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LiveState } from '../../companion/session-state/live-state.js';
-import type { CaptureEvent, CaptureEventInput } from '../../shared/protocol.js';
-import { CaptureEventSchema } from '../../shared/protocol.js';
+import { CaptureEventSchema, type CaptureEvent, type CaptureEventInput } from '../../shared/capture-events.js';
 import type { Cookie } from '../../shared/state.js';
 
 function feed(live: LiveState, ...events: CaptureEventInput[]): LiveState {

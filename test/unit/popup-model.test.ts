@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PopupStatus } from '../../shared/popup-messages.js';
+import type { PopupStatus } from '../../shared/messages/popup.js';
 import type { ResumeReport } from '../../shared/protocol.js';
 import type { SessionStatus, SessionSummary } from '../../shared/state.js';
 import {

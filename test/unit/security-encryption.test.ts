@@ -10,7 +10,7 @@ import { ENC_MAGIC, StoreCipher, keySourceFromEnv, parseKeyText } from '../../co
 import { integrityCheck } from '../../companion/store/database.js';
 import { parseJournal } from '../../companion/store/journal-format.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
-import type { SequencedEvent } from '../../shared/protocol.js';
+import type { SequencedEvent } from '../../shared/capture-events.js';
 import { localItems, removeTempDirs, setLocal, tempDataDir } from '../helpers/store-fixtures.js';
 
 afterEach(() => removeTempDirs());

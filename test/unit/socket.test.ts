@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import { SocketServer } from '../../companion/socket/server.js';
 import { serveConnection, type ConnectionHandlers } from '../../companion/socket/connection.js';
 import { loadOrCreateToken } from '../../companion/socket/token.js';

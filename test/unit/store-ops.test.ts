@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RestoryError } from '../../shared/protocol.js';
+import { RestoryError } from '../../shared/errors.js';
 import { emptySessionState } from '../../shared/state.js';
 import { LiveState } from '../../companion/session-state/live-state.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseMessage } from '../../../shared/protocol.js';
+import { parseMessage } from '../../../shared/validate.js';
 import type { PlaywrightStorageState, RestoryExport } from '../../../shared/state.js';
 import { SqlJsStore } from '../../store/sqljs-store.js';
 import { dataDirOf, intFlag, parse, requirePositional } from '../args.js';

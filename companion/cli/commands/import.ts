@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { RestoryError } from '../../../shared/protocol.js';
+import { RestoryError } from '../../../shared/errors.js';
 import { CompanionClient } from '../../socket/client.js';
 import { SqlJsStore } from '../../store/sqljs-store.js';
 import { importSession, stateFromImport } from '../../session/import-export.js';

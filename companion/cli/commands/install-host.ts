@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { z } from 'zod';
-import { parseMessage } from '../../../shared/protocol.js';
+import { parseMessage } from '../../../shared/validate.js';
 import { HOST_BROWSERS, hostManifestDirs, removeHostManifestFrom, writeHostManifestTo } from '../../native-host/manifest.js';
 import { ensureExtensionBuilt } from '../../browser/extension-build.js';
 import { nativeHostScript, projectRoot } from '../../project-root.js';

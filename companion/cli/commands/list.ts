@@ -1,5 +1,5 @@
 import { SessionStatusSchema, type SessionSummary } from '../../../shared/state.js';
-import { parseMessage } from '../../../shared/protocol.js';
+import { parseMessage } from '../../../shared/validate.js';
 import { withSessions } from '../session-source.js';
 import { ago, dataDirOf, parse } from '../args.js';
 

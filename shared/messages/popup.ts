@@ -4,15 +4,13 @@
  * Validated by the background on receipt; the popup validates the reply.
  */
 import { z } from 'zod';
-import { ErrorInfoSchema, Methods, type MethodName } from './protocol.js';
+import { ErrorInfoSchema } from '../errors.js';
+import { MethodNameSchema } from '../protocol.js';
 
 export const PopupMessageSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('popup-request'),
-    request: z.object({
-      method: z.enum(Object.keys(Methods) as [MethodName, ...MethodName[]]),
-      params: z.unknown(),
-    }),
+    request: z.object({ method: MethodNameSchema, params: z.unknown() }),
   }),
   /**
    * Connection state for the popup's header. `reconnect`: if not connected, try now instead of

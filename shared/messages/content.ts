@@ -7,11 +7,12 @@
  * which a page cannot forge.
  */
 import { z } from 'zod';
+import { StorageAreaSchema } from '../capture-events.js';
 
-const AreaSchema = z.enum(['local', 'session']);
 /**
- * Checked in place rather than with z.record: no copy of a 5 MB dump, and a "__proto__" key
- * survives (a copy made by assignment would turn it into the object's prototype).
+ * Checked in place rather than with z.record (as capture-events.ts does on the companion's side):
+ * no copy of a 5 MB dump, and a "__proto__" key survives (a copy made by assignment would turn it
+ * into the object's prototype).
  */
 const ItemsSchema = z.custom<Record<string, string>>(isStringRecord, 'expected an object of string values');
 
@@ -24,10 +25,10 @@ function isStringRecord(value: unknown): boolean {
 }
 
 export const ContentMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('restory.storage.full'), area: AreaSchema, items: ItemsSchema }),
+  z.object({ type: z.literal('restory.storage.full'), area: StorageAreaSchema, items: ItemsSchema }),
   z.object({
     type: z.literal('restory.storage.change'),
-    area: AreaSchema,
+    area: StorageAreaSchema,
     clear: z.boolean(),
     set: ItemsSchema,
     remove: z.array(z.string()),
@@ -36,7 +37,6 @@ export const ContentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('restory.viewport'), width: z.number().int().positive(), height: z.number().int().positive() }),
 ]);
 export type ContentMessage = z.infer<typeof ContentMessageSchema>;
-export type StorageArea = z.infer<typeof AreaSchema>;
 
 /** Background → content script: forget what you reported and send full dumps again (resync). */
 export type BackgroundToContent = { type: 'restory.dump' };

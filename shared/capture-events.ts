@@ -1,0 +1,95 @@
+/**
+ * Capture events (extension → companion). The companion folds them into the live session state
+ * (companion/session-state/live-state.ts); they are also what the durability journal records.
+ * Every kind has a producer in extension/background/ and a case in that reducer
+ * (test/unit/capture-events-meta.test.ts checks both).
+ */
+import { z } from 'zod';
+import { CookieSchema, WindowShowStateSchema } from './state.js';
+
+export const StorageAreaSchema = z.enum(['local', 'session']);
+export type StorageArea = z.infer<typeof StorageAreaSchema>;
+
+const StorageItemsSchema = z.record(z.string(), z.string());
+
+/** Where a storage write happened. `topOrigin` only for frames whose top-level site differs (partitioned storage). */
+const StorageScope = {
+  tabId: z.number().int(),
+  frameId: z.number().int(),
+  origin: z.string(),
+  topOrigin: z.string().optional(),
+  area: StorageAreaSchema,
+};
+
+export const CaptureEventSchema = z.discriminatedUnion('kind', [
+  /** Everything one origin holds in one area: sent on load and whenever capture lost track. */
+  z.object({ kind: z.literal('storage.full'), ...StorageScope, items: StorageItemsSchema }),
+  /** Applied in order: `clear` (if true), then `remove`, then `set`. */
+  z.object({
+    kind: z.literal('storage.change'),
+    ...StorageScope,
+    clear: z.boolean().default(false),
+    set: StorageItemsSchema.default({}),
+    remove: z.array(z.string()).default([]),
+  }),
+  z.object({ kind: z.literal('cookies.all'), cookies: z.array(CookieSchema) }),
+  z.object({ kind: z.literal('cookie.change'), cookie: CookieSchema, removed: z.boolean() }),
+  /**
+   * A top-frame navigation. `how`: a new document committed, a History API update (pushState /
+   * replaceState) or a fragment change. `transition`/`qualifiers` as chrome.webNavigation reports them
+   * ('forward_back' tells Back/Forward from a new entry).
+   */
+  z.object({
+    kind: z.literal('navigation'),
+    tabId: z.number().int(),
+    url: z.string(),
+    how: z.enum(['commit', 'history', 'fragment']),
+    transition: z.string().optional(),
+    qualifiers: z.array(z.string()).default([]),
+  }),
+  /** The complete set of tabs and windows, sent after any tab or window change (debounced). */
+  z.object({
+    kind: z.literal('tabs'),
+    tabs: z.array(
+      z.object({
+        tabId: z.number().int(),
+        windowId: z.number().int(),
+        index: z.number().int().nonnegative(),
+        active: z.boolean(),
+        pinned: z.boolean(),
+        url: z.string(),
+        title: z.string().default(''),
+      }),
+    ),
+    windows: z.array(
+      z.object({
+        windowId: z.number().int(),
+        left: z.number().int().optional(),
+        top: z.number().int().optional(),
+        width: z.number().int().optional(),
+        height: z.number().int().optional(),
+        state: WindowShowStateSchema.default('normal'),
+        focused: z.boolean().default(false),
+      }),
+    ),
+  }),
+  z.object({ kind: z.literal('scroll'), tabId: z.number().int(), x: z.number(), y: z.number() }),
+  z.object({
+    kind: z.literal('viewport'),
+    tabId: z.number().int(),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+  }),
+]);
+export type CaptureEvent = z.infer<typeof CaptureEventSchema>;
+export type CaptureEventInput = z.input<typeof CaptureEventSchema>;
+export type CaptureEventKind = CaptureEvent['kind'];
+
+export const SequencedEventSchema = z.object({
+  /** Per extension instance, strictly increasing; the companion ignores seq ≤ what it stored. */
+  seq: z.number().int().positive(),
+  /** Unix ms at capture. */
+  at: z.number(),
+  event: CaptureEventSchema,
+});
+export type SequencedEvent = z.infer<typeof SequencedEventSchema>;

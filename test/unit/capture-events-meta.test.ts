@@ -1,0 +1,38 @@
+/**
+ * Keeps the capture-event registry honest: every kind in CaptureEventSchema is produced somewhere
+ * in the extension and folded in by the companion's reducer. The reducer's switch is also checked
+ * by the compiler (`satisfies never`); this test catches the other end, a kind nothing emits.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { CaptureEventSchema } from '../../shared/capture-events.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const kinds = CaptureEventSchema.options.map((option) => option.shape.kind.value);
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sources(path);
+    return entry.name.endsWith('.ts') ? [readFileSync(path, 'utf8')] : [];
+  });
+}
+
+describe('capture events', () => {
+  const extension = sources(join(root, 'extension')).join('\n');
+  const reducer = readFileSync(join(root, 'companion/session-state/live-state.ts'), 'utf8');
+
+  it('the schema has kinds to check', () => {
+    expect(kinds.length).toBeGreaterThan(0);
+  });
+
+  it.each(kinds)('%s has a producer in the extension', (kind) => {
+    expect(extension).toContain(`kind: '${kind}'`);
+  });
+
+  it.each(kinds)('%s has a case in the live-state reducer', (kind) => {
+    expect(reducer).toContain(`case '${kind}':`);
+  });
+});
