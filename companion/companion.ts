@@ -13,7 +13,7 @@ import { companionHandlers, invoke, type RequestOrigin } from './rpc.js';
 import { CaptureIntake } from './session/capture-intake.js';
 import { importSession } from './session/import-export.js';
 import { classifyOrphans } from './session/orphans.js';
-import { SessionBrowsers, type BrowserOptions, type RunningSession } from './session/session-browsers.js';
+import { SessionBrowsers, type AttachedSession, type BrowserOptions, type RunningSession } from './session/session-browsers.js';
 import { SnapshotScheduler } from './session/snapshot-scheduler.js';
 import { serveConnection, type ConnectionHandlers } from './socket/connection.js';
 import { SocketServer } from './socket/server.js';
@@ -21,7 +21,7 @@ import { loadOrCreateToken } from './socket/token.js';
 import { SqlJsStore } from './store/sqljs-store.js';
 import type { Store } from './store/store.js';
 
-export type { BrowserOptions, RunningSession, SessionEnd } from './session/session-browsers.js';
+export type { AttachedSession, BrowserOptions, RunningSession, SessionEnd } from './session/session-browsers.js';
 
 export interface CompanionOptions {
   dataDir?: string;
@@ -67,13 +67,18 @@ export class Companion implements ConnectionHandlers {
     try {
       const token = loadOrCreateToken(paths.token);
       const opened = (companion = new Companion(dataDir, config, store, token, clock, notice));
-      const orphans = await classifyOrphans(store, { now: clock(), maxSessionAgeMs: config.maxSessionAgeMs });
+      // A browser that outlived its companion keeps its session active; the rest are orphans.
+      const adopted = await opened.browsers.adoptLeftovers();
+      const orphans = await classifyOrphans(store, { now: clock(), maxSessionAgeMs: config.maxSessionAgeMs }, adopted);
       for (const o of orphans) notice(`session ${o.id} was left ${o.from}; now ${o.to}`);
       opened.server = new SocketServer(paths.socket, token, (conn, auth) => serveConnection(conn, auth, opened));
       await opened.server.listen();
       if (config.autoResume) {
         for (const s of await store.listSessions({ state: 'recoverable' })) {
-          await companion.resume(s.id).catch((e: Error) => notice(`auto-resume of ${s.id} failed: ${e.message}`));
+          await opened
+            .resume(s.id)
+            .then(({ session }) => session.detach())
+            .catch((e: Error) => notice(`auto-resume of ${s.id} failed: ${e.message}`));
         }
       }
       return companion;
@@ -92,7 +97,7 @@ export class Companion implements ConnectionHandlers {
   }
 
   /** Create a session and launch a browser for it, opening `urls` (about:blank when none). */
-  start(opts: BrowserOptions & { urls?: string[]; name?: string } = {}): Promise<RunningSession> {
+  start(opts: BrowserOptions & { urls?: string[]; name?: string } = {}): Promise<AttachedSession> {
     return this.browsers.start(opts);
   }
 

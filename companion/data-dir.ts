@@ -39,7 +39,8 @@ export interface DataPaths {
   socket: string;
   token: string;
   config: string;
-  profiles: string;
+  /** One record per browser a companion launched and that may still run (session/browser-records.ts). */
+  browsers: string;
 }
 
 export function dataPaths(dir: string): DataPaths {
@@ -51,7 +52,7 @@ export function dataPaths(dir: string): DataPaths {
     socket: socketPath(dir),
     token: join(dir, 'token'),
     config: join(dir, 'config.json'),
-    profiles: join(dir, 'profiles'),
+    browsers: join(dir, 'browsers'),
   };
 }
 

@@ -29,7 +29,13 @@ export async function invoke<M extends MethodName>(handlers: RpcHandlers, method
 export function companionHandlers(companion: Companion): RpcHandlers {
   return {
     list: async ({ state }, from) => ({ sessions: await companion.list({ state }), currentSessionId: from.sessionId ?? undefined }),
-    resume: async ({ sessionId, snapshotId, headed }) => (await companion.resume(sessionId, { snapshotId, headed })).report,
+    resume: async ({ sessionId, snapshotId, headed, cdpPort }) => {
+      // Whoever asked over the socket (the CLI, the popup) drives the browser, if at all, through its
+      // CDP endpoint: the companion keeps no Playwright connection to it.
+      const { session, report } = await companion.resume(sessionId, { snapshotId, headed, cdpPort });
+      await session.detach();
+      return report;
+    },
     close: async ({ sessionId }) => {
       await companion.close(sessionId);
       return {};

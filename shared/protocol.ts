@@ -40,6 +40,8 @@ export const Methods = {
       sessionId: z.string(),
       snapshotId: z.number().int().optional(),
       headed: z.boolean().optional(),
+      /** CDP on 127.0.0.1:P for the resumed browser; a free port when absent. */
+      cdpPort: z.number().int().min(0).max(65535).optional(),
     }),
     result: ResumeReportSchema,
   },

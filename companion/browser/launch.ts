@@ -76,6 +76,16 @@ export interface LaunchOptions {
   serviceWorkerTimeoutMs?: number;
 }
 
+/**
+ * The browser's environment: ours plus `extra`. The browser and the native host (a stateless relay)
+ * never need the encryption key: keep it out of their environments.
+ */
+export function browserEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !KEY_VARIABLES.has(k)) env[k] = v;
+  return Object.assign(env, extra);
+}
+
 export interface LaunchedBrowser {
   context: BrowserContext;
   userDataDir: string;
@@ -118,11 +128,7 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<LaunchedB
   if (b?.left !== undefined && b.top !== undefined) args.push(`--window-position=${b.left},${b.top}`);
   if (b?.width !== undefined && b.height !== undefined) args.push(`--window-size=${b.width},${b.height}`);
 
-  // The browser and the native host (a stateless relay) never need the encryption key: keep it
-  // out of their environments.
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !KEY_VARIABLES.has(k)) env[k] = v;
-  Object.assign(env, opts.env);
+  const env = browserEnv(opts.env);
 
   let context: BrowserContext;
   try {
@@ -166,7 +172,7 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<LaunchedB
 }
 
 /** The extension's background service worker (ours preferred, by its fixed id). */
-async function waitForServiceWorker(context: BrowserContext, timeoutMs: number): Promise<Worker> {
+export async function waitForServiceWorker(context: BrowserContext, timeoutMs: number): Promise<Worker> {
   const ours = (w: Worker) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`);
   const present = context.serviceWorkers();
   const found = present.find(ours) ?? present.find((w) => w.url().startsWith('chrome-extension://'));

@@ -28,9 +28,11 @@ export async function orphanVerdict(store: Store, sessionId: string, policy: Orp
   return policy.now - capturedAt <= policy.maxSessionAgeMs ? 'recoverable' : 'stale';
 }
 
-export async function classifyOrphans(store: Store, policy: OrphanPolicy): Promise<OrphanOutcome[]> {
+/** `running`: sessions whose browser still runs (adopted by this companion): not orphans. */
+export async function classifyOrphans(store: Store, policy: OrphanPolicy, running: ReadonlySet<string> = new Set()): Promise<OrphanOutcome[]> {
   const outcomes: OrphanOutcome[] = [];
   for (const session of await store.listSessions({ state: 'active' })) {
+    if (running.has(session.id)) continue;
     const to = await orphanVerdict(store, session.id, policy);
     if (to !== 'closed') await store.saveSnapshot(session.id, 'recovery');
     await transition(store, session.id, to, to === 'closed' ? null : 'the companion stopped while the session was active');

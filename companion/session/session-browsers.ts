@@ -1,22 +1,31 @@
 /**
- * The browsers this companion launches, one per session: start a new session, resume one (launch,
- * then restore its snapshot), close one, and notice when one ends — closed by the user, crashed,
- * or stopped with the companion. Each ending is a lifecycle transition (lifecycle.ts).
+ * The browsers this companion runs, one per session: start a new session, resume one (launch, then
+ * restore its snapshot), close one, adopt one a previous companion left running, and notice when
+ * one ends — closed by the user, crashed, or stopped with the companion. Each ending is a lifecycle
+ * transition (lifecycle.ts).
+ *
+ * A browser does not depend on the companion (browser/spawn-browser.ts): the companion holds a
+ * Playwright connection to it only while someone needs one — while restoring, and for the library
+ * API's caller until it calls `detach()` — because an attached Playwright client instruments every
+ * page and frame and costs CPU on every page load. It watches the browser's pid instead to notice
+ * the end.
  */
 import { randomUUID } from 'node:crypto';
-import type { BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { ENV } from '../../shared/constants.js';
 import { RestoryError } from '../../shared/errors.js';
 import type { ResumeReport } from '../../shared/protocol.js';
 import type { SessionState } from '../../shared/state.js';
 import { exitedCleanly } from '../browser/exit-status.js';
 import { ensureExtensionBuilt } from '../browser/extension-build.js';
-import { launchBrowser, type LaunchedBrowser } from '../browser/launch.js';
+import { waitForServiceWorker } from '../browser/launch.js';
 import { restoreState } from '../browser/restore/restore-state.js';
+import { isAlive, killGroup, removeProfile, spawnBrowser } from '../browser/spawn-browser.js';
 import { dataPaths } from '../data-dir.js';
 import { debug } from '../debug.js';
 import { nativeHostScript, projectRoot } from '../project-root.js';
 import type { Store } from '../store/store.js';
+import { BrowserRecords, browserRuns, type BrowserRecord } from './browser-records.js';
 import { canBecome, transition } from './lifecycle.js';
 import type { SnapshotScheduler } from './snapshot-scheduler.js';
 
@@ -24,28 +33,43 @@ const log = debug('companion');
 
 /** After a resumed browser's restore finishes, give its extension this long to report the state. */
 const SETTLE_AFTER_RESTORE_MS = 1500;
+/** How often a running browser's pid is checked. */
+const WATCH_MS = 250;
+/** SIGTERM first (Chromium shuts down in order), SIGKILL after this. */
+const STOP_GRACE_MS = 5000;
 
 export interface BrowserOptions {
   headed?: boolean;
   cdpPort?: number;
 }
 
-export type SessionEnd = 'closed' | 'crashed' | 'shutdown';
+/** closed: by the user or `close`; crashed; shutdown: the companion stopped; failed: a resume that restored nothing. */
+export type SessionEnd = 'closed' | 'crashed' | 'shutdown' | 'failed';
 
-/** A browser this companion launched for a session. */
+/** A browser this companion runs for a session. */
 export interface RunningSession {
   sessionId: string;
-  context: BrowserContext;
-  cdpEndpoint?: string;
-  browserPid?: number;
-  /** Settles when the browser is gone: the user closed it, it died, or the companion shut down. */
+  /** Playwright's `chromium.connectOverCDP(cdpEndpoint)` reaches it (127.0.0.1 only). */
+  cdpEndpoint: string;
+  browserPid: number;
+  /** Settles when the browser is gone: the user closed it, it died, or the companion stopped it. */
   ended: Promise<SessionEnd>;
 }
 
+/** A running session with the companion's Playwright connection, as start and resume return it. */
+export interface AttachedSession extends RunningSession {
+  context: BrowserContext;
+  /** Drop the Playwright connection; the browser runs on, reachable at cdpEndpoint. */
+  detach(): Promise<void>;
+}
+
 interface Running extends RunningSession {
-  launched: LaunchedBrowser;
-  /** Why the companion is closing it; null while nobody asked (so an ending is the user's or a crash). */
+  userDataDir: string;
+  browser: Browser | null;
+  /** Why the companion is ending it; null while nobody asked (so an ending is the user's or a crash). */
   stopping: SessionEnd | null;
+  watch: NodeJS.Timeout;
+  gone(): void;
 }
 
 /** What a launched browser needs to reach this companion. */
@@ -56,6 +80,7 @@ export interface CompanionEndpoint {
 
 export class SessionBrowsers {
   private readonly running = new Map<string, Running>();
+  private readonly records: BrowserRecords;
 
   constructor(
     private readonly store: Store,
@@ -63,43 +88,63 @@ export class SessionBrowsers {
     private readonly endpoint: CompanionEndpoint,
     private readonly clock: () => number,
     private readonly notice: (message: string) => void,
-  ) {}
+  ) {
+    this.records = new BrowserRecords(dataPaths(endpoint.dataDir).browsers);
+  }
 
   get sessions(): RunningSession[] {
     return [...this.running.values()];
   }
 
-  has(sessionId: string): boolean {
-    return this.running.has(sessionId);
+  /**
+   * At start-up: browsers a previous companion left running keep their sessions `active` and are
+   * adopted (their extension reconnects and resends what it holds); records of browsers that are
+   * gone are cleared, with the profiles they left. Returns the adopted session ids.
+   */
+  async adoptLeftovers(): Promise<Set<string>> {
+    const adopted = new Set<string>();
+    for (const record of this.records.all()) {
+      const session = await this.store.getSession(record.sessionId);
+      if (browserRuns(record) && (session?.state === 'active' || session?.state === 'error')) {
+        this.track(record, null);
+        adopted.add(record.sessionId);
+        this.notice(`session ${record.sessionId}: adopted its running browser (${record.cdpEndpoint})`);
+        continue;
+      }
+      if (browserRuns(record)) killGroup(record.pid, 'SIGKILL'); // its session ended meanwhile
+      await removeProfile(record.userDataDir);
+      this.records.remove(record.sessionId);
+    }
+    return adopted;
   }
 
   /** Create a session and launch a browser for it, opening `urls` (about:blank when none). */
-  async start(opts: BrowserOptions & { urls?: string[]; name?: string } = {}): Promise<RunningSession> {
+  async start(opts: BrowserOptions & { urls?: string[]; name?: string } = {}): Promise<AttachedSession> {
     const id = randomUUID();
     const name = opts.name ?? `session ${new Date(this.clock()).toISOString().slice(0, 16).replace('T', ' ')}`;
     await this.store.createSession({ id, name, state: 'active' });
     await this.store.flush();
-    let running: Running;
+    let session: AttachedSession;
     try {
-      running = await this.launch(id, opts);
+      session = await this.launch(id, opts);
     } catch (e) {
       await this.fail(id, (e as Error).message);
       throw e;
     }
-    const pages = running.context.pages();
+    const pages = session.context.pages();
     const urls = opts.urls ?? [];
     for (let i = 0; i < urls.length; i++) {
-      const page = i === 0 && pages[0] ? pages[0] : await running.context.newPage();
+      const page = i === 0 && pages[0] ? pages[0] : await session.context.newPage();
       await page.goto(urls[i]).catch((e: Error) => this.notice(`could not open ${urls[i]}: ${e.message}`));
     }
-    return running;
+    return session;
   }
 
   /**
    * Relaunch a session's browser and restore its newest snapshot (or `snapshotId`). The same session
    * id becomes `active` again and capture continues into it.
    */
-  async resume(sessionId: string, opts: BrowserOptions & { snapshotId?: number } = {}): Promise<{ session: RunningSession; report: ResumeReport }> {
+  async resume(sessionId: string, opts: BrowserOptions & { snapshotId?: number } = {}): Promise<{ session: AttachedSession; report: ResumeReport }> {
     const record = await this.store.requireSession(sessionId);
     if (record.state === 'active' || !canBecome(record.state, 'active')) {
       const where = this.running.has(sessionId) ? ' in this companion' : '';
@@ -122,11 +167,11 @@ export class SessionBrowsers {
     // must not become the newest snapshot.
     let settle!: () => void;
     this.scheduler.holdWhile(sessionId, new Promise<void>((r) => (settle = r)));
-    let running: Running | null = null;
+    let session: AttachedSession | null = null;
     let nothingRestored: string | null = null;
     try {
-      running = await this.launch(sessionId, opts, snapshot.state);
-      const outcome = await restoreState(running.context, snapshot.state);
+      session = await this.launch(sessionId, opts, snapshot.state);
+      const outcome = await restoreState(session.context, snapshot.state);
       if (snapshot.state.tabs.length > 0 && !outcome.tabs.some((t) => t.ok)) {
         nothingRestored = `nothing could be restored: ${outcome.tabs.map((t) => `${t.url}: ${t.error ?? 'failed'}`).join('; ')}`;
         throw new RestoryError('launch_failed', nothingRestored);
@@ -140,18 +185,14 @@ export class SessionBrowsers {
         origins: outcome.origins,
         tabs: outcome.tabs,
         failures: outcome.failures,
-        ...(running.cdpEndpoint ? { cdpEndpoint: running.cdpEndpoint } : {}),
+        cdpEndpoint: session.cdpEndpoint,
       };
-      return { session: running, report };
+      return { session, report };
     } catch (e) {
       settle();
       const message = (e as Error).message;
-      const reason = nothingRestored ?? `${running ? 'restore' : 'launch'} failed: ${message}`;
-      if (running) {
-        running.stopping = 'shutdown';
-        await running.launched.close();
-      }
-      await this.fail(sessionId, reason);
+      if (session) await this.stop(this.running.get(sessionId), 'failed');
+      await this.fail(sessionId, nothingRestored ?? `${session ? 'restore' : 'launch'} failed: ${message}`);
       throw e;
     }
   }
@@ -162,22 +203,17 @@ export class SessionBrowsers {
     const running = this.running.get(sessionId);
     if (running) {
       await this.scheduler.take(sessionId, 'shutdown');
-      running.stopping = 'closed';
-      await running.launched.close();
-      await running.ended;
+      await this.stop(running, 'closed');
     }
     await transition(this.store, sessionId, 'closed');
     await this.store.flush();
   }
 
-  /** Companion shutdown: final snapshots, browsers closed, their sessions left `recoverable`. */
+  /** Companion shutdown: final snapshots, browsers stopped, their sessions left `recoverable`. */
   async stopAll(): Promise<void> {
     const all = [...this.running.values()];
-    for (const r of all) {
-      await this.scheduler.take(r.sessionId, 'shutdown');
-      r.stopping = 'shutdown';
-    }
-    await Promise.all(all.map((r) => r.launched.close().then(() => r.ended)));
+    for (const r of all) await this.scheduler.take(r.sessionId, 'shutdown');
+    await Promise.all(all.map((r) => this.stop(r, 'shutdown')));
   }
 
   private async fail(sessionId: string, reason: string): Promise<void> {
@@ -185,16 +221,16 @@ export class SessionBrowsers {
     await this.store.flush();
   }
 
-  private async launch(sessionId: string, opts: BrowserOptions, state?: SessionState): Promise<Running> {
+  private async launch(sessionId: string, opts: BrowserOptions, state?: SessionState): Promise<AttachedSession> {
     const paths = dataPaths(this.endpoint.dataDir);
     const extensionDir = await ensureExtensionBuilt(projectRoot());
-    const bounds = state?.windows[0]?.bounds;
-    const launched = await launchBrowser({
+    const viewport = state?.viewport;
+    const bounds = state?.windows[0]?.bounds ?? (viewport ? { width: viewport.width, height: viewport.height } : undefined);
+    const spawned = await spawnBrowser({
       extensionDir,
       hostScript: nativeHostScript(),
       headed: opts.headed,
       cdpPort: opts.cdpPort,
-      viewport: state?.viewport ?? undefined,
       ...(bounds ? { windowBounds: bounds } : {}),
       env: {
         [ENV.dataDir]: this.endpoint.dataDir,
@@ -203,33 +239,90 @@ export class SessionBrowsers {
         [ENV.sessionId]: sessionId,
       },
     });
+    const record: BrowserRecord = { sessionId, ...spawned, startedAt: this.clock() };
+    this.records.write(record);
+    let browser: Browser | null = null;
+    try {
+      browser = await chromium.connectOverCDP(spawned.cdpEndpoint);
+      const context = browser.contexts()[0];
+      if (!context) throw new RestoryError('launch_failed', `Chromium at ${spawned.cdpEndpoint} has no default context`);
+      await waitForServiceWorker(context, 10_000);
+      const running = this.track(record, browser);
+      return {
+        ...this.publicView(running),
+        context,
+        detach: async () => {
+          const attached = running.browser;
+          running.browser = null;
+          await attached?.close().catch(() => {}); // connectOverCDP: close() only disconnects
+        },
+      };
+    } catch (e) {
+      await browser?.close().catch(() => {});
+      killGroup(spawned.pid, 'SIGKILL');
+      this.records.remove(sessionId);
+      await removeProfile(spawned.userDataDir);
+      throw e;
+    }
+  }
+
+  /** Watch a browser until it is gone; then its session's lifecycle moves on (browserGone). */
+  private track(record: BrowserRecord, browser: Browser | null): Running {
     let resolveEnded!: (end: SessionEnd) => void;
     const running: Running = {
-      sessionId,
-      context: launched.context,
-      cdpEndpoint: launched.cdpEndpoint,
-      browserPid: launched.browserPid,
-      launched,
+      sessionId: record.sessionId,
+      cdpEndpoint: record.cdpEndpoint,
+      browserPid: record.pid,
+      userDataDir: record.userDataDir,
+      browser,
       stopping: null,
       ended: new Promise<SessionEnd>((r) => (resolveEnded = r)),
+      watch: setInterval(() => isAlive(record.pid) || running.gone(), WATCH_MS),
+      gone: () => {
+        running.gone = () => {};
+        clearInterval(running.watch);
+        void this.browserGone(running).then(resolveEnded, () => resolveEnded('crashed'));
+      },
     };
-    this.running.set(sessionId, running);
-    this.scheduler.track(sessionId);
-    launched.context.on('close', () => {
-      void this.browserGone(running).then(resolveEnded, () => resolveEnded('crashed'));
-    });
+    running.watch.unref();
+    // A dropped CDP connection is the first sign of a dead browser: look at once.
+    browser?.on('disconnected', () => isAlive(record.pid) || running.gone());
+    this.running.set(record.sessionId, running);
+    this.scheduler.track(record.sessionId);
     return running;
+  }
+
+  private publicView(r: Running): RunningSession {
+    return { sessionId: r.sessionId, cdpEndpoint: r.cdpEndpoint, browserPid: r.browserPid, ended: r.ended };
+  }
+
+  /** End a browser: SIGTERM to its process group (an orderly Chromium shutdown), SIGKILL after a grace period. */
+  private async stop(running: Running | undefined, why: SessionEnd): Promise<void> {
+    if (!running) return;
+    running.stopping ??= why;
+    const attached = running.browser;
+    running.browser = null;
+    await attached?.close().catch(() => {});
+    killGroup(running.browserPid, 'SIGTERM');
+    const killer = setTimeout(() => killGroup(running.browserPid, 'SIGKILL'), STOP_GRACE_MS);
+    await running.ended;
+    clearTimeout(killer);
   }
 
   private async browserGone(running: Running): Promise<SessionEnd> {
     const { sessionId } = running;
     this.running.delete(sessionId);
-    const end: SessionEnd = running.stopping ?? ((await exitedCleanly(running.launched.userDataDir, running.browserPid)) ? 'closed' : 'crashed');
+    await running.browser?.close().catch(() => {});
+    running.browser = null;
+    const end: SessionEnd = running.stopping ?? ((await exitedCleanly(running.userDataDir, running.browserPid)) ? 'closed' : 'crashed');
+    // The profile held only what the store already has; the next launch gets a fresh one.
+    killGroup(running.browserPid, 'SIGKILL'); // renderers or the host may outlive the browser process
+    this.records.remove(sessionId);
+    await removeProfile(running.userDataDir);
     if (!running.stopping) {
       // Not asked to stop: the user closed the browser (closed) or it died (recoverable at once).
       await this.scheduler.take(sessionId, 'shutdown');
       await transition(this.store, sessionId, end === 'closed' ? 'closed' : 'recoverable', end === 'crashed' ? 'the browser exited unexpectedly' : null);
-      await running.launched.close();
     } else if (running.stopping === 'shutdown') {
       await transition(this.store, sessionId, 'recoverable', null);
     }

@@ -21,8 +21,7 @@ export async function run(argv: string[]): Promise<number> {
   const client = await CompanionClient.connect(dataDir);
   if (client) {
     try {
-      if (cdpPort !== undefined) process.stderr.write('restory: --cdp-port is ignored when a companion is already running\n');
-      printReport(await client.request('resume', { sessionId, snapshotId, headed: values.headed }));
+      printReport(await client.request('resume', { sessionId, snapshotId, headed: values.headed, cdpPort }));
       return 0;
     } finally {
       client.close();
@@ -32,10 +31,12 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const already = companion.runningSessions.find((r) => r.sessionId === sessionId);
     if (already) {
-      // Auto-resume (config) already resumed it while the companion opened.
-      process.stdout.write(`session ${sessionId}\n${already.cdpEndpoint ? `cdp ${already.cdpEndpoint}\n` : ''}`);
+      // Its browser outlived the previous companion and was adopted (or auto-resume resumed it).
+      process.stdout.write(`session ${sessionId}\ncdp ${already.cdpEndpoint}\n`);
+      process.stderr.write(`restory: session ${sessionId} is running; this companion adopted its browser\n`);
     } else {
-      const { report } = await companion.resume(sessionId, { snapshotId, headed: values.headed, cdpPort });
+      const { session, report } = await companion.resume(sessionId, { snapshotId, headed: values.headed, cdpPort });
+      await session.detach();
       printReport(report);
     }
   } catch (e) {

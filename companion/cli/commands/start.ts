@@ -18,8 +18,10 @@ export async function run(argv: string[]): Promise<number> {
       headed: values.headed,
       cdpPort: intFlag('cdp-port', values['cdp-port'], 0, 65535),
     });
-    process.stdout.write(`session ${session.sessionId}\n`);
-    if (session.cdpEndpoint) process.stdout.write(`cdp ${session.cdpEndpoint}\n`);
+    // The browser is for the user's automation (over CDP), not for this process: no Playwright
+    // connection stays attached to instrument its pages.
+    await session.detach();
+    process.stdout.write(`session ${session.sessionId}\ncdp ${session.cdpEndpoint}\n`);
   } catch (e) {
     await companion.shutdown();
     throw e;

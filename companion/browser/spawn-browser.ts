@@ -1,0 +1,141 @@
+/**
+ * Launch Chromium for a session so that it does not depend on the companion: started directly (not
+ * through Playwright's launcher, whose pipe ends the browser when the companion dies), detached into
+ * its own process group (a Ctrl-C in the companion's terminal does not reach it), with CDP on a
+ * loopback port. The companion drives it through Playwright's `connectOverCDP` only while it needs
+ * to (starting, restoring), and a companion started later finds it again by its record
+ * (session/browser-records.ts) and adopts it.
+ *
+ * The flags are launch.ts's (quiet, storage partitioning back on, our extension only), plus what
+ * Playwright's launcher would otherwise add and a session needs: headless mode, no sandbox as root,
+ * a 1280×720 window unless the session had its own size.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { RestoryError } from '../../shared/errors.js';
+import { writeHostManifest } from '../native-host/manifest.js';
+import { browserEnv, DISABLED_FEATURES, QUIET_FLAGS, type WindowBounds } from './launch.js';
+import { findChromium } from './find-chromium.js';
+
+export interface SpawnOptions {
+  /** Unpacked extension to load (dist/extension). */
+  extensionDir: string;
+  /** Native host entry; its manifest is written into the profile. */
+  hostScript: string;
+  headed?: boolean;
+  /** CDP on 127.0.0.1:P; a free port when absent. A port in use is an error before anything starts. */
+  cdpPort?: number;
+  /** Added to the environment of the browser (and so of the native host it spawns). */
+  env?: Record<string, string>;
+  windowBounds?: Partial<WindowBounds>;
+}
+
+export interface SpawnedBrowser {
+  pid: number;
+  userDataDir: string;
+  cdpEndpoint: string;
+}
+
+const DEFAULT_WINDOW = { width: 1280, height: 720 };
+const PORT_WAIT_MS = 20_000;
+
+export async function spawnBrowser(opts: SpawnOptions): Promise<SpawnedBrowser> {
+  const executablePath = findChromium({ ...process.env, ...opts.env });
+  const extensionDir = resolve(opts.extensionDir);
+  if (!existsSync(join(extensionDir, 'manifest.json'))) {
+    throw new RestoryError('launch_failed', `no extension at ${extensionDir} (manifest.json missing). Build it with: npm run build:extension`);
+  }
+  if (opts.cdpPort) await assertPortFree(opts.cdpPort);
+  const userDataDir = await mkdtemp(join(tmpdir(), 'restory-profile-')); // mkdtemp creates it 0700
+  try {
+    await writeHostManifest({ userDataDir, hostScript: opts.hostScript });
+    const b = opts.windowBounds;
+    const size = b?.width !== undefined && b.height !== undefined ? { width: b.width, height: b.height } : DEFAULT_WINDOW;
+    const args = [
+      ...QUIET_FLAGS,
+      `--disable-features=${DISABLED_FEATURES.join(',')}`,
+      `--disable-extensions-except=${extensionDir}`,
+      `--load-extension=${extensionDir}`,
+      `--user-data-dir=${userDataDir}`,
+      `--remote-debugging-port=${opts.cdpPort ?? 0}`,
+      '--remote-debugging-address=127.0.0.1',
+      `--window-size=${size.width},${size.height}`,
+      ...(b?.left !== undefined && b.top !== undefined ? [`--window-position=${b.left},${b.top}`] : []),
+      ...(opts.headed ? [] : ['--headless', '--hide-scrollbars', '--mute-audio']),
+      // Chromium refuses to start sandboxed as root.
+      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
+      '--password-store=basic',
+      'about:blank',
+    ];
+    const child = spawn(executablePath, args, { detached: true, stdio: 'ignore', env: browserEnv(opts.env) });
+    const spawned = new Promise<void>((ok, fail) => {
+      child.once('spawn', ok);
+      child.once('error', fail);
+    });
+    await spawned.catch((e: Error) => {
+      throw new RestoryError('launch_failed', `Chromium (${executablePath}) failed to start: ${e.message}`, { cause: e });
+    });
+    child.unref();
+    const pid = child.pid!;
+    try {
+      const port = await activePort(userDataDir, () => child.exitCode !== null || child.signalCode !== null);
+      return { pid, userDataDir, cdpEndpoint: `http://127.0.0.1:${port}` };
+    } catch (e) {
+      killGroup(pid, 'SIGKILL');
+      throw e;
+    }
+  } catch (e) {
+    await removeProfile(userDataDir);
+    throw e;
+  }
+}
+
+/** Chromium writes the port it listens on (the one asked for, or the one it picked) to DevToolsActivePort. */
+async function activePort(userDataDir: string, exited: () => boolean): Promise<number> {
+  const file = join(userDataDir, 'DevToolsActivePort');
+  const deadline = Date.now() + PORT_WAIT_MS;
+  while (Date.now() < deadline) {
+    if (exited()) throw new RestoryError('launch_failed', 'Chromium exited while starting (try --headed off, or see: restory doctor)');
+    const port = Number((await readFile(file, 'utf8').catch(() => '')).split('\n')[0]);
+    if (port > 0) return port;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new RestoryError('launch_failed', `Chromium did not report its CDP port in ${file} within ${PORT_WAIT_MS / 1000} s`);
+}
+
+async function assertPortFree(port: number): Promise<void> {
+  await new Promise<void>((ok, fail) => {
+    const server = createServer();
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      fail(new RestoryError('launch_failed', `--cdp-port ${port}: 127.0.0.1:${port} is ${e.code === 'EADDRINUSE' ? 'already in use' : `not usable (${e.code})`}; choose another port or leave --cdp-port out for a free one`)),
+    );
+    server.listen(port, '127.0.0.1', () => server.close(() => ok()));
+  });
+}
+
+/** Signal a browser and everything it started (renderers, the native host): they share its process group. */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Running, not exited and waiting to be reaped (a zombie counts as gone). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+export async function removeProfile(userDataDir: string): Promise<void> {
+  await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});
+}
