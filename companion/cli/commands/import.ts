@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { RestoryError } from '../../../shared/errors.js';
-import { CompanionClient } from '../../socket/client.js';
-import { SqlJsStore } from '../../store/sqljs-store.js';
-import { importSession, stateFromImport } from '../../session/import-export.js';
+import { stateFromImport } from '../../session/import-export.js';
+import { withBackend } from '../backend.js';
 import { dataDirOf, parse, requirePositional } from '../args.js';
 
 export const usage = 'import <file>   a Playwright storageState or restory export becomes a new recoverable session';
@@ -19,24 +18,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const input = stateFromImport(json, basename(file), Date.now());
   if (values.name) input.name = values.name;
-  const dataDir = dataDirOf(values);
-  const client = await CompanionClient.connect(dataDir);
-  let sessionId: string;
-  if (client) {
-    try {
-      sessionId = (await client.request('import', input)).sessionId;
-    } finally {
-      client.close();
-    }
-  } else {
-    const store = await SqlJsStore.open({ dataDir });
-    try {
-      sessionId = await importSession(store, input);
-      await store.flush();
-    } finally {
-      await store.close();
-    }
-  }
+  const sessionId = await withBackend(dataDirOf(values), (backend) => backend.import(input));
   process.stdout.write(`session ${sessionId}\n`);
   return 0;
 }

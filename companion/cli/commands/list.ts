@@ -1,6 +1,6 @@
 import { SessionStatusSchema, type SessionSummary } from '../../../shared/state.js';
 import { parseMessage } from '../../../shared/validate.js';
-import { withSessions } from '../session-source.js';
+import { withBackend } from '../backend.js';
 import { ago, dataDirOf, parse } from '../args.js';
 
 export const usage = 'list [--state S] [--json]   sessions with their state, tabs, URL and snapshot age';
@@ -8,7 +8,7 @@ export const usage = 'list [--state S] [--json]   sessions with their state, tab
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, { state: { type: 'string' }, json: { type: 'boolean' } }, 0);
   const state = values.state === undefined ? undefined : parseMessage(SessionStatusSchema, values.state, '--state');
-  const sessions = await withSessions(dataDirOf(values), async (source) => source.list(state));
+  const sessions = await withBackend(dataDirOf(values), (backend) => backend.list(state));
   if (values.json) {
     process.stdout.write(JSON.stringify(sessions, null, 2) + '\n');
     return 0;

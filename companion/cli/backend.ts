@@ -1,0 +1,63 @@
+/**
+ * What the session commands (list, close, import, status, snapshots, export) need, whether or not
+ * a companion runs for the data dir. `withBackend` is the one place that decides which: a companion
+ * that answers on its socket holds the store, so changes go through it; with none running, the CLI
+ * opens the store itself (backend/store-backend.ts). Both show sessions the same way, so `list` and
+ * `status` agree whichever answered.
+ */
+import type { PlaywrightStorageState, RestoryExport, SessionState, SessionStatus, SessionSummary, SnapshotReason } from '../../shared/state.js';
+import { CompanionClient } from '../socket/client.js';
+import { CompanionBackend } from './backend/companion-backend.js';
+import { StoreBackend } from './backend/store-backend.js';
+
+export type ExportFormat = 'restory' | 'playwright';
+
+/** One stored snapshot as `restory snapshots` shows it. */
+export interface SnapshotRow {
+  id: number;
+  takenAt: number;
+  reason: SnapshotReason;
+  bytes: number;
+  tabs: number;
+  cookies: number;
+  origins: number;
+  url: string | null;
+}
+
+/** Sessions counted by the state `list` shows for them. */
+export type StateCounts = Partial<Record<SessionStatus, number>>;
+
+export type BackendStatus =
+  | { running: true; pid: number; dataDir: string; version: string; activeSessions: string[]; sessions: StateCounts }
+  | { running: false; dataDir: string; sessions: StateCounts };
+
+export interface Backend {
+  /** Newest activity first; without a companion an `active` session shows its orphan verdict. */
+  list(state?: SessionStatus): Promise<SessionSummary[]>;
+  /** Close a session (and its browser, if the companion runs it). */
+  close(sessionId: string): Promise<void>;
+  /** A new `recoverable` session from an imported state; returns its id. */
+  import(input: { name: string; state: SessionState }): Promise<string>;
+  status(): Promise<BackendStatus>;
+  /** Newest first; an unknown session is an `unknown_session` error. */
+  snapshots(sessionId: string): Promise<SnapshotRow[]>;
+  /** The snapshot (newest when no id) in the given format. */
+  exportSnapshot(sessionId: string, snapshotId: number | undefined, format: ExportFormat): Promise<RestoryExport | PlaywrightStorageState>;
+}
+
+/** Run `fn` against the companion of `dataDir` if one answers, else against its store. */
+export async function withBackend<T>(dataDir: string, fn: (backend: Backend) => Promise<T>): Promise<T> {
+  const client = await CompanionClient.connect(dataDir);
+  if (!client) return fn(new StoreBackend(dataDir));
+  try {
+    return await fn(new CompanionBackend(client, dataDir));
+  } finally {
+    client.close();
+  }
+}
+
+export function countByState(sessions: SessionSummary[]): StateCounts {
+  const out: StateCounts = {};
+  for (const s of sessions) out[s.state] = (out[s.state] ?? 0) + 1;
+  return out;
+}

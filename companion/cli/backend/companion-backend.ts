@@ -1,0 +1,39 @@
+/** The running companion holds the store: sessions are listed and changed through its socket. */
+import type { SessionState, SessionStatus } from '../../../shared/state.js';
+import type { CompanionClient } from '../../socket/client.js';
+import { countByState, type Backend, type BackendStatus, type ExportFormat } from '../backend.js';
+import { exportSnapshot, snapshotRows, withReadOnlyStore } from './snapshot-reads.js';
+
+export class CompanionBackend implements Backend {
+  constructor(
+    private readonly client: CompanionClient,
+    private readonly dataDir: string,
+  ) {}
+
+  async list(state?: SessionStatus) {
+    return (await this.client.request('list', { state })).sessions;
+  }
+
+  async close(sessionId: string) {
+    await this.client.request('close', { sessionId });
+  }
+
+  async import(input: { name: string; state: SessionState }) {
+    return (await this.client.request('import', input)).sessionId;
+  }
+
+  async status(): Promise<BackendStatus> {
+    const s = await this.client.request('status', {});
+    return { running: true, ...s, sessions: countByState(await this.list()) };
+  }
+
+  // The protocol has no method for snapshots or exports; reading the store read-only beside the
+  // companion is safe (see snapshot-reads.ts) and sees everything it has flushed.
+  snapshots(sessionId: string) {
+    return withReadOnlyStore(this.dataDir, (store) => snapshotRows(store, sessionId));
+  }
+
+  exportSnapshot(sessionId: string, snapshotId: number | undefined, format: ExportFormat) {
+    return withReadOnlyStore(this.dataDir, (store) => exportSnapshot(store, sessionId, snapshotId, format));
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * No companion runs, so the CLI opens the store itself, once per call: read-only for reads (`list`
+ * and `status` never write a byte), read-write under the data-dir lock for changes.
+ */
+import type { SessionState, SessionStatus, SessionSummary } from '../../../shared/state.js';
+import { loadConfig } from '../../config.js';
+import { importSession } from '../../session/import-export.js';
+import { transition } from '../../session/lifecycle.js';
+import { orphanVerdict } from '../../session/orphans.js';
+import { SqlJsStore } from '../../store/sqljs-store.js';
+import type { Store } from '../../store/store.js';
+import { countByState, type Backend, type BackendStatus, type ExportFormat } from '../backend.js';
+import { exportSnapshot, snapshotRows, withReadOnlyStore } from './snapshot-reads.js';
+
+export class StoreBackend implements Backend {
+  constructor(private readonly dataDir: string) {}
+
+  list(state?: SessionStatus): Promise<SessionSummary[]> {
+    return withReadOnlyStore(this.dataDir, async (store) => {
+      const sessions = await this.asShown(store);
+      return sessions.filter((s) => !state || s.state === state);
+    });
+  }
+
+  close(sessionId: string): Promise<void> {
+    return this.withWritableStore((store) => transition(store, sessionId, 'closed'));
+  }
+
+  import(input: { name: string; state: SessionState }): Promise<string> {
+    return this.withWritableStore((store) => importSession(store, input));
+  }
+
+  async status(): Promise<BackendStatus> {
+    return { running: false, dataDir: this.dataDir, sessions: countByState(await this.list()) };
+  }
+
+  snapshots(sessionId: string) {
+    return withReadOnlyStore(this.dataDir, (store) => snapshotRows(store, sessionId));
+  }
+
+  exportSnapshot(sessionId: string, snapshotId: number | undefined, format: ExportFormat) {
+    return withReadOnlyStore(this.dataDir, (store) => exportSnapshot(store, sessionId, snapshotId, format));
+  }
+
+  /**
+   * An `active` session here lost its companion: show what the next companion will classify it as
+   * (session/orphans.ts), without writing anything.
+   */
+  private async asShown(store: Store): Promise<SessionSummary[]> {
+    const policy = { now: Date.now(), maxSessionAgeMs: loadConfig(this.dataDir).maxSessionAgeMs };
+    const shown: SessionSummary[] = [];
+    for (const record of await store.listSessions()) {
+      shown.push(record.state === 'active' ? { ...record, state: await orphanVerdict(store, record.id, policy) } : record);
+    }
+    return shown;
+  }
+
+  private async withWritableStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    const store = await SqlJsStore.open({ dataDir: this.dataDir });
+    try {
+      const result = await fn(store);
+      await store.flush();
+      return result;
+    } finally {
+      await store.close();
+    }
+  }
+}
