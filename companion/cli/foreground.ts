@@ -1,16 +1,21 @@
 /**
- * `start` and `resume` run in the foreground: until SIGINT/SIGTERM (final snapshots, sessions stay
- * resumable) or until every browser this companion runs has ended (closed by the user, or died).
+ * `start` and `resume` run in the foreground: until SIGINT/SIGTERM (final snapshots, browsers
+ * ended, sessions stay resumable) or until every browser this companion runs has ended (closed by
+ * the user, or died).
  */
 import type { Companion } from '../companion.js';
 
 export async function runInForeground(companion: Companion): Promise<number> {
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  let stopping: Promise<void> | null = null;
+  const stop = (signal: string): Promise<void> => {
+    if (stopping) {
+      // A second Ctrl-C must not exit before the browsers are ended and the store is saved.
+      process.stderr.write(`restory: ${signal}: still saving, please wait…\n`);
+      return stopping;
+    }
     process.stderr.write(`restory: ${signal}: saving and stopping…\n`);
-    await companion.shutdown();
+    stopping = companion.shutdown();
+    return stopping;
   };
   const onSignal = (signal: NodeJS.Signals) => void stop(signal).then(() => process.exit(0), () => process.exit(1));
   process.on('SIGINT', onSignal);
@@ -21,9 +26,6 @@ export async function runInForeground(companion: Companion): Promise<number> {
     if (running.length === 0) break;
     await Promise.race(running.map((r) => r.ended));
   }
-  if (!stopping) {
-    stopping = true;
-    await companion.shutdown();
-  }
+  await (stopping ?? companion.shutdown());
   return 0;
 }

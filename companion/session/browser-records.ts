@@ -10,7 +10,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { isAlive } from '../browser/spawn-browser.js';
+import { isAlive, killGroup, removeProfile } from '../browser/spawn-browser.js';
 import { DIR_MODE, FILE_MODE } from '../data-dir.js';
 import { debug } from '../debug.js';
 
@@ -67,6 +67,20 @@ export class BrowserRecords {
     // Session ids are UUIDs or hex; anything else is kept out of the path.
     return join(this.dir, `${sessionId.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
   }
+}
+
+/**
+ * End a browser no companion is attached to (its session was closed meanwhile): SIGTERM to its
+ * process group, SIGKILL after 5 s; then its profile and record go.
+ */
+export async function endLeftover(records: BrowserRecords, record: BrowserRecord): Promise<void> {
+  if (browserRuns(record)) {
+    killGroup(record.pid, 'SIGTERM');
+    for (let i = 0; i < 50 && isAlive(record.pid); i++) await new Promise((r) => setTimeout(r, 100));
+    killGroup(record.pid, 'SIGKILL');
+  }
+  await removeProfile(record.userDataDir);
+  records.remove(record.sessionId);
 }
 
 /** The record's browser still runs: its pid is alive and is the Chromium of that profile. */

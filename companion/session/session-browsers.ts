@@ -25,7 +25,7 @@ import { dataPaths } from '../data-dir.js';
 import { debug } from '../debug.js';
 import { nativeHostScript, projectRoot } from '../project-root.js';
 import type { Store } from '../store/store.js';
-import { BrowserRecords, browserRuns, type BrowserRecord } from './browser-records.js';
+import { BrowserRecords, browserRuns, endLeftover, type BrowserRecord } from './browser-records.js';
 import { canBecome, transition } from './lifecycle.js';
 import type { SnapshotScheduler } from './snapshot-scheduler.js';
 
@@ -111,9 +111,7 @@ export class SessionBrowsers {
         this.notice(`session ${record.sessionId}: adopted its running browser (${record.cdpEndpoint})`);
         continue;
       }
-      if (browserRuns(record)) killGroup(record.pid, 'SIGKILL'); // its session ended meanwhile
-      await removeProfile(record.userDataDir);
-      this.records.remove(record.sessionId);
+      await endLeftover(this.records, record); // gone, or its session ended meanwhile
     }
     return adopted;
   }

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import type { RestoryExport } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
 
@@ -106,8 +106,7 @@ describe('bad input: huge, strange and numerous (real Chromium, capture → snap
       'a snapshot with everything',
     );
     await browser.close().catch(() => {});
-    first.child.kill('SIGKILL');
-    expect(await first.exited).toBe('SIGKILL');
+    expect(await crashForeground(first, dataDir)).toBe('SIGKILL');
 
     resumed = await startForeground(['resume', first.sessionId, '--data-dir', dataDir], env, 90_000);
     browser = await chromium.connectOverCDP(resumed.cdp);

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { localItems } from '../helpers/store-fixtures.js';
 import { prng, runSeed, sleep, spawnCompanion, StormWriter, startStormSite } from '../helpers/fault-harness.js';
-import { startForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, startForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
 
 const SEED = runSeed();
 const COMPANION = resolve(import.meta.dirname, '../helpers/companion-process.mjs');
@@ -109,6 +109,7 @@ describe(`SIGKILL of the companion during a write storm (seed ${SEED})`, () => {
     let site: { origin: string; close(): Promise<void> } | undefined;
     let origin: string;
     let running: ForegroundCompanion | null = null;
+    let runningDir = '';
 
     beforeAll(async () => {
       site = await startStormSite(15);
@@ -116,13 +117,13 @@ describe(`SIGKILL of the companion during a write storm (seed ${SEED})`, () => {
     });
 
     afterAll(async () => {
-      running?.child.kill('SIGKILL');
+      if (running) await crashForeground(running, runningDir);
       await site?.close();
     });
 
     it('4 kills of start/resume: every acknowledged seq is in the store, the counter has no gaps and keeps growing', async () => {
       const random = prng(SEED ^ 0x1b873593);
-      const dataDir = tempDir();
+      const dataDir = (runningDir = tempDir());
       const env = { ...FAST, DEBUG: 'restory:connection' };
       let sessionId = '';
       let previousTop = 0;
@@ -133,8 +134,7 @@ describe(`SIGKILL of the companion during a write storm (seed ${SEED})`, () => {
         );
         sessionId = running.sessionId;
         await sleep(1000 + random() * 1500);
-        running.child.kill('SIGKILL');
-        expect(await running.exited).toBe('SIGKILL');
+        expect(await crashForeground(running, dataDir)).toBe('SIGKILL');
         const acks = [...running.stderr().matchAll(/restory:connection ack (\S+) (\S+) (\d+)$/gm)].map((m) => ({
           session: m[1],
           instance: m[2],

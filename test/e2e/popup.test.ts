@@ -11,7 +11,7 @@ import { EXTENSION_ID } from '../../shared/constants.js';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
 import { launchBrowser, type LaunchedBrowser } from '../../companion/browser/launch.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const EXTENSION_DIR = root('dist/extension');
@@ -81,15 +81,9 @@ describe('popup (real Chromium, extension, native messaging, companion processes
       20_000,
       'a snapshot holding popupKey',
     );
-    first.child.kill('SIGKILL');
-    await first.exited;
-    // The machine "crashed": its browser goes too (otherwise it would stream into the resumed session).
-    // Usually it already died with its companion (Playwright's pipe closed); close it if not.
-    await browser1
-      .newBrowserCDPSession()
-      .then((cdp) => cdp.send('Browser.close'))
-      .catch(() => {});
+    // The machine "crashed": the companion and its browser (which would otherwise be adopted).
     await browser1.close().catch(() => {});
+    await crashForeground(first, dataDir);
 
     // Companion 2 on the same data dir finds the orphan and marks it recoverable.
     const second = await startForeground(['start', '--data-dir', dataDir, '--name', 'after the crash', '--url', `${site.originB}/`], env);

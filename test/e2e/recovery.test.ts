@@ -8,7 +8,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { EXTENSION_ID } from '../../shared/constants.js';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
 
@@ -98,9 +98,8 @@ describe('recovery after SIGKILL (real companion processes, real Chromium)', () 
     );
     await b1.close().catch(() => {});
 
-    // --- Crash: SIGKILL the companion. Its Chromium goes with it (Playwright's pipe closes). -----
-    first.child.kill('SIGKILL');
-    expect(await first.exited).toBe('SIGKILL');
+    // --- Crash: SIGKILL the companion and its Chromium (a machine crash). ------------------------
+    expect(await crashForeground(first, dataDir)).toBe('SIGKILL');
   }, 120_000);
 
   afterAll(async () => {

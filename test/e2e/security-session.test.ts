@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { eventually, runCli, startForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, runCli, startForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
 import type { RestoryExport } from '../../shared/state.js';
 
 const tag = randomBytes(6).toString('hex');
@@ -104,7 +104,7 @@ describe('a real session: file modes, encryption on disk, clean logs', () => {
   afterAll(async () => {
     process.umask(oldUmask);
     await browser?.close().catch(() => {});
-    if (companion && companion.child.exitCode === null) companion.child.kill('SIGKILL');
+    if (companion) await crashForeground(companion, dataDir);
     await site?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });

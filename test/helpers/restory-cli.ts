@@ -3,7 +3,7 @@
  * (`start` / `resume`) whose stdout announces the session and CDP endpoint, and one-shot commands.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,4 +105,29 @@ export async function stopForeground(c: ForegroundCompanion | undefined | null):
   if (!c) return undefined;
   if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGINT');
   return c.exited;
+}
+
+/**
+ * Browsers outlive their companion (companion/session/browser-records.ts): SIGKILL every browser a
+ * companion left running in `dataDir`, with its renderers and native host (its process group).
+ */
+export function killBrowsersOf(dataDir: string): void {
+  const dir = join(dataDir, 'browsers');
+  const names = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.json')) : [];
+  for (const name of names) {
+    try {
+      const { pid } = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { pid: number };
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // gone already, or a record being rewritten
+    }
+  }
+}
+
+/** A machine crash: SIGKILL the companion and the browsers it runs. Resolves with how it exited. */
+export async function crashForeground(c: ForegroundCompanion, dataDir: string): Promise<number | string> {
+  if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+  const exited = await c.exited;
+  killBrowsersOf(dataDir);
+  return exited;
 }

@@ -7,6 +7,8 @@ import { loadConfig } from '../../config.js';
 import { importSession } from '../../session/import-export.js';
 import { transition } from '../../session/lifecycle.js';
 import { orphanVerdict } from '../../session/orphans.js';
+import { BrowserRecords, browserRuns, endLeftover } from '../../session/browser-records.js';
+import { dataPaths } from '../../data-dir.js';
 import { SqlJsStore } from '../../store/sqljs-store.js';
 import type { Store } from '../../store/store.js';
 import { countByState, type Backend, type BackendStatus, type ExportFormat } from '../backend.js';
@@ -22,8 +24,12 @@ export class StoreBackend implements Backend {
     });
   }
 
-  close(sessionId: string): Promise<void> {
-    return this.withWritableStore((store) => transition(store, sessionId, 'closed'));
+  async close(sessionId: string): Promise<void> {
+    await this.withWritableStore((store) => transition(store, sessionId, 'closed'));
+    // A browser that outlived its companion belongs to the session: it ends with it.
+    const records = new BrowserRecords(dataPaths(this.dataDir).browsers);
+    const record = records.get(sessionId);
+    if (record) await endLeftover(records, record);
   }
 
   import(input: { name: string; state: SessionState }): Promise<string> {
@@ -48,9 +54,12 @@ export class StoreBackend implements Backend {
    */
   private async asShown(store: Store): Promise<SessionSummary[]> {
     const policy = { now: Date.now(), maxSessionAgeMs: loadConfig(this.dataDir).maxSessionAgeMs };
+    // A session whose browser outlived its companion is still active: the next companion adopts it.
+    const running = new Set(new BrowserRecords(dataPaths(this.dataDir).browsers).all().filter(browserRuns).map((r) => r.sessionId));
     const shown: SessionSummary[] = [];
     for (const record of await store.listSessions()) {
-      shown.push(record.state === 'active' ? { ...record, state: await orphanVerdict(store, record.id, policy) } : record);
+      const orphaned = record.state === 'active' && !running.has(record.id);
+      shown.push(orphaned ? { ...record, state: await orphanVerdict(store, record.id, policy) } : record);
     }
     return shown;
   }

@@ -1,0 +1,134 @@
+/**
+ * The browser restory launches does not depend on its companion (companion/browser/spawn-browser.ts):
+ * a SIGKILLed companion leaves it running for the automation connected to it, the next companion
+ * adopts it and keeps everything it captured meanwhile, and its temporary profile is removed on
+ * every way out — Ctrl-C, a double Ctrl-C, and a crash followed by the next start.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { RestoryExport, SessionSummary } from '../../shared/state.js';
+import { startTestSite, type TestSite } from '../fixtures/test-site.js';
+import { crashForeground, eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+
+const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
+
+interface Record {
+  pid: number;
+  userDataDir: string;
+  cdpEndpoint: string;
+}
+
+function records(dataDir: string): Record[] {
+  const dir = join(dataDir, 'browsers');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as Record);
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+describe('browser lifecycle (real CLI, real Chromium)', () => {
+  let site: TestSite;
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    site = await startTestSite();
+  });
+
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    await site?.close();
+  });
+
+  it('SIGKILL of the companion alone: the browser and its CDP client stay up, the next companion adopts it and keeps the writes made meanwhile', async () => {
+    const dataDir = tempDataDir();
+    const first = await startForeground(['start', '--data-dir', dataDir, '--url', `${site.originA}/storage.html`], env);
+    cleanups.push(() => crashForeground(first, dataDir));
+    const [record] = records(dataDir);
+    expect(record.cdpEndpoint).toBe(first.cdp);
+
+    const client = await chromium.connectOverCDP(first.cdp);
+    cleanups.push(() => client.close());
+    const page = client.contexts()[0].pages().find((p) => p.url().includes('/storage.html'))!;
+    await page.evaluate(() => localStorage.setItem('before', 'kill'));
+
+    first.child.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    // No companion: the browser runs on and the automation keeps working; the extension holds its events.
+    await page.evaluate(() => localStorage.setItem('during', 'no companion'));
+    expect(await page.evaluate(() => localStorage.getItem('before'))).toBe('kill');
+    expect(alive(record.pid)).toBe(true);
+    const listed = JSON.parse((await runCli(['list', '--json', '--data-dir', dataDir], env)).stdout) as SessionSummary[];
+    expect(listed.find((s) => s.id === first.sessionId)?.state).toBe('active');
+
+    const second = await startForeground(['resume', first.sessionId, '--data-dir', dataDir], env);
+    cleanups.push(() => stopForeground(second));
+    expect(second.sessionId).toBe(first.sessionId);
+    expect(second.cdp).toBe(first.cdp);
+    expect(second.stderr()).toContain('adopted its running browser');
+    // The writes made while no companion ran arrive (the extension reconnects and resends its outbox).
+    await eventually(
+      async () => {
+        const r = await runCli(['export', first.sessionId, '--data-dir', dataDir], env);
+        const state = r.code === 0 ? (JSON.parse(r.stdout) as RestoryExport).state : null;
+        const items = state?.origins.find((o) => o.origin === site.originA)?.localStorage ?? [];
+        return items.some((i) => i.name === 'during') && items.some((i) => i.name === 'before');
+      },
+      30_000,
+      'a snapshot with the writes made while no companion ran',
+    );
+    // Still one browser: the same process, one record.
+    expect(records(dataDir).map((r) => r.pid)).toEqual([record.pid]);
+    const status = JSON.parse((await runCli(['status', '--json', '--data-dir', dataDir], env)).stdout) as { activeSessions: string[] };
+    expect(status.activeSessions).toEqual([first.sessionId]);
+
+    // Ctrl-C ends the browser as before.
+    await client.close();
+    expect(await stopForeground(second)).toBe(0);
+    await eventually(() => !alive(record.pid), 10_000, 'the browser to exit');
+    expect(existsSync(record.userDataDir)).toBe(false);
+    expect(records(dataDir)).toEqual([]);
+  }, 180_000);
+
+  it('the temporary profile is removed after Ctrl-C, after a double Ctrl-C, and after a crash at the next start', async () => {
+    const dataDir = tempDataDir();
+    // Ctrl-C
+    const a = await startForeground(['start', '--data-dir', dataDir], env);
+    const [ra] = records(dataDir);
+    expect(existsSync(ra.userDataDir)).toBe(true);
+    expect(await stopForeground(a)).toBe(0);
+    expect(existsSync(ra.userDataDir)).toBe(false);
+    expect(alive(ra.pid)).toBe(false);
+
+    // Ctrl-C twice in a row
+    const b = await startForeground(['start', '--data-dir', dataDir], env);
+    const [rb] = records(dataDir);
+    b.child.kill('SIGINT');
+    b.child.kill('SIGINT');
+    expect(await b.exited).toBe(0);
+    expect(existsSync(rb.userDataDir)).toBe(false);
+    expect(alive(rb.pid)).toBe(false);
+
+    // A crash (companion and browser SIGKILLed) leaves the profile; the next start removes it.
+    const c = await startForeground(['start', '--data-dir', dataDir], env);
+    const [rc] = records(dataDir);
+    await crashForeground(c, dataDir);
+    await eventually(() => !alive(rc.pid), 10_000, 'the browser to die');
+    expect(existsSync(rc.userDataDir)).toBe(true);
+    const d = await startForeground(['start', '--data-dir', dataDir], env);
+    expect(existsSync(rc.userDataDir)).toBe(false);
+    expect(records(dataDir).map((r) => r.pid)).not.toContain(rc.pid);
+    expect(await stopForeground(d)).toBe(0);
+    expect(records(dataDir)).toEqual([]);
+  }, 180_000);
+});
