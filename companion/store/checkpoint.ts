@@ -7,7 +7,8 @@
  * the journal. A checkpoint folds the live states into their rows, records the LSN it covers in
  * `meta`, persists restory.db atomically and then empties the journal; opening replays only records
  * past that LSN, so a crash anywhere in between loses nothing. Persisting is O(database size), so it
- * runs on a timer and when the journal grows large — never per event.
+ * runs on a timer and when the journal grows large — never per event. A checkpoint is also when live
+ * states nothing captures into are evicted from memory (live-states.ts).
  */
 import type { Database } from 'sql.js';
 import { RestoryError } from '../../shared/protocol.js';
@@ -132,8 +133,10 @@ export class Checkpointer {
     const { db, lives, paths, cipher } = this.opts;
     const started = performance.now();
     const lsn = this.lsn;
+    let evicted = 0;
     transaction(db, () => {
       lives.foldDirty();
+      evicted = lives.evictIdle();
       setMeta(db, 'journal_lsn', lsn);
     });
     lives.folded();
@@ -142,7 +145,10 @@ export class Checkpointer {
     this.foldedLsn = lsn;
     journal.truncateAfterCheckpoint(lsn);
     const end = performance.now();
-    log(`checkpoint at LSN ${lsn}: ${size} bytes, fold ${(folded - started).toFixed(1)} ms + persist ${(end - folded).toFixed(1)} ms`);
+    log(
+      `checkpoint at LSN ${lsn}: ${size} bytes, fold ${(folded - started).toFixed(1)} ms + persist ${(end - folded).toFixed(1)} ms` +
+        (evicted > 0 ? `, ${evicted} idle live states evicted` : ''),
+    );
   }
 
   startTimer(): void {
