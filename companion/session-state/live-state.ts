@@ -5,6 +5,7 @@
  */
 import type { CaptureEvent, StorageArea } from '../../shared/capture-events.js';
 import type { Cookie, SessionState, TabState, WindowState } from '../../shared/state.js';
+import { afterNavigation, isWebUrl, type TabHistory } from './tab-history.js';
 
 interface LiveTab {
   tabId: number;
@@ -14,7 +15,7 @@ interface LiveTab {
   pinned: boolean;
   url: string;
   title: string;
-  history: { entries: { url: string; title: string }[]; currentIndex: number };
+  history: TabHistory;
   /** origin → key → value */
   session: Map<string, Map<string, string>>;
   scroll?: { x: number; y: number };
@@ -34,8 +35,6 @@ export interface LiveStateData {
   instanceId: string | null;
   lastSeq: number;
 }
-
-const HISTORY_LIMIT = 50;
 
 function cookieKey(c: Pick<Cookie, 'name' | 'domain' | 'path' | 'partitionKey'>): string {
   return `${c.name}\u0000${c.domain}\u0000${c.path}\u0000${c.partitionKey ?? ''}`;
@@ -128,7 +127,7 @@ export class LiveState {
         else this.cookies.set(cookieKey(event.cookie), event.cookie);
         return;
       case 'navigation':
-        this.navigate(event.tabId, event.url, event.how, event.transition, event.qualifiers);
+        this.navigate(event);
         return;
       case 'tabs':
         this.replaceTabs(event);
@@ -188,49 +187,11 @@ export class LiveState {
     return tab;
   }
 
-  /**
-   * Keep each tab's back/forward list as far as webNavigation lets us see it: Chromium does not
-   * expose the list, so we replay its rules — a new entry truncates the forward list, replace and
-   * reload keep the index, and a forward_back commit moves to the nearest matching entry.
-   */
-  private navigate(tabId: number, url: string, how: string, transition?: string, qualifiers: string[] = []): void {
-    const tab = this.ensureTab(tabId);
-    const h = tab.history;
-    // A tab known only from a `tabs` event has a URL but no entries yet: that URL is the entry
-    // being navigated away from (toData already shows it as the tab's history).
-    if (h.entries.length === 0 && /^https?:/.test(tab.url)) {
-      h.entries = [{ url: tab.url, title: tab.title }];
-      h.currentIndex = 0;
-    }
-    const current = h.entries[h.currentIndex];
-    tab.url = url;
-    if (current?.url === url) return;
-    if (qualifiers.includes('forward_back')) {
-      const back = h.entries.slice(0, h.currentIndex).map((e) => e.url).lastIndexOf(url);
-      const fwd = h.entries.findIndex((e, i) => i > h.currentIndex && e.url === url);
-      if (back >= 0 && (fwd < 0 || h.currentIndex - back <= fwd - h.currentIndex)) {
-        h.currentIndex = back;
-        return;
-      }
-      if (fwd >= 0) {
-        h.currentIndex = fwd;
-        return;
-      }
-    }
-    const replaces = transition === 'reload' || qualifiers.includes('client_redirect') || qualifiers.includes('server_redirect');
-    if (replaces && current) {
-      h.entries[h.currentIndex] = { url, title: '' };
-      return;
-    }
-    if (how !== 'commit' && !current) {
-      h.entries = [{ url, title: '' }];
-      h.currentIndex = 0;
-      return;
-    }
-    h.entries = h.entries.slice(0, h.currentIndex + 1);
-    h.entries.push({ url, title: '' });
-    if (h.entries.length > HISTORY_LIMIT) h.entries.splice(0, h.entries.length - HISTORY_LIMIT);
-    h.currentIndex = h.entries.length - 1;
+  /** The tab's back/forward list follows webNavigation's rules (tab-history.ts). */
+  private navigate(event: Extract<CaptureEvent, { kind: 'navigation' }>): void {
+    const tab = this.ensureTab(event.tabId);
+    tab.history = afterNavigation(tab.history, { url: tab.url, title: tab.title }, event);
+    tab.url = event.url;
   }
 
   private replaceTabs(event: Extract<CaptureEvent, { kind: 'tabs' }>): void {
@@ -272,7 +233,7 @@ export class LiveState {
       return i < 0 ? Number.MAX_SAFE_INTEGER : i;
     };
     return [...this.tabs.values()]
-      .filter((t) => /^https?:/.test(t.url))
+      .filter((t) => isWebUrl(t.url))
       .sort((a, b) => rank(a.windowId) - rank(b.windowId) || a.index - b.index || a.tabId - b.tabId);
   }
 

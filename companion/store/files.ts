@@ -1,5 +1,5 @@
 /** Small fs helpers for durable writes: everything written is 0600 and fsync'd before it counts. */
-import { chmodSync, closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FILE_MODE } from '../data-dir.js';
 
@@ -48,5 +48,31 @@ export function tightenFileMode(file: string): void {
     if ((statSync(file).mode & 0o777) !== FILE_MODE) chmodSync(file, FILE_MODE);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+/** Temp files of a `writeFileAtomic(file)` that a crash interrupted; call only while no write can be in progress (under the lock). */
+export function removeStaleTemps(file: string): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) return;
+  const prefix = `.${basename(file)}.tmp-`;
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith(prefix)) {
+      try {
+        unlinkSync(join(dir, name));
+      } catch {
+        // harmless leftover
+      }
+    }
+  }
+}
+
+/** Changes whenever a new file is renamed into place at `path` (as a checkpoint does with restory.db). */
+export function fileIdentity(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return 'missing';
   }
 }

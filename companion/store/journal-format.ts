@@ -16,6 +16,7 @@
  * A damaged region followed by nothing valid is a torn tail (the last group write was cut short)
  * and is dropped; a damaged region followed by a valid record is corruption and is refused.
  */
+import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import type { SequencedEvent } from '../../shared/capture-events.js';
 import { RestoryError } from '../../shared/errors.js';
@@ -35,6 +36,16 @@ export type JournalEntry =
   | { t: 'prune'; sid: string; keep: number };
 
 export type JournalRecord = JournalEntry & { lsn: number };
+
+/** The journal file's bytes; a missing file is an empty journal. */
+export function readJournalFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw new RestoryError('storage_failed', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
 
 const HEADER_MAX = 32;
 const NEWLINE = 0x0a;

@@ -41,8 +41,8 @@ function count(db: Database, table: string): number {
 
 /** Like Store.close() after a SIGKILL: nothing folded, the lock released so the dir can be reopened. */
 function crash(store: SqlJsStore): void {
-  const s = store as unknown as { closed: boolean; lock: { release(): void }; timer: NodeJS.Timeout | null };
-  if (s.timer) clearInterval(s.timer);
+  const s = store as unknown as { closed: boolean; lock: { release(): void }; checkpointer: { stopTimer(): void } };
+  s.checkpointer.stopTimer();
   s.closed = true;
   s.lock.release();
   forgetStore(store);

@@ -1,0 +1,76 @@
+/**
+ * A tab's back/forward list, kept as far as chrome.webNavigation lets us see it. Chromium does not
+ * expose the list, so these rules replay its behaviour from the navigations it reports:
+ *
+ * - a new entry (link, typed URL, pushState, fragment change) truncates the forward list;
+ * - a commit qualified `forward_back` moves to the nearest matching entry, back or forward;
+ * - reload and redirects (`client_redirect`, `server_redirect`) replace the current entry;
+ * - the same URL again changes nothing; the list keeps the newest HISTORY_LIMIT entries.
+ *
+ * Pure functions over plain values: the caller (LiveState) stores the result.
+ */
+
+export interface HistoryEntry {
+  url: string;
+  title: string;
+}
+
+export interface TabHistory {
+  entries: HistoryEntry[];
+  currentIndex: number;
+}
+
+/** A top-frame navigation as webNavigation reports it (see the `navigation` capture event). */
+export interface Navigation {
+  url: string;
+  /** 'commit': a new document; 'history': pushState/replaceState; 'fragment': a fragment change. */
+  how: string;
+  transition?: string;
+  qualifiers?: string[];
+}
+
+export const HISTORY_LIMIT = 50;
+
+/** Only web pages have entries worth restoring. */
+export function isWebUrl(url: string): boolean {
+  return /^https?:/.test(url);
+}
+
+/**
+ * The history after `nav` in a tab that shows `shown` (its URL and title before the navigation).
+ * Returns a new value; `history` is not modified.
+ */
+export function afterNavigation(history: TabHistory, shown: HistoryEntry, nav: Navigation): TabHistory {
+  const qualifiers = nav.qualifiers ?? [];
+  // A tab known only from a `tabs` event has a URL but no entries yet: that URL is the entry
+  // being navigated away from (LiveState already shows it as the tab's history).
+  const h: TabHistory =
+    history.entries.length === 0 && isWebUrl(shown.url)
+      ? { entries: [{ url: shown.url, title: shown.title }], currentIndex: 0 }
+      : { entries: history.entries.map((e) => ({ ...e })), currentIndex: history.currentIndex };
+  const current = h.entries[h.currentIndex];
+  if (current?.url === nav.url) return h;
+  if (qualifiers.includes('forward_back')) {
+    const index = nearestEntry(h, nav.url);
+    if (index >= 0) return { entries: h.entries, currentIndex: index };
+  }
+  const replaces = nav.transition === 'reload' || qualifiers.includes('client_redirect') || qualifiers.includes('server_redirect');
+  if (replaces && current) {
+    h.entries[h.currentIndex] = { url: nav.url, title: '' };
+    return h;
+  }
+  if (nav.how !== 'commit' && !current) return { entries: [{ url: nav.url, title: '' }], currentIndex: 0 };
+  const entries = [...h.entries.slice(0, h.currentIndex + 1), { url: nav.url, title: '' }].slice(-HISTORY_LIMIT);
+  return { entries, currentIndex: entries.length - 1 };
+}
+
+/** Back/Forward went to `url`: the matching entry nearest the current one (back on a tie), or -1. */
+function nearestEntry(h: TabHistory, url: string): number {
+  const back = h.entries
+    .slice(0, h.currentIndex)
+    .map((e) => e.url)
+    .lastIndexOf(url);
+  const fwd = h.entries.findIndex((e, i) => i > h.currentIndex && e.url === url);
+  if (back >= 0 && (fwd < 0 || h.currentIndex - back <= fwd - h.currentIndex)) return back;
+  return fwd;
+}

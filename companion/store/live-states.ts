@@ -1,0 +1,182 @@
+/**
+ * The in-memory LiveState of each session the store is working with, and when its row catches up.
+ *
+ * A session's row holds its live state as JSON (`sessions.live_state`), written only when the state
+ * is folded (at a checkpoint, or with a snapshot): between folds the journal is what makes the
+ * changes durable. A state is loaded from its row on first use and kept while it is being captured
+ * into; after a checkpoint has folded it, the state of a session that is neither `active` nor
+ * `error` and had no change since the previous checkpoint is evicted (`evictIdle`): a closed session
+ * holding megabytes of storage would otherwise stay in memory for the companion's lifetime. It is
+ * loaded again from its row if anything asks.
+ *
+ * Also kept here: which live state (object and version) each session's newest snapshot was taken
+ * from, so an interval snapshot of an idle session need not serialise and hash the whole state only
+ * to find it unchanged. Eviction carries that knowledge over to the state reloaded from the row.
+ */
+import type { Database } from 'sql.js';
+import { RestoryError } from '../../shared/errors.js';
+import type { SessionStatus } from '../../shared/state.js';
+import { LiveState, type LiveStateData } from '../session-state/live-state.js';
+import { stateDigest } from './records.js';
+import { one, type Row } from './sqljs-rows.js';
+
+/** Sessions whose live state stays loaded whatever their activity: they are (or may again be) captured into. */
+const CAPTURING: readonly SessionStatus[] = ['active', 'error'];
+
+/**
+ * Which live state the newest snapshot was taken from: a loaded object at a version, or `'row'`
+ * when that object was evicted unchanged, so the state its row holds is exactly the snapshot's.
+ */
+type SnapshotSource = { live: LiveState; version: number } | 'row';
+
+export class LiveStates {
+  private loaded = new Map<string, LiveState>();
+  /** Sessions whose LiveState changed since their row was written. */
+  private dirty = new Set<string>();
+  /** Sessions created, reset or fed events since the last eviction pass (the last checkpoint). */
+  private touched = new Set<string>();
+  private snapshotted = new Map<string, SnapshotSource>();
+
+  /** `dbPath` names the database file in errors. */
+  constructor(
+    private readonly db: Database,
+    private readonly dbPath: string,
+  ) {}
+
+  /** The session's live state, loaded from its row if it is not in memory. */
+  get(id: string): LiveState {
+    let live = this.loaded.get(id);
+    if (!live) {
+      live = this.load(id);
+      this.loaded.set(id, live);
+      if (this.snapshotted.get(id) === 'row') this.snapshotted.set(id, { live, version: live.version });
+    }
+    return live;
+  }
+
+  /** The loaded live state, if any; never reads the row. */
+  peek(id: string): LiveState | undefined {
+    return this.loaded.get(id);
+  }
+
+  /** A session's new live state (create, reset); `dirty` when its row does not hold it yet. */
+  put(id: string, live: LiveState, dirty: boolean): void {
+    this.loaded.set(id, live);
+    this.snapshotted.delete(id);
+    this.touched.add(id);
+    if (dirty) this.dirty.add(id);
+  }
+
+  /** Events were folded into the session's loaded state. */
+  changed(id: string): void {
+    this.dirty.add(id);
+    this.touched.add(id);
+  }
+
+  /** The session is gone. */
+  drop(id: string): void {
+    this.loaded.delete(id);
+    this.dirty.delete(id);
+    this.touched.delete(id);
+    this.snapshotted.delete(id);
+  }
+
+  isDirty(id: string): boolean {
+    return this.dirty.has(id);
+  }
+
+  /** Inside the caller's transaction: write every changed state into its row. Call `folded()` after COMMIT. */
+  foldDirty(): void {
+    for (const id of this.dirty) this.fold(id);
+  }
+
+  /** Inside the caller's transaction: write the session's live state into its row. */
+  fold(id: string): void {
+    const live = this.loaded.get(id);
+    if (!live) return;
+    const data = live.toData();
+    const digest = stateDigest(data.state);
+    this.db.run('UPDATE sessions SET live_state = ?, current_url = ?, current_title = ?, tab_count = ? WHERE id = ?', [
+      JSON.stringify(data),
+      digest.currentUrl,
+      digest.currentTitle,
+      digest.tabCount,
+      id,
+    ]);
+  }
+
+  /** After COMMIT: the session's row (or, with no id, every row) holds its live state. A rolled-back fold stays dirty. */
+  folded(id?: string): void {
+    if (id === undefined) this.dirty.clear();
+    else this.dirty.delete(id);
+  }
+
+  /**
+   * Inside the checkpoint's transaction, after `foldDirty`: drop the loaded states nothing is
+   * capturing into (see the header). Returns how many were dropped.
+   */
+  evictIdle(): number {
+    let evicted = 0;
+    for (const [id, live] of this.loaded) {
+      if (this.dirty.has(id) || this.touched.has(id)) continue;
+      const row = one(this.db, 'SELECT state, current_url, current_title, tab_count FROM sessions WHERE id = ?', [id]);
+      if (!row || CAPTURING.includes(row.state as SessionStatus)) continue;
+      this.keepSummary(id, live, row);
+      const seen = this.snapshotted.get(id);
+      if (seen !== undefined && seen !== 'row' && seen.live === live && seen.version === live.version) this.snapshotted.set(id, 'row');
+      else this.snapshotted.delete(id);
+      this.loaded.delete(id);
+      evicted++;
+    }
+    this.touched.clear();
+    return evicted;
+  }
+
+  /**
+   * Whether the session's newest snapshot was taken from `live` as it is now. Never true after the
+   * state changed: every change bumps its version, and a replaced state is another object.
+   */
+  unchangedSinceSnapshot(id: string, live: LiveState): boolean {
+    const seen = this.snapshotted.get(id);
+    return seen !== undefined && seen !== 'row' && seen.live === live && seen.version === live.version;
+  }
+
+  /** The session's newest snapshot now has `live`'s content. */
+  snapshotTakenFrom(id: string, live: LiveState): void {
+    this.snapshotted.set(id, { live, version: live.version });
+  }
+
+  /** The session's newest snapshot is (about to be) one of a state the caller gave, not the live one. */
+  forgetSnapshotSource(id: string): void {
+    this.snapshotted.delete(id);
+  }
+
+  /**
+   * Listings show an unloaded session's summary columns and a loaded one's live digest; these can
+   * differ after a snapshot of a caller-given state. Write the digest, so that eviction changes nothing shown.
+   */
+  private keepSummary(id: string, live: LiveState, row: Row): void {
+    const digest = stateDigest(live.layout());
+    const same =
+      digest.currentUrl === row.current_url && digest.currentTitle === row.current_title && digest.tabCount === Number(row.tab_count);
+    if (same) return;
+    this.db.run('UPDATE sessions SET current_url = ?, current_title = ?, tab_count = ? WHERE id = ?', [
+      digest.currentUrl,
+      digest.currentTitle,
+      digest.tabCount,
+      id,
+    ]);
+  }
+
+  private load(id: string): LiveState {
+    const row = one(this.db, 'SELECT live_state FROM sessions WHERE id = ?', [id]);
+    if (!row) throw new RestoryError('unknown_session', `no session with id "${id}"; list them with: restory list`);
+    let data: LiveStateData;
+    try {
+      data = JSON.parse(String(row.live_state)) as LiveStateData;
+    } catch (e) {
+      throw new RestoryError('storage_failed', `the live state of session "${id}" in ${this.dbPath} is not JSON`, { cause: e });
+    }
+    return LiveState.fromData(data);
+  }
+}
