@@ -226,10 +226,11 @@ describe('extension capture', () => {
     await big.goto(`${C}/big.html`);
     // 5 values of a million characters: 5 MB of localStorage (Chromium's quota is 5 Mi UTF-16 units).
     await big.evaluate(`for (let i = 0; i < 5; i++) localStorage.setItem('big' + i, String(i).repeat(1_000_000))`);
-    await browser.log.waitFor('the big writes', () => storageEvents(C).filter((e) => e.event.kind === 'storage.change').flatMap((e) => Object.keys(e.event.set)).length >= 5);
+    // 5 MB through native messaging: seconds on a loaded machine (what this checks is that it comes once).
+    await browser.log.waitFor('the big writes', () => storageEvents(C).filter((e) => e.event.kind === 'storage.change').flatMap((e) => Object.keys(e.event.set)).length >= 5, 30_000);
     const mark = storageEvents(C).length;
     await big.reload();
-    const full = await browser.log.waitFor('5 MB dump', () => storageEvents(C).slice(mark).find((e) => e.event.kind === 'storage.full'));
+    const full = await browser.log.waitFor('5 MB dump', () => storageEvents(C).slice(mark).find((e) => e.event.kind === 'storage.full'), 30_000);
     expect(Object.keys(full.event.items)).toHaveLength(5);
     expect(full.event.items.big4).toHaveLength(1_000_000);
     const { latency } = await (async () => {
