@@ -8,7 +8,12 @@ import { debug } from '../debug.js';
 import type { Store } from '../store/store.js';
 
 const log = debug('snapshot');
-const NAVIGATION_DEBOUNCE_MS = 1000;
+/**
+ * A snapshot once navigation has been quiet this long. Snapshots are restore points, not what makes
+ * capture durable (the journal does that, and recovery folds it into a snapshot), so a browser
+ * navigating every second pays for none until it settles; the interval snapshot bounds the gap.
+ */
+const NAVIGATION_DEBOUNCE_MS = 5000;
 
 export class SnapshotScheduler {
   private readonly tracked = new Set<string>();
