@@ -10,7 +10,9 @@
  * - arm "plain": the same Chromium binary with the same flags (copied from the restory arm's browser
  *   command line), no extension, its own profile and CDP port.
  * One Playwright client (connectOverCDP to each arm) drives both; both arms stay up throughout and
- * runs alternate A B B A … so drift (other agents' load on the 2 shared cores) hits both alike.
+ * runs alternate A B B A … so drift (other agents' load on the 2 shared cores) hits both alike. The
+ * page renders at the same size in both (restory's own Playwright session emulates 1280×720; the
+ * driver sets that viewport on the plain arm's page).
  *
  * Per page load: wall time from the page's navigation timing (start → loadEventEnd), and CPU time
  * (utime + stime, /proc) of the arm's whole process tree over the load plus `tailMs` after it (the
@@ -80,6 +82,8 @@ export interface CaptureCostData {
   idle: { windowMs: number; cpuPct: Record<Side, number>; byKindPct: Record<Side, ByKind> };
   /** Processes that exited inside a window (each loses at most 250 ms of CPU). */
   exitedInWindows: number;
+  /** The page size in both arms. */
+  viewport: { width: number; height: number };
   browserFlags: string[];
 }
 
@@ -194,6 +198,11 @@ export const captureCost: Benchmark = {
       };
       const order = (i: number): readonly Side[] => (i % 2 ? ['restory', 'plain'] : ['plain', 'restory']);
 
+      // restory's own Playwright session emulates a 1280×720 viewport on its pages; the plain browser's
+      // headless window is smaller. Render the same page size in both (the driver sets the plain one).
+      const viewport = await sides.restory.page.evaluate(() => ({ width: innerWidth, height: innerHeight }));
+      await sides.plain.page.setViewportSize(viewport);
+
       ctx.log('capture cost: both arms up; warm-up…');
       // Warm-up (not recorded): seed each origin's working set in both profiles, load each page twice, JIT the loop.
       for (const side of SIDES) {
@@ -262,6 +271,7 @@ export const captureCost: Benchmark = {
           byKindPct: { restory: pctByKind(idleA.byKind), plain: pctByKind(idleB.byKind) },
         },
         exitedInWindows,
+        viewport,
         browserFlags: restoryArm.browserArgv.slice(1),
       };
       return { rows: rowsOf(data), aims: [], data };
