@@ -21,8 +21,9 @@ import { crashLoss } from './crash-loss.js';
 import { restoreTime } from './restore-time.js';
 import { storeScaling } from './store-scaling.js';
 import { idleCpu } from './idle-cpu.js';
+import { captureCost } from './capture-cost.js';
 
-export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, storeScaling, idleCpu];
+export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, storeScaling, idleCpu, captureCost];
 
 export interface BenchResults {
   format: 'restory-bench';
