@@ -93,7 +93,11 @@ export class Companion implements ConnectionHandlers {
 
   /** Sessions, newest activity first. */
   async list(filter: { state?: SessionStatus } = {}): Promise<SessionSummary[]> {
-    return this.store.listSessions(filter);
+    const endpoints = new Map(this.runningSessions.map((r) => [r.sessionId, r.cdpEndpoint]));
+    return (await this.store.listSessions(filter)).map((s) => {
+      const cdpEndpoint = endpoints.get(s.id);
+      return cdpEndpoint ? { ...s, cdpEndpoint } : s;
+    });
   }
 
   /** Create a session and launch a browser for it, opening `urls` (about:blank when none). */

@@ -47,6 +47,7 @@ export function companionHandlers(companion: Companion): RpcHandlers {
       dataDir: companion.dataDir,
       version: packageVersion(),
       activeSessions: companion.runningSessions.map((s) => s.sessionId),
+      browsers: companion.runningSessions.map((s) => ({ sessionId: s.sessionId, cdpEndpoint: s.cdpEndpoint, pid: s.browserPid })),
     }),
   };
 }

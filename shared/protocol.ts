@@ -63,6 +63,8 @@ export const Methods = {
       dataDir: z.string(),
       version: z.string(),
       activeSessions: z.array(z.string()),
+      /** The browsers this companion runs (launched or adopted). */
+      browsers: z.array(z.object({ sessionId: z.string(), cdpEndpoint: z.string(), pid: z.number().int() })),
     }),
   },
 } as const;

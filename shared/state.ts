@@ -120,6 +120,8 @@ export const SessionSummarySchema = z.object({
   currentUrl: z.string().nullable(),
   currentTitle: z.string().nullable(),
   lastError: z.string().nullable(),
+  /** While the session's browser runs: where Playwright's connectOverCDP reaches it (127.0.0.1). */
+  cdpEndpoint: z.string().optional(),
 });
 export type SessionSummary = z.infer<typeof SessionSummarySchema>;
 

@@ -28,7 +28,7 @@ export interface SnapshotRow {
 export type StateCounts = Partial<Record<SessionStatus, number>>;
 
 export type BackendStatus =
-  | { running: true; pid: number; dataDir: string; version: string; activeSessions: string[]; sessions: StateCounts }
+  | { running: true; pid: number; dataDir: string; version: string; activeSessions: string[]; browsers: { sessionId: string; cdpEndpoint: string; pid: number }[]; sessions: StateCounts }
   | { running: false; dataDir: string; sessions: StateCounts };
 
 export interface Backend {

@@ -69,7 +69,7 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
     expect(await page.evaluate(() => localStorage.getItem('before'))).toBe('kill');
     expect(alive(record.pid)).toBe(true);
     const listed = JSON.parse((await runCli(['list', '--json', '--data-dir', dataDir], env)).stdout) as SessionSummary[];
-    expect(listed.find((s) => s.id === first.sessionId)?.state).toBe('active');
+    expect(listed.find((s) => s.id === first.sessionId)).toMatchObject({ state: 'active', cdpEndpoint: first.cdp });
 
     const second = await startForeground(['resume', first.sessionId, '--data-dir', dataDir], env);
     cleanups.push(() => stopForeground(second));
@@ -89,8 +89,9 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
     );
     // Still one browser: the same process, one record.
     expect(records(dataDir).map((r) => r.pid)).toEqual([record.pid]);
-    const status = JSON.parse((await runCli(['status', '--json', '--data-dir', dataDir], env)).stdout) as { activeSessions: string[] };
+    const status = JSON.parse((await runCli(['status', '--json', '--data-dir', dataDir], env)).stdout) as { activeSessions: string[]; browsers: unknown[] };
     expect(status.activeSessions).toEqual([first.sessionId]);
+    expect(status.browsers).toEqual([{ sessionId: first.sessionId, cdpEndpoint: first.cdp, pid: record.pid }]);
 
     // Ctrl-C ends the browser as before.
     await client.close();

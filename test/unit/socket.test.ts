@@ -29,7 +29,7 @@ const rpc: RpcHandlers = {
   close: async ({ sessionId }) => {
     throw new RestoryError('unknown_session', `no session with id "${sessionId}"`);
   },
-  status: async () => ({ pid: 1, dataDir: '/x', version: 't', activeSessions: [] }),
+  status: async () => ({ pid: 1, dataDir: '/x', version: 't', activeSessions: [], browsers: [] }),
 };
 
 const handlers: ConnectionHandlers = {

@@ -55,11 +55,17 @@ export class StoreBackend implements Backend {
   private async asShown(store: Store): Promise<SessionSummary[]> {
     const policy = { now: Date.now(), maxSessionAgeMs: loadConfig(this.dataDir).maxSessionAgeMs };
     // A session whose browser outlived its companion is still active: the next companion adopts it.
-    const running = new Set(new BrowserRecords(dataPaths(this.dataDir).browsers).all().filter(browserRuns).map((r) => r.sessionId));
+    const running = new Map(
+      new BrowserRecords(dataPaths(this.dataDir).browsers)
+        .all()
+        .filter(browserRuns)
+        .map((r) => [r.sessionId, r.cdpEndpoint]),
+    );
     const shown: SessionSummary[] = [];
     for (const record of await store.listSessions()) {
-      const orphaned = record.state === 'active' && !running.has(record.id);
-      shown.push(orphaned ? { ...record, state: await orphanVerdict(store, record.id, policy) } : record);
+      const cdpEndpoint = running.get(record.id);
+      if (record.state === 'active' && cdpEndpoint) shown.push({ ...record, cdpEndpoint });
+      else shown.push(record.state === 'active' ? { ...record, state: await orphanVerdict(store, record.id, policy) } : record);
     }
     return shown;
   }
