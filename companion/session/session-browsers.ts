@@ -167,9 +167,13 @@ export class SessionBrowsers {
     this.scheduler.holdWhile(sessionId, new Promise<void>((r) => (settle = r)));
     let session: AttachedSession | null = null;
     let nothingRestored: string | null = null;
+    const started = Date.now();
+    const progress = (line: string) => this.notice(`resume ${sessionId}: ${line}`);
     try {
       session = await this.launch(sessionId, opts, snapshot.state);
-      const outcome = await restoreState(session.context, snapshot.state);
+      progress(`browser ready at ${Date.now() - started} ms (${session.cdpEndpoint})`);
+      const restoreStarted = Date.now() - started;
+      const outcome = await restoreState(session.context, snapshot.state, { onProgress: (line) => progress(`${line} (restore started at ${restoreStarted} ms)`) });
       if (snapshot.state.tabs.length > 0 && !outcome.tabs.some((t) => t.ok)) {
         nothingRestored = `nothing could be restored: ${outcome.tabs.map((t) => `${t.url}: ${t.error ?? 'failed'}`).join('; ')}`;
         throw new RestoryError('launch_failed', nothingRestored);

@@ -120,6 +120,10 @@ describe('recovery after SIGKILL (real companion processes, real Chromium)', () 
     resumed = await startForeground(['resume', sessionId, '--data-dir', dataDir], env);
     expect(resumed.sessionId).toBe(sessionId);
     await eventually(() => /restored snapshot \d+: .* 3\/3 tabs/.test(resumed.stdout()), 5000, 'the resume report');
+    // A line per phase on stderr while it resumes.
+    for (const phase of [/browser ready at \d+ ms/, /cookies: \d+\/\d+/, /localStorage: \d+\/\d+ origins/, /tabs: 3\/3 loaded/]) {
+      expect(resumed.stderr()).toMatch(phase);
+    }
     ({ browser, context } = await connect(resumed));
 
     const urls = context.pages().map((p) => p.url());

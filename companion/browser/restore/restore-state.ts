@@ -45,7 +45,7 @@ import type { RestoreOptions, RestoreOutcome, TabOutcome } from './types.js';
 
 export type { RestoreOptions, RestoreOutcome, TabOutcome } from './types.js';
 
-const log = debug('restore');
+const debugLog = debug('restore');
 
 /** Restore `state` into `context`, a freshly launched browser; resolves with what went in and what did not. */
 export async function restoreState(
@@ -54,6 +54,10 @@ export async function restoreState(
   opts: RestoreOptions = {},
 ): Promise<RestoreOutcome> {
   const started = Date.now();
+  const log = (line: string) => {
+    debugLog(line);
+    opts.onProgress?.(line);
+  };
   const outcome: RestoreOutcome = { cookies: 0, origins: 0, tabs: [], failures: [], warnings: [], pages: [], durationMs: 0 };
 
   // 1. Cookies first, so the very first request of every tab carries them.
