@@ -67,5 +67,5 @@ describe('bench --quick', () => {
     for (const row of results.rows) expect(row.value, `${row.section}: ${row.metric}`).not.toBe('');
     expect(results.aims.every((a) => typeof a.met === 'boolean')).toBe(true);
     expect(results.table).toContain('Capture overhead');
-  }, 300_000);
+  }, 480_000); // seven benchmarks, each launching Chromium; a "does it complete" check, not a timing
 });

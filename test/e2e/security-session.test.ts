@@ -6,7 +6,7 @@
  * without the key the data dir is refused with a clear message.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,17 +22,24 @@ const KEY = randomBytes(32).toString('base64');
 const env = { DEBUG: 'restory:*', RESTORY_KEY: KEY, RESTORY_KEY_FILE: '', RESTORY_SNAPSHOT_INTERVAL_MS: '1000', RESTORY_CHECKPOINT_INTERVAL_MS: '3600000' };
 // No checkpoint while running (only at start and shutdown): the capture sits in journal.log meanwhile.
 
-/** name → mode of every entry of the data dir (the dir itself as "."). */
+/** name → mode of every entry of the data dir, and of the browsers/ folder's (the dir itself as "."). */
 function modes(dir: string): Record<string, string> {
   const out: Record<string, string> = { '.': (statSync(dir).mode & 0o777).toString(8) };
   for (const name of readdirSync(dir)) out[name] = (statSync(join(dir, name)).mode & 0o777).toString(8);
+  const browsers = join(dir, 'browsers');
+  if (existsSync(browsers)) for (const name of readdirSync(browsers)) out[`browsers/${name}`] = (statSync(join(browsers, name)).mode & 0o777).toString(8);
   return out;
+}
+
+/** Folders 0700, files 0600. */
+function ownerOnlyMode(dir: string, name: string): string {
+  return statSync(join(dir, name)).isDirectory() ? '700' : '600';
 }
 
 function expectOwnerOnly(dir: string): void {
   const m = modes(dir);
   expect(m['.']).toBe('700');
-  for (const [name, mode] of Object.entries(m)) if (name !== '.') expect([name, mode]).toEqual([name, '600']);
+  for (const [name, mode] of Object.entries(m)) if (name !== '.') expect([name, mode]).toEqual([name, ownerOnlyMode(dir, name)]);
 }
 
 /** The environments (NUL-split /proc/PID/environ) of this user's processes whose environment holds `marker`. */
@@ -114,7 +121,10 @@ describe('a real session: file modes, encryption on disk, clean logs', () => {
     for (const name of ['restory.db', 'journal.log', 'companion.lock', 'token', 'companion.sock']) {
       expect([name, modesWhileRunning[name]]).toEqual([name, '600']);
     }
-    for (const [name, mode] of Object.entries(modesWhileRunning)) if (name !== '.') expect([name, mode]).toEqual([name, '600']);
+    // browsers/ (0700) holds this session's browser record (0600) while it runs.
+    expect(modesWhileRunning.browsers).toBe('700');
+    expect(Object.entries(modesWhileRunning).filter(([n]) => n.startsWith('browsers/')).map(([, m]) => m)).toEqual(['600']);
+    for (const [name, mode] of Object.entries(modesWhileRunning)) if (name !== '.' && name !== 'browsers') expect([name, mode]).toEqual([name, '600']);
   });
 
   it('the key stays in the companion: the browser and native host processes do not get RESTORY_KEY', () => {
