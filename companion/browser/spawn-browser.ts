@@ -107,7 +107,8 @@ async function activePort(userDataDir: string, exited: () => boolean): Promise<n
   throw new RestoryError('launch_failed', `Chromium did not report its CDP port in ${file} within ${PORT_WAIT_MS / 1000} s`);
 }
 
-async function assertPortFree(port: number): Promise<void> {
+/** A --cdp-port that something else listens on is refused before anything is created or launched. */
+export async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((ok, fail) => {
     const server = createServer();
     server.once('error', (e: NodeJS.ErrnoException) =>

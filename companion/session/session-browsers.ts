@@ -20,7 +20,7 @@ import { exitedCleanly } from '../browser/exit-status.js';
 import { ensureExtensionBuilt } from '../browser/extension-build.js';
 import { waitForServiceWorker } from '../browser/launch.js';
 import { restoreState } from '../browser/restore/restore-state.js';
-import { isAlive, killGroup, removeProfile, spawnBrowser } from '../browser/spawn-browser.js';
+import { assertPortFree, isAlive, killGroup, removeProfile, spawnBrowser } from '../browser/spawn-browser.js';
 import { dataPaths } from '../data-dir.js';
 import { debug } from '../debug.js';
 import { nativeHostScript, projectRoot } from '../project-root.js';
@@ -118,6 +118,7 @@ export class SessionBrowsers {
 
   /** Create a session and launch a browser for it, opening `urls` (about:blank when none). */
   async start(opts: BrowserOptions & { urls?: string[]; name?: string } = {}): Promise<AttachedSession> {
+    if (opts.cdpPort) await assertPortFree(opts.cdpPort);
     const id = randomUUID();
     const name = opts.name ?? `session ${new Date(this.clock()).toISOString().slice(0, 16).replace('T', ' ')}`;
     await this.store.createSession({ id, name, state: 'active' });
@@ -149,6 +150,7 @@ export class SessionBrowsers {
       throw new RestoryError('invalid_state', `session ${sessionId} is ${record.state}${where}; close it first (restory close ${sessionId})`);
     }
     const snapshot = await this.store.requireSnapshot(sessionId, opts.snapshotId);
+    if (opts.cdpPort) await assertPortFree(opts.cdpPort);
     const warnings: string[] = [];
     if (record.state === 'stale') {
       warnings.push(`session ${sessionId} is stale: its newest snapshot is older than the max session age; cookies may have expired`);

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
@@ -100,6 +101,19 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
     expect(existsSync(record.userDataDir)).toBe(false);
     expect(records(dataDir)).toEqual([]);
   }, 180_000);
+
+  it('--cdp-port on a port in use is refused before anything is created', async () => {
+    const dataDir = tempDataDir();
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise((r) => busy.close(r)));
+    const port = (busy.address() as AddressInfo).port;
+    const r = await runCli(['start', '--data-dir', dataDir, '--cdp-port', String(port)], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`127.0.0.1:${port} is already in use`);
+    expect(JSON.parse((await runCli(['list', '--json', '--data-dir', dataDir], env)).stdout)).toEqual([]);
+    expect(records(dataDir)).toEqual([]);
+  });
 
   it('the temporary profile is removed after Ctrl-C, after a double Ctrl-C, and after a crash at the next start', async () => {
     const dataDir = tempDataDir();
