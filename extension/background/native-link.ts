@@ -14,6 +14,7 @@ import { NATIVE_HOST_NAME, PROTOCOL_VERSION } from '../../shared/constants.js';
 import { CompanionMessageSchema, type CompanionMessage, type ExtensionMessage, type Response, versionMismatch } from '../../shared/protocol.js';
 import type { PopupStatus } from '../../shared/messages/popup.js';
 import { parseMessage } from '../../shared/validate.js';
+import { counters } from './counters.js';
 import { createDebug, warn } from './debug.js';
 import { getInstanceId, saveSessionId } from './persisted.js';
 
@@ -75,6 +76,7 @@ export class NativeLink {
   post(message: ExtensionMessage): boolean {
     if (!this.port) return false;
     try {
+      if (message.type === 'events') counters.eventFrames++;
       this.port.postMessage(message);
       return true;
     } catch (e) {
@@ -108,6 +110,7 @@ export class NativeLink {
   private onMessage(raw: unknown): void {
     let message: CompanionMessage;
     try {
+      counters.zodParses++;
       message = parseMessage(CompanionMessageSchema, raw, 'message from the companion');
     } catch (e) {
       warn('link', 'ignoring an invalid message', e);

@@ -10,6 +10,7 @@
  * - Events are batched on a short timer into `events` frames below MAX_BATCH_BYTES.
  */
 import type { CaptureEvent, SequencedEvent } from '../../shared/capture-events.js';
+import { counters } from './counters.js';
 import { createDebug, warn } from './debug.js';
 
 const SEQ_KEY = 'restory.seqReserved';
@@ -58,6 +59,7 @@ export class Outbox {
 
   /** Queue an event; `at` is taken now, `seq` when the batch is cut. Never throws. */
   push(event: CaptureEvent): void {
+    counters.outboxEvents++;
     this.incoming.push({ at: Date.now(), event });
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
@@ -74,6 +76,7 @@ export class Outbox {
       if (dropped.length === 0) return;
       this.entries = this.entries.filter((e) => e.seq > seq);
       debug(`ack ${seq}: dropped ${dropped.length}, ${this.entries.length} left`);
+      counters.mirrorWrites++;
       await chrome.storage.session.remove(dropped.map((e) => OUTBOX_PREFIX + e.seq)).catch(() => {});
     });
   }
@@ -123,6 +126,7 @@ export class Outbox {
       if (this.nextSeq > this.reservedUpTo) {
         // Written before use: after a restart the counter continues above everything handed out.
         this.reservedUpTo = this.nextSeq + SEQ_BLOCK - 1;
+        counters.seqWrites++;
         await chrome.storage.local.set({ [SEQ_KEY]: this.reservedUpTo });
       }
       const bytes = estimateBytes(event);
@@ -137,6 +141,7 @@ export class Outbox {
     const mirror: Record<string, SequencedEvent> = {};
     for (const { seq, at, event } of fresh) mirror[OUTBOX_PREFIX + seq] = { seq, at, event };
     // Best effort: over the 10 MB session quota the events still live in memory and get sent.
+    counters.mirrorWrites++;
     await chrome.storage.session.set(mirror).catch((e) => warn('outbox', 'could not mirror the outbox', e));
   }
 

@@ -5,6 +5,7 @@
  */
 import { ContentMessageSchema, DUMP_REQUEST, isContentMessageType } from '../../shared/messages/content.js';
 import type { CaptureSource, Emit } from './capture-source.js';
+import { counters } from './counters.js';
 import { warn } from './debug.js';
 import { crossSiteTopOrigin } from './site.js';
 
@@ -26,6 +27,8 @@ export function createPageCaptureSource(): CaptureSource {
     if (!emit || !isContentMessageType(type)) return;
     // Only our own content scripts, in a tab (not the popup or another extension).
     if (sender.id !== chrome.runtime.id || sender.tab?.id === undefined || sender.frameId === undefined) return;
+    counters.contentMessages++;
+    counters.zodParses++;
     const parsed = ContentMessageSchema.safeParse(raw);
     if (!parsed.success) {
       warn('page', `invalid ${String(type)} message from a content script`);
@@ -45,6 +48,7 @@ export function createPageCaptureSource(): CaptureSource {
     const topOrigin = frameId === 0 ? undefined : crossSiteTopOrigin(origin, sender.tab.url);
     const scope = { tabId, frameId, origin, ...(topOrigin ? { topOrigin } : {}), area: message.area };
     if (message.type === 'restory.storage.full') {
+      counters.storageFull++;
       emit({ kind: 'storage.full', ...scope, items: message.items });
     } else {
       emit({ kind: 'storage.change', ...scope, clear: message.clear, set: message.set, remove: message.remove });

@@ -5,6 +5,7 @@
  */
 import type { CaptureEvent } from '../../shared/capture-events.js';
 import type { CaptureSource, Emit } from './capture-source.js';
+import { counters } from './counters.js';
 import { warn } from './debug.js';
 
 const DEBOUNCE_MS = 100;
@@ -28,6 +29,7 @@ function windowState(state: chrome.windows.Window['state']): WindowInfo['state']
 const int = (n: number | undefined) => (n === undefined ? undefined : Math.round(n));
 
 export async function readTabs(): Promise<TabsEvent> {
+  counters.tabsReads++;
   const [tabs, windows] = await Promise.all([
     chrome.tabs.query({}),
     chrome.windows.getAll({ windowTypes: ['normal', 'popup'] }),
@@ -68,7 +70,10 @@ export function createTabsSource(): CaptureSource {
     timer = setTimeout(() => {
       timer = undefined;
       readTabs().then(
-        (event) => emit?.(event),
+        (event) => {
+          counters.tabsEvents++;
+          emit?.(event);
+        },
         (e) => warn('tabs', 'could not read tabs/windows', e),
       );
     }, DEBOUNCE_MS);
