@@ -23,8 +23,11 @@ const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 
 export interface LinkHandlers {
-  /** Handshake done: drop everything ≤ ackedSeq, then send the rest. */
-  onWelcome(ackedSeq: number): void;
+  /**
+   * Handshake done: drop everything ≤ ackedSeq, then send the rest. `previousSessionId`: the session
+   * this worker fed before (null on its first connection).
+   */
+  onWelcome(ackedSeq: number, previousSessionId: string | null): void;
   onAck(seq: number): void;
   onResync(): void;
   onResponse(response: Response): void;
@@ -130,9 +133,10 @@ export class NativeLink {
         this.state = 'ready';
         this.backoff = BACKOFF_MIN_MS;
         this.lastError = null;
+        const previous = this.sessionId;
         this.sessionId = message.sessionId;
         saveSessionId(message.sessionId).catch((e) => warn('link', 'could not store the session id', e));
-        this.handlers.onWelcome(message.ackedSeq);
+        this.handlers.onWelcome(message.ackedSeq, previous);
         return;
       case 'ack':
         this.handlers.onAck(message.seq);

@@ -55,6 +55,13 @@ describe('extension cost', () => {
     await navigate((i) => `/warm?${i}`, 2);
     const counts = await navigate((i) => `/simple?${i}`, 8);
     console.log('per navigation, no storage:', JSON.stringify(counts));
+    // One start message (digests + viewport); navigation and tabs change in one frame; no dump.
+    expect(counts.contentMessages).toBeLessThanOrEqual(1);
+    expect(counts.storageFull).toBe(0);
+    expect(counts.eventFrames).toBeLessThanOrEqual(1.5);
+    expect(counts.outboxEvents).toBeLessThanOrEqual(2.5);
+    expect(counts.tabsReads).toBeLessThanOrEqual(0.5);
+    expect(counts.mirrorWrites).toBeLessThanOrEqual(2);
   });
 
   it('cost(per reload of a page whose origin holds unchanged storage)', async () => {
@@ -64,13 +71,52 @@ describe('extension cost', () => {
       sessionStorage.setItem('s', '1');
     });
     await sleep(1500);
+    const reloadsStarted = Date.now();
     const counts = await navigate((i) => `/stored?${i}`, 8);
     console.log('per navigation, unchanged storage:', JSON.stringify(counts));
+    // The digests match what the background saw: no dump, no storage event at all.
+    expect(counts.storageFull).toBe(0);
+    expect(counts.contentMessages).toBeLessThanOrEqual(1);
+    const storage = browser.log.events().filter((e) => e.event.kind.startsWith('storage.') && e.event.origin === origin);
+    expect(storage.filter((e) => e.receivedAt > reloadsStarted)).toEqual([]);
   });
 
   it('cost(idle visible page)', async () => {
     const before = await read();
     await sleep(5000);
-    console.log('idle 5 s:', JSON.stringify(perNavigation(before, await read(), 1)));
+    const counts = perNavigation(before, await read(), 1);
+    console.log('idle 5 s:', JSON.stringify(counts));
+    expect(counts.contentMessages).toBe(0);
+    expect(counts.eventFrames).toBe(0);
+  });
+
+  it('storage(a write is still captured within 1 s after the diff period backed off)', async () => {
+    await page.goto(`${origin}/backoff`);
+    await sleep(3000); // no input, no writes: the period is at its longest
+    for (const i of [1, 2, 3]) {
+      const before = localDeltas().length;
+      const started = Date.now();
+      await page.evaluate((v) => localStorage.setItem('late', String(v)), i);
+      const found = await browser.log.waitFor('late write', () => localDeltas().slice(before).find((e) => e.event.set.late === String(i)));
+      expect(found.receivedAt - started).toBeLessThan(1000);
+      await sleep(2000 + i * 137); // back off again, and land at a different phase of the timer
+    }
+  });
+
+  it('storage(a write just before leaving is reported by the synchronous pagehide diff)', async () => {
+    await page.goto(`${origin}/leaving`);
+    await sleep(1500); // backed off: the timer cannot be what reports it
+    const before = deltas('session').length;
+    // Written and gone in the same task: only the pagehide diff can see it.
+    await page.evaluate(() => {
+      sessionStorage.setItem('beforeLeaving', '1');
+      location.href = '/elsewhere';
+    });
+    await browser.log.waitFor('write before pagehide', () => deltas('session').slice(before).find((e) => e.event.set.beforeLeaving === '1'), 2000);
   });
 });
+
+function deltas(area: 'local' | 'session') {
+  return browser.log.events().filter((e) => e.event.kind === 'storage.change' && e.event.origin === origin && e.event.area === area);
+}
+const localDeltas = () => deltas('local');
