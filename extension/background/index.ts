@@ -10,34 +10,53 @@
  *   wakes the worker to retry even if it was stopped between backoff timers.
  */
 import '../zod-setup.js';
+import type { CaptureEvent } from '../../shared/capture-events.js';
 import type { CaptureSource } from './capture-source.js';
 import { createCookieSource } from './cookies.js';
 import { createDebug } from './debug.js';
 import { NativeLink } from './native-link.js';
 import { createNavigationSource } from './navigation.js';
+import { NavigationHold } from './navigation-hold.js';
 import { Outbox } from './outbox.js';
 import { createPageCaptureSource } from './page-capture.js';
 import { PopupBridge } from './popup-bridge.js';
+import { StorageLedger } from './storage-ledger.js';
 import { createTabsSource } from './tabs.js';
 
 const RECONNECT_ALARM = 'restory.reconnect';
 const debug = createDebug('main');
 
 const outbox = new Outbox();
+const ledger = new StorageLedger();
+/** Every capture event goes through here: folded into the ledger in the outbox's order, then queued. */
+const emit = (event: CaptureEvent) => {
+  ledger.fold(event);
+  outbox.push(event);
+};
+const hold = new NavigationHold(() => emit);
 const sources: CaptureSource[] = [
-  createPageCaptureSource(),
+  createPageCaptureSource(ledger),
   createCookieSource(),
-  createNavigationSource(),
-  createTabsSource(),
+  createNavigationSource(hold),
+  createTabsSource(hold),
 ];
 
+const resync = () => {
+  debug('resync: cookies, tabs and storage dumps');
+  for (const source of sources) source.resync?.();
+};
+
 const link: NativeLink = new NativeLink({
-  onWelcome: (ackedSeq) => outbox.connected(ackedSeq),
-  onAck: (seq) => outbox.ack(seq),
-  onResync() {
-    debug('resync: cookies, tabs and storage dumps');
-    for (const source of sources) source.resync?.();
+  onWelcome(ackedSeq, previousSessionId) {
+    // The sources send only what changed since what the companion holds (storage ledger, last tabs
+    // and viewport). If the companion now holds something else — another session, or it lost
+    // events it had acknowledged — send everything again.
+    const lostTrack = (previousSessionId !== null && previousSessionId !== link.sessionId) || ackedSeq < outbox.ackedSeq;
+    outbox.connected(ackedSeq);
+    if (lostTrack) resync();
   },
+  onAck: (seq) => outbox.ack(seq),
+  onResync: resync,
   onResponse: (response) => popup.onResponse(response),
   onDisconnect(reason) {
     outbox.disconnected();
@@ -48,7 +67,7 @@ const popup = new PopupBridge(link);
 
 outbox.attach({ send: (batch) => link.post({ type: 'events', batch }) });
 
-for (const source of sources) source.start((event) => outbox.push(event));
+for (const source of sources) source.start(emit);
 popup.start();
 
 chrome.alarms.onAlarm.addListener((alarm) => {

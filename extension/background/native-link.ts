@@ -14,6 +14,7 @@ import { NATIVE_HOST_NAME, PROTOCOL_VERSION } from '../../shared/constants.js';
 import { CompanionMessageSchema, type CompanionMessage, type ExtensionMessage, type Response, versionMismatch } from '../../shared/protocol.js';
 import type { PopupStatus } from '../../shared/messages/popup.js';
 import { parseMessage } from '../../shared/validate.js';
+import { counters } from './counters.js';
 import { createDebug, warn } from './debug.js';
 import { getInstanceId, saveSessionId } from './persisted.js';
 
@@ -22,8 +23,11 @@ const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 
 export interface LinkHandlers {
-  /** Handshake done: drop everything ≤ ackedSeq, then send the rest. */
-  onWelcome(ackedSeq: number): void;
+  /**
+   * Handshake done: drop everything ≤ ackedSeq, then send the rest. `previousSessionId`: the session
+   * this worker fed before (null on its first connection).
+   */
+  onWelcome(ackedSeq: number, previousSessionId: string | null): void;
   onAck(seq: number): void;
   onResync(): void;
   onResponse(response: Response): void;
@@ -75,6 +79,7 @@ export class NativeLink {
   post(message: ExtensionMessage): boolean {
     if (!this.port) return false;
     try {
+      if (message.type === 'events') counters.eventFrames++;
       this.port.postMessage(message);
       return true;
     } catch (e) {
@@ -108,6 +113,7 @@ export class NativeLink {
   private onMessage(raw: unknown): void {
     let message: CompanionMessage;
     try {
+      counters.zodParses++;
       message = parseMessage(CompanionMessageSchema, raw, 'message from the companion');
     } catch (e) {
       warn('link', 'ignoring an invalid message', e);
@@ -127,9 +133,10 @@ export class NativeLink {
         this.state = 'ready';
         this.backoff = BACKOFF_MIN_MS;
         this.lastError = null;
+        const previous = this.sessionId;
         this.sessionId = message.sessionId;
         saveSessionId(message.sessionId).catch((e) => warn('link', 'could not store the session id', e));
-        this.handlers.onWelcome(message.ackedSeq);
+        this.handlers.onWelcome(message.ackedSeq, previous);
         return;
       case 'ack':
         this.handlers.onAck(message.seq);

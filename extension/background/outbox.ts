@@ -4,18 +4,35 @@
  * - `seq` is strictly increasing per instance and never goes backwards across service-worker
  *   restarts: seqs are handed out from blocks reserved in chrome.storage.local, and a block is
  *   written before any seq in it is used (a restart skips the rest of a block; gaps are fine).
+ * - Events are coalesced: the first push arms a COALESCE_MS timer and everything pushed until it
+ *   fires goes out as one `events` frame (below MAX_BATCH_BYTES). A navigation's webNavigation
+ *   commit, its tabs change, its storage and viewport reports therefore cost one frame, one ack and
+ *   one storage write instead of one of each per listener call.
  * - Every sequenced event stays in the outbox until `ack`/`welcome` covers it. The outbox is
- *   mirrored to chrome.storage.session, one key per event (so writing a small event never rewrites
- *   a 5 MB dump), because MV3 may stop the worker at any time.
- * - Events are batched on a short timer into `events` frames below MAX_BATCH_BYTES.
+ *   mirrored to chrome.storage.session (it survives a service-worker restart, not a browser restart)
+ *   with one `set` per flush, one key per event (so writing a small event never rewrites a 5 MB
+ *   dump). What is at risk: an event between its push and the end of that `set` — at most
+ *   COALESCE_MS plus one storage round trip (~1 ms) — if the worker is stopped exactly then, and
+ *   the companion has not stored it either (the frame is posted before the mirror is written).
+ *   Chromium does not stop a worker that holds an open native port for idleness; what remains is an
+ *   extension reload or a crash of the worker.
+ * - Acknowledged events leave memory at once, but their mirror keys are removed lazily, in one call
+ *   per REMOVE_DELAY_MS (sooner when they hold much data): a key left behind by a restart is dropped
+ *   at the next welcome (its seq ≤ ackedSeq) and, if resent before, ignored by the companion.
  */
 import type { CaptureEvent, SequencedEvent } from '../../shared/capture-events.js';
+import { counters } from './counters.js';
 import { createDebug, warn } from './debug.js';
 
 const SEQ_KEY = 'restory.seqReserved';
 const SEQ_BLOCK = 1000;
 const OUTBOX_PREFIX = 'restory.outbox.';
-const FLUSH_DELAY_MS = 10;
+/** How long the first event of a batch waits for the rest of its navigation (and the RPO it adds). */
+export const COALESCE_MS = 40;
+/** Acknowledged mirror keys are removed in one call at most this long after their ack... */
+const REMOVE_DELAY_MS = 2_000;
+/** ...or at once when they hold more than this (storage.session's quota is 10 MB). */
+const REMOVE_NOW_BYTES = 1024 * 1024;
 /** Chromium accepts 64 MiB browser → host; stay well below. */
 export const MAX_BATCH_BYTES = 60 * 1024 * 1024;
 
@@ -47,6 +64,10 @@ export class Outbox {
   private welcomed = false;
   /** Highest seq sent on the current connection. */
   private sentUpTo = 0;
+  /** Mirror keys of acknowledged events, not removed yet, and their size. */
+  private removable: string[] = [];
+  private removableBytes = 0;
+  private removeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor() {
     this.chain = this.restore().catch((e) => warn('outbox', 'could not restore the outbox', e));
@@ -58,11 +79,12 @@ export class Outbox {
 
   /** Queue an event; `at` is taken now, `seq` when the batch is cut. Never throws. */
   push(event: CaptureEvent): void {
+    counters.outboxEvents++;
     this.incoming.push({ at: Date.now(), event });
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.run(() => this.flush());
-    }, FLUSH_DELAY_MS);
+    }, COALESCE_MS);
   }
 
   /** Everything with seq ≤ `seq` is durable at the companion. */
@@ -74,8 +96,29 @@ export class Outbox {
       if (dropped.length === 0) return;
       this.entries = this.entries.filter((e) => e.seq > seq);
       debug(`ack ${seq}: dropped ${dropped.length}, ${this.entries.length} left`);
-      await chrome.storage.session.remove(dropped.map((e) => OUTBOX_PREFIX + e.seq)).catch(() => {});
+      for (const e of dropped) {
+        this.removable.push(OUTBOX_PREFIX + e.seq);
+        this.removableBytes += e.bytes;
+      }
+      if (this.removableBytes > REMOVE_NOW_BYTES) this.run(() => this.removeAcked());
+      else this.removeTimer ??= setTimeout(() => this.run(() => this.removeAcked()), REMOVE_DELAY_MS);
     });
+  }
+
+  /** Highest seq the companion acknowledged (on this or an earlier connection). */
+  get ackedSeq(): number {
+    return this.acked;
+  }
+
+  private async removeAcked(): Promise<void> {
+    clearTimeout(this.removeTimer);
+    this.removeTimer = undefined;
+    if (this.removable.length === 0) return;
+    const keys = this.removable;
+    this.removable = [];
+    this.removableBytes = 0;
+    counters.mirrorWrites++;
+    await chrome.storage.session.remove(keys).catch(() => {});
   }
 
   /**
@@ -123,6 +166,7 @@ export class Outbox {
       if (this.nextSeq > this.reservedUpTo) {
         // Written before use: after a restart the counter continues above everything handed out.
         this.reservedUpTo = this.nextSeq + SEQ_BLOCK - 1;
+        counters.seqWrites++;
         await chrome.storage.local.set({ [SEQ_KEY]: this.reservedUpTo });
       }
       const bytes = estimateBytes(event);
@@ -137,6 +181,7 @@ export class Outbox {
     const mirror: Record<string, SequencedEvent> = {};
     for (const { seq, at, event } of fresh) mirror[OUTBOX_PREFIX + seq] = { seq, at, event };
     // Best effort: over the 10 MB session quota the events still live in memory and get sent.
+    counters.mirrorWrites++;
     await chrome.storage.session.set(mirror).catch((e) => warn('outbox', 'could not mirror the outbox', e));
   }
 

@@ -3,10 +3,13 @@
  * Tab id, frame id, origin and topOrigin come from the message sender as Chromium fills it in, never
  * from the message: a page cannot forge them.
  */
-import { ContentMessageSchema, DUMP_REQUEST, isContentMessageType } from '../../shared/messages/content.js';
+import type { StorageArea } from '../../shared/capture-events.js';
+import { asContentMessage, DUMP_REQUEST, type StartReply } from '../../shared/messages/content.js';
 import type { CaptureSource, Emit } from './capture-source.js';
+import { counters } from './counters.js';
 import { warn } from './debug.js';
 import { crossSiteTopOrigin } from './site.js';
+import { ledgerKey, type StorageLedger } from './storage-ledger.js';
 
 function senderOrigin(sender: chrome.runtime.MessageSender): string | null {
   if (sender.origin && sender.origin !== 'null') return sender.origin;
@@ -18,36 +21,68 @@ function senderOrigin(sender: chrome.runtime.MessageSender): string | null {
   }
 }
 
-export function createPageCaptureSource(): CaptureSource {
+export function createPageCaptureSource(ledger: StorageLedger): CaptureSource {
   let emit: Emit | null = null;
+  /** The companion holds a single viewport: re-sending an unchanged one is pure cost. */
+  let lastViewport = '';
 
-  const onMessage = (raw: unknown, sender: chrome.runtime.MessageSender): undefined => {
-    const type = (raw as { type?: unknown } | null)?.type;
-    if (!emit || !isContentMessageType(type)) return;
+  const viewport = (tabId: number, width: number, height: number) => {
+    const key = `${width}x${height}`;
+    if (key === lastViewport) return;
+    lastViewport = key;
+    emit?.({ kind: 'viewport', tabId, width, height });
+  };
+
+  const onMessage = (raw: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: StartReply) => void): undefined => {
     // Only our own content scripts, in a tab (not the popup or another extension).
-    if (sender.id !== chrome.runtime.id || sender.tab?.id === undefined || sender.frameId === undefined) return;
-    const parsed = ContentMessageSchema.safeParse(raw);
-    if (!parsed.success) {
-      warn('page', `invalid ${String(type)} message from a content script`);
+    if (!emit || sender.id !== chrome.runtime.id || sender.tab?.id === undefined || sender.frameId === undefined) return;
+    const message = asContentMessage(raw);
+    if (!message) {
+      const type = (raw as { type?: unknown } | null)?.type;
+      if (typeof type === 'string' && type.startsWith('restory.')) warn('page', `invalid ${type} message from a content script`);
       return;
     }
-    const message = parsed.data;
+    counters.contentMessages++;
     const tabId = sender.tab.id;
     const frameId = sender.frameId;
-    if (message.type === 'restory.scroll' || message.type === 'restory.viewport') {
-      if (frameId !== 0) return;
-      if (message.type === 'restory.scroll') emit({ kind: 'scroll', tabId, x: message.x, y: message.y });
-      else emit({ kind: 'viewport', tabId, width: message.width, height: message.height });
+    if (message.type === 'restory.scroll') {
+      if (frameId === 0) emit({ kind: 'scroll', tabId, x: message.x, y: message.y });
       return;
     }
+    if (message.type === 'restory.viewport') {
+      if (frameId === 0) viewport(tabId, message.width, message.height);
+      return;
+    }
+    if (message.type === 'restory.start' && message.viewport && frameId === 0) {
+      viewport(tabId, message.viewport.width, message.viewport.height);
+    }
     const origin = senderOrigin(sender);
-    if (!origin || !/^https?:/.test(origin)) return;
+    if (!origin || !/^https?:/.test(origin)) {
+      if (message.type === 'restory.start') sendResponse({ full: [] });
+      return;
+    }
     const topOrigin = frameId === 0 ? undefined : crossSiteTopOrigin(origin, sender.tab.url);
-    const scope = { tabId, frameId, origin, ...(topOrigin ? { topOrigin } : {}), area: message.area };
-    if (message.type === 'restory.storage.full') {
-      emit({ kind: 'storage.full', ...scope, items: message.items });
-    } else {
-      emit({ kind: 'storage.change', ...scope, clear: message.clear, set: message.set, remove: message.remove });
+    const scope = { tabId, frameId, origin, ...(topOrigin ? { topOrigin } : {}) };
+    switch (message.type) {
+      case 'restory.start': {
+        // Work proportional to what changed: an area the companion already holds as is costs
+        // nothing; an empty one is its own full dump; only the rest is asked for in full.
+        const full: StorageArea[] = [];
+        for (const digest of message.storage) {
+          if (ledger.matches(ledgerKey(digest.area, tabId, origin, topOrigin), digest)) continue;
+          if (digest.n === 0) emit({ kind: 'storage.full', ...scope, area: digest.area, items: {} });
+          else full.push(digest.area);
+        }
+        sendResponse({ full });
+        return;
+      }
+      case 'restory.storage.full':
+        counters.storageFull++;
+        emit({ kind: 'storage.full', ...scope, area: message.area, items: message.items });
+        return;
+      case 'restory.storage.change':
+        emit({ kind: 'storage.change', ...scope, area: message.area, clear: message.clear, set: message.set, remove: message.remove });
+        return;
     }
   };
 
@@ -75,6 +110,10 @@ export function createPageCaptureSource(): CaptureSource {
       chrome.runtime.onMessage.removeListener(onMessage);
       emit = null;
     },
-    resync: requestDumps,
+    resync() {
+      lastViewport = '';
+      ledger.forget();
+      requestDumps();
+    },
   };
 }

@@ -16,11 +16,11 @@ import { startViewportCapture } from './viewport.js';
 
 function main(): void {
   if (!isCapturableDocument()) return;
-  const storage = startStorageCapture();
-  if (window === window.top) {
-    startScrollCapture();
-    startViewportCapture();
-  }
+  const top = window === window.top;
+  const viewport = top ? startViewportCapture() : undefined;
+  // One message per document start: storage digests and, in the top frame, the viewport.
+  const storage = startStorageCapture(window, viewport?.initial());
+  if (top) startScrollCapture();
   chrome.runtime.onMessage.addListener((message: BackgroundToContent) => {
     if (message?.type === 'restory.dump') storage.dump();
     // No response: returning nothing closes the channel at once.

@@ -11,6 +11,8 @@
  * comparison of an unchanged large value is a pointer check in practice; a changed value is
  * compared once. Removed keys are looked for only when fewer known keys were seen than we hold.
  */
+import { DigestSum, itemHash } from '../storage-digest.js';
+
 export interface StorageDelta {
   clear: boolean;
   set: Record<string, string>;
@@ -21,6 +23,25 @@ export class StorageMirror {
   private known = new Map<string, string>();
 
   constructor(private readonly storage: Storage) {}
+
+  /**
+   * Take the area as the new baseline for diffs and return its digest: what a document start costs
+   * when the background already holds this content (no copy of the items is built).
+   */
+  load(): DigestSum {
+    this.known.clear();
+    const digest = new DigestSum();
+    const n = this.storage.length;
+    for (let i = 0; i < n; i++) {
+      const key = this.storage.key(i);
+      if (key === null) continue;
+      const value = this.storage.getItem(key);
+      if (value === null) continue;
+      this.known.set(key, value);
+      digest.add(itemHash(key, value));
+    }
+    return digest;
+  }
 
   /** Everything the area holds now; also the new baseline for diffs. */
   snapshot(): Record<string, string> {

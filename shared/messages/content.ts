@@ -1,47 +1,82 @@
 /**
  * Messages between the content scripts and the background (runtime messaging inside the extension).
- * The background validates content → background messages here (`ContentMessageSchema`); content
- * scripts import only the types, so zod stays out of the content bundle.
+ *
+ * Content script → background is one trust domain (our own code on both ends, and Chromium tells the
+ * background who sent what), so these are plain types with a cheap top-level shape check and no zod:
+ * a page load must not pay for a deep validation of a dump the extension itself produced. The trust
+ * boundary is the companion, which validates every capture event (shared/capture-events.ts).
  *
  * Tab id, frame id and origin are deliberately absent: the background takes them from the sender,
  * which a page cannot forge.
  */
-import { z } from 'zod';
-import { StorageAreaSchema } from '../capture-events.js';
+import type { StorageArea } from '../capture-events.js';
 
-/**
- * Checked in place rather than with z.record (as capture-events.ts does on the companion's side):
- * no copy of a 5 MB dump, and a "__proto__" key survives (a copy made by assignment would turn it
- * into the object's prototype).
- */
-const ItemsSchema = z.custom<Record<string, string>>(isStringRecord, 'expected an object of string values');
-
-function isStringRecord(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  for (const key of Object.keys(value)) {
-    if (typeof (value as Record<string, unknown>)[key] !== 'string') return false;
-  }
-  return true;
+/** Fingerprint of one storage area (see extension/storage-digest.ts). */
+export interface AreaDigest {
+  area: StorageArea;
+  n: number;
+  lo: number;
+  hi: number;
 }
 
-export const ContentMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('restory.storage.full'), area: StorageAreaSchema, items: ItemsSchema }),
-  z.object({
-    type: z.literal('restory.storage.change'),
-    area: StorageAreaSchema,
-    clear: z.boolean(),
-    set: ItemsSchema,
-    remove: z.array(z.string()),
-  }),
-  z.object({ type: z.literal('restory.scroll'), x: z.number(), y: z.number() }),
-  z.object({ type: z.literal('restory.viewport'), width: z.number().int().positive(), height: z.number().int().positive() }),
-]);
-export type ContentMessage = z.infer<typeof ContentMessageSchema>;
+export type ContentMessage =
+  /**
+   * Once per document, at document_start: digests of the storage areas (and the top frame's viewport).
+   * The background answers with the areas whose full contents it needs (`StartReply`).
+   */
+  | { type: 'restory.start'; storage: AreaDigest[]; viewport?: { width: number; height: number } }
+  | { type: 'restory.storage.full'; area: StorageArea; items: Record<string, string> }
+  | { type: 'restory.storage.change'; area: StorageArea; clear: boolean; set: Record<string, string>; remove: string[] }
+  | { type: 'restory.scroll'; x: number; y: number }
+  | { type: 'restory.viewport'; width: number; height: number };
+
+/** The background's answer to `restory.start`: send these areas in full. */
+export interface StartReply {
+  full: StorageArea[];
+}
 
 /** Background → content script: forget what you reported and send full dumps again (resync). */
 export type BackgroundToContent = { type: 'restory.dump' };
 export const DUMP_REQUEST: BackgroundToContent = { type: 'restory.dump' };
 
-export function isContentMessageType(type: unknown): boolean {
-  return typeof type === 'string' && type.startsWith('restory.') && type !== DUMP_REQUEST.type;
+const isArea = (a: unknown): a is StorageArea => a === 'local' || a === 'session';
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isSize = (n: unknown) => Number.isInteger(n) && (n as number) > 0;
+
+/**
+ * A plain loop of typeof checks, in place: no copy of a 5 MB dump, and a "__proto__" key survives.
+ * Kept (unlike a full schema) because the companion refuses a whole batch with one bad event, and a
+ * refused batch is resent forever: one malformed value must not be able to stall capture.
+ */
+function isStringRecord(value: unknown): value is Record<string, string> {
+  if (!isObject(value)) return false;
+  for (const key in value) if (typeof value[key] !== 'string') return false;
+  return true;
+}
+
+/**
+ * The shape the background relies on, checked by hand (no zod, no copies): enough that a bug cannot
+ * make the background throw or emit an event the companion would refuse. Null for anything else,
+ * including other extension messages (popup).
+ */
+export function asContentMessage(raw: unknown): ContentMessage | null {
+  if (!isObject(raw)) return null;
+  const m = raw;
+  switch (m.type) {
+    case 'restory.start':
+      return Array.isArray(m.storage) && m.storage.every((d) => isObject(d) && isArea(d.area) && Number.isInteger(d.n) && Number.isInteger(d.lo) && Number.isInteger(d.hi)) &&
+        (m.viewport === undefined || (isObject(m.viewport) && isSize(m.viewport.width) && isSize(m.viewport.height)))
+        ? (m as ContentMessage)
+        : null;
+    case 'restory.storage.full':
+      return isArea(m.area) && isStringRecord(m.items) ? (m as ContentMessage) : null;
+    case 'restory.storage.change':
+      return isArea(m.area) && typeof m.clear === 'boolean' && isStringRecord(m.set) && Array.isArray(m.remove) && m.remove.every((k) => typeof k === 'string') ? (m as ContentMessage) : null;
+    case 'restory.scroll':
+      return Number.isFinite(m.x) && Number.isFinite(m.y) ? (m as ContentMessage) : null;
+    case 'restory.viewport':
+      return isSize(m.width) && isSize(m.height) ? (m as ContentMessage) : null;
+    default:
+      return null;
+  }
 }

@@ -50,14 +50,23 @@ function handle(message) {
   }
 }
 
-let buffer = Buffer.alloc(0);
+// Chunks are kept in a list and joined only once a whole frame is there: joining on every chunk
+// (pipes deliver 64 KB or less) is quadratic, and made a 5 MB frame take tens of seconds.
+let chunks = [];
+let buffered = 0;
 process.stdin.on('data', (chunk) => {
-  buffer = Buffer.concat([buffer, chunk]);
-  while (buffer.length >= 4) {
-    const length = LE ? buffer.readUInt32LE(0) : buffer.readUInt32BE(0);
-    if (buffer.length < 4 + length) break;
+  chunks.push(chunk);
+  buffered += chunk.length;
+  for (;;) {
+    if (buffered < 4) return;
+    if (chunks[0].length < 4) chunks = [Buffer.concat(chunks)];
+    const length = LE ? chunks[0].readUInt32LE(0) : chunks[0].readUInt32BE(0);
+    if (buffered < 4 + length) return;
+    const buffer = Buffer.concat(chunks);
     const body = buffer.subarray(4, 4 + length);
-    buffer = buffer.subarray(4 + length);
+    const rest = buffer.subarray(4 + length);
+    chunks = rest.length > 0 ? [rest] : [];
+    buffered = rest.length;
     handle(JSON.parse(body.toString('utf8')));
   }
 });

@@ -1,0 +1,39 @@
+/**
+ * Lets a navigation and the `tabs` change it causes travel together: one frame, one ack, one
+ * storage write per navigation instead of two.
+ *
+ * A commit is reported by webNavigation at once, but the tab's final state (URL and parsed title)
+ * only shows in tabs.onUpdated once the page has loaded. The navigation source therefore hands its
+ * events to this hold; the tabs source releases them right before it emits (or decides not to emit)
+ * its next snapshot, so both land in the same outbox batch, in the order the companion needs
+ * (navigation first: it titles the history entry from the tabs event that follows). A timer
+ * releases them anyway after MAX_HOLD_MS, which bounds what holding adds to a navigation's
+ * capture delay. Storage events are not held (their RPO is separate and shorter).
+ */
+import type { CaptureEvent } from '../../shared/capture-events.js';
+import type { Emit } from './capture-source.js';
+
+/** A little over the tabs source's LOADING_MS, so that the tabs flush normally comes first. */
+export const MAX_HOLD_MS = 600;
+
+export class NavigationHold {
+  private held: CaptureEvent[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly emit: () => Emit | null) {}
+
+  push(event: CaptureEvent): void {
+    this.held.push(event);
+    this.timer ??= setTimeout(() => this.release(), MAX_HOLD_MS);
+  }
+
+  /** Emit everything held, in order. */
+  release(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const held = this.held;
+    this.held = [];
+    const emit = this.emit();
+    for (const event of held) emit?.(event);
+  }
+}
