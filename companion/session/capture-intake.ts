@@ -97,6 +97,8 @@ export class CaptureIntake {
       sessionId = randomUUID();
       await this.store.createSession({ id: sessionId, name: 'own browser', state: 'active' });
     }
+    // The welcome names this session: it must exist on disk before the browser hears of it.
+    await this.store.flush();
     this.scheduler.track(sessionId);
     this.ownBrowserSessions.add(sessionId);
     return sessionId;
