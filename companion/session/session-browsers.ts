@@ -9,6 +9,9 @@
  * API's caller until it calls `detach()` — because an attached Playwright client instruments every
  * page and frame and costs CPU on every page load. It watches the browser's pid instead to notice
  * the end.
+ *
+ * (Over 300 lines on purpose: start, resume, close and adoption share one map of running browsers
+ * and one way each ends; apart, each would need the others' internals.)
  */
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
