@@ -82,7 +82,8 @@ export async function spawnBrowser(opts: SpawnOptions): Promise<SpawnedBrowser> 
     child.unref();
     const pid = child.pid!;
     try {
-      const port = await activePort(userDataDir, () => child.exitCode !== null || child.signalCode !== null);
+      const exited = () => child.exitCode !== null || child.signalCode !== null;
+      const port = opts.cdpPort ? await answering(opts.cdpPort, exited) : await activePort(userDataDir, exited);
       return { pid, userDataDir, cdpEndpoint: `http://127.0.0.1:${port}` };
     } catch (e) {
       killGroup(pid, 'SIGKILL');
@@ -94,17 +95,29 @@ export async function spawnBrowser(opts: SpawnOptions): Promise<SpawnedBrowser> 
   }
 }
 
-/** Chromium writes the port it listens on (the one asked for, or the one it picked) to DevToolsActivePort. */
+/** With port 0 Chromium picks one and writes it to DevToolsActivePort. */
 async function activePort(userDataDir: string, exited: () => boolean): Promise<number> {
   const file = join(userDataDir, 'DevToolsActivePort');
   const deadline = Date.now() + PORT_WAIT_MS;
   while (Date.now() < deadline) {
-    if (exited()) throw new RestoryError('launch_failed', 'Chromium exited while starting (try --headed off, or see: restory doctor)');
+    if (exited()) throw new RestoryError('launch_failed', 'Chromium exited while starting (see: restory doctor)');
     const port = Number((await readFile(file, 'utf8').catch(() => '')).split('\n')[0]);
     if (port > 0) return port;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new RestoryError('launch_failed', `Chromium did not report its CDP port in ${file} within ${PORT_WAIT_MS / 1000} s`);
+}
+
+/** A port given on the command line is not written to DevToolsActivePort (measured, Chromium 156): ask it. */
+async function answering(port: number, exited: () => boolean): Promise<number> {
+  const deadline = Date.now() + PORT_WAIT_MS;
+  while (Date.now() < deadline) {
+    if (exited()) throw new RestoryError('launch_failed', 'Chromium exited while starting (see: restory doctor)');
+    const ok = await fetch(`http://127.0.0.1:${port}/json/version`).then((r) => r.ok, () => false);
+    if (ok) return port;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new RestoryError('launch_failed', `Chromium did not answer on 127.0.0.1:${port} within ${PORT_WAIT_MS / 1000} s`);
 }
 
 /** A --cdp-port that something else listens on is refused before anything is created or launched. */
