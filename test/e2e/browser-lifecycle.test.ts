@@ -102,7 +102,7 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
     expect(records(dataDir)).toEqual([]);
   }, 180_000);
 
-  it('--cdp-port on a port in use is refused before anything is created', async () => {
+  it('--cdp-port: a port in use is refused before anything is created; a free one is used as given', async () => {
     const dataDir = tempDataDir();
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
@@ -113,7 +113,13 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
     expect(r.stderr).toContain(`127.0.0.1:${port} is already in use`);
     expect(JSON.parse((await runCli(['list', '--json', '--data-dir', dataDir], env)).stdout)).toEqual([]);
     expect(records(dataDir)).toEqual([]);
-  });
+    // Once free, that very port is used.
+    await new Promise((r) => busy.close(r));
+    const c = await startForeground(['start', '--data-dir', dataDir, '--cdp-port', String(port)], env);
+    cleanups.push(() => crashForeground(c, dataDir));
+    expect(c.cdp).toBe(`http://127.0.0.1:${port}`);
+    expect(await stopForeground(c)).toBe(0);
+  }, 120_000);
 
   it('the temporary profile is removed after Ctrl-C, after a double Ctrl-C, and after a crash at the next start', async () => {
     const dataDir = tempDataDir();

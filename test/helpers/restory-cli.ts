@@ -52,7 +52,7 @@ export interface ForegroundCompanion {
 /** `restory start|resume … --cdp-port 0`, resolved once it printed its session id and CDP endpoint. */
 export function startForeground(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<ForegroundCompanion> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--cdp-port', '0'], {
+    const child = spawn(process.execPath, [BIN, ...args, ...(args.includes('--cdp-port') ? [] : ['--cdp-port', '0'])], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
