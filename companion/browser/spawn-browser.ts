@@ -6,9 +6,9 @@
  * to (starting, restoring), and a companion started later finds it again by its record
  * (session/browser-records.ts) and adopts it.
  *
- * The flags are launch.ts's (quiet, storage partitioning back on, our extension only), plus what
- * Playwright's launcher would otherwise add and a session needs: headless mode, no sandbox as root,
- * a 1280×720 window unless the session had its own size.
+ * The flags are Playwright's launcher's (below) and launch.ts's (quiet, storage partitioning back on,
+ * our extension only), plus headless mode, no sandbox as root, and a 1280×720 window unless the
+ * session had its own size.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -41,6 +41,37 @@ export interface SpawnedBrowser {
 }
 
 const DEFAULT_WINDOW = { width: 1280, height: 720 };
+
+/**
+ * What Playwright's own launcher passes (playwright-core 1.65, chromiumSwitches) and automation relies
+ * on, so a Playwright client connected over CDP meets the browser it would have launched: above all
+ * no back/forward cache (page.goBack() waits for a load event a bfcache restore never fires) and no
+ * throttling of background tabs' timers.
+ */
+const PLAYWRIGHT_SWITCHES = [
+  '--disable-field-trial-config',
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+  '--disable-back-forward-cache',
+  '--disable-breakpad',
+  '--disable-component-extensions-with-background-pages',
+  '--no-default-browser-check',
+  '--disable-default-apps',
+  '--disable-dev-shm-usage',
+  '--allow-pre-commit-input',
+  '--disable-hang-monitor',
+  '--disable-ipc-flooding-protection',
+  '--disable-popup-blocking',
+  '--disable-prompt-on-repost',
+  '--disable-renderer-backgrounding',
+  '--force-color-profile=srgb',
+  '--metrics-recording-only',
+  '--password-store=basic',
+  '--use-mock-keychain',
+  '--no-service-autorun',
+  '--disable-search-engine-choice-screen',
+  '--enable-unsafe-swiftshader',
+] as const;
 const PORT_WAIT_MS = 20_000;
 
 export async function spawnBrowser(opts: SpawnOptions): Promise<SpawnedBrowser> {
@@ -56,6 +87,7 @@ export async function spawnBrowser(opts: SpawnOptions): Promise<SpawnedBrowser> 
     const b = opts.windowBounds;
     const size = b?.width !== undefined && b.height !== undefined ? { width: b.width, height: b.height } : DEFAULT_WINDOW;
     const args = [
+      ...PLAYWRIGHT_SWITCHES,
       ...QUIET_FLAGS,
       `--disable-features=${DISABLED_FEATURES.join(',')}`,
       `--disable-extensions-except=${extensionDir}`,
@@ -68,7 +100,6 @@ export async function spawnBrowser(opts: SpawnOptions): Promise<SpawnedBrowser> 
       ...(opts.headed ? [] : ['--headless', '--hide-scrollbars', '--mute-audio']),
       // Chromium refuses to start sandboxed as root.
       ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-      '--password-store=basic',
       'about:blank',
     ];
     const child = spawn(executablePath, args, { detached: true, stdio: 'ignore', env: browserEnv(opts.env) });
