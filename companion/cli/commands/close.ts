@@ -1,10 +1,10 @@
 import { withBackend } from '../backend.js';
-import { dataDirOf, parse, requirePositional } from '../args.js';
+import { dataDirOf, parseCommand, requirePositional } from '../args.js';
+import { SPECS } from '../command-specs.js';
 
-export const usage = 'close <id>   close a session (its browser too, if a companion runs it)';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {}, 1);
+  const { values, positionals } = parseCommand(SPECS.close, argv);
   const sessionId = requirePositional(positionals, 0, 'session id (see: restory list)');
   await withBackend(dataDirOf(values), (backend) => backend.close(sessionId));
   process.stdout.write(`closed ${sessionId}\n`);

@@ -1,10 +1,10 @@
 import { withBackend } from '../backend.js';
-import { ago, dataDirOf, parse, requirePositional } from '../args.js';
+import { ago, dataDirOf, parseCommand, requirePositional } from '../args.js';
+import { SPECS } from '../command-specs.js';
 
-export const usage = 'snapshots <id> [--json]   the stored snapshots of a session, newest first';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, 1);
+  const { values, positionals } = parseCommand(SPECS.snapshots, argv);
   const sessionId = requirePositional(positionals, 0, 'session id (see: restory list)');
   const rows = await withBackend(dataDirOf(values), (backend) => backend.snapshots(sessionId));
   if (values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
