@@ -19,6 +19,6 @@ export async function run(argv: string[]): Promise<number> {
   const input = stateFromImport(json, basename(file), Date.now());
   if (values.name) input.name = values.name;
   const sessionId = await withBackend(dataDirOf(values), (backend) => backend.import(input));
-  process.stdout.write(`session ${sessionId}\n`);
+  process.stdout.write(values.json ? JSON.stringify({ sessionId }) + '\n' : `session ${sessionId}\n`);
   return 0;
 }

@@ -11,14 +11,21 @@ export async function run(argv: string[]): Promise<number> {
   const dirs = hostManifestDirs(browser, process.platform, homedir(), process.env.XDG_CONFIG_HOME || undefined);
   if (values.uninstall) {
     for (const dir of dirs) await removeHostManifestFrom(dir);
-    process.stdout.write(`removed the restory native host from: ${dirs.join(', ')}\n`);
+    if (values.json) process.stdout.write(JSON.stringify({ browser, removedFrom: dirs }) + '\n');
+    else process.stdout.write(`removed the restory native host from: ${dirs.join(', ')}\n`);
     return 0;
   }
+  const manifests: string[] = [];
   for (const dir of dirs) {
     const { manifestPath } = await writeHostManifestTo(dir, { hostScript: nativeHostScript(), env: { RESTORY_DATA_DIR: dataDirOf(values) } });
-    process.stdout.write(`wrote ${manifestPath}\n`);
+    manifests.push(manifestPath);
   }
   const extensionDir = await ensureExtensionBuilt(projectRoot());
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ browser, manifests, extensionDir }) + '\n');
+    return 0;
+  }
+  for (const manifestPath of manifests) process.stdout.write(`wrote ${manifestPath}\n`);
   process.stdout.write(
     `\nNow load the extension: open ${browser === 'edge' ? 'edge' : browser === 'brave' ? 'brave' : 'chrome'}://extensions, turn on Developer mode, click "Load unpacked" and choose:\n  ${extensionDir}\n` +
       'Then run `restory start` (or keep a companion running) and the browser is tracked as a session.\n' +
