@@ -8,8 +8,6 @@
 import type { PlaywrightStorageState, RestoryExport, SessionState, SessionStatus, SessionSummary, SnapshotReason } from '../../shared/state.js';
 import { CompanionClient } from '../socket/client.js';
 import { UsageError } from './args.js';
-import { CompanionBackend } from './backend/companion-backend.js';
-import { StoreBackend } from './backend/store-backend.js';
 
 export type ExportFormat = 'restory' | 'playwright';
 
@@ -50,9 +48,15 @@ export interface Backend {
 
 /** Run `fn` against the companion of `dataDir` if one answers, else against its store. */
 export async function withBackend<T>(dataDir: string, fn: (backend: Backend) => Promise<T>): Promise<T> {
+  // Each backend is imported only when chosen: the store one pulls in browser records (and through
+  // them Playwright), which a command answered by the companion never needs.
   const client = await CompanionClient.connect(dataDir);
-  if (!client) return fn(new StoreBackend(dataDir));
+  if (!client) {
+    const { StoreBackend } = await import('./backend/store-backend.js');
+    return fn(new StoreBackend(dataDir));
+  }
   try {
+    const { CompanionBackend } = await import('./backend/companion-backend.js');
     return await fn(new CompanionBackend(client, dataDir));
   } finally {
     client.close();
