@@ -1,5 +1,5 @@
 /**
- * The library API: `import { openCompanion } from 'restory'`.
+ * The library API: `import { openCompanion } from '@restory/cli'`.
  *
  *   const companion = await openCompanion({ dataDir });
  *   const { sessionId, context } = await companion.start({ urls: ['https://example.com'] });

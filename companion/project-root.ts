@@ -3,6 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** package.json's name: scoped, because `restory` on npm is someone else's package. */
+export const PACKAGE_NAME = '@restory/cli';
+
 let cached: string | null = null;
 
 export function projectRoot(): string {
@@ -10,7 +13,7 @@ export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'restory') {
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === PACKAGE_NAME) {
       cached = dir;
       return dir;
     }

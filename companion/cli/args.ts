@@ -1,32 +1,45 @@
-/** Shared flag handling for every command: node:util parseArgs plus typed, named errors. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+/**
+ * Shared flag handling for every command: node:util parseArgs driven by the command's spec
+ * (command-specs.ts), plus typed, named usage errors. A UsageError exits 2 (main.ts).
+ */
+import { parseArgs } from 'node:util';
 import { RestoryError } from '../../shared/errors.js';
 import { resolveDataDir } from '../data-dir.js';
+import { COMMON, type CommandSpec, type OptionSpec } from './command-specs.js';
 
 export class UsageError extends Error {}
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+type Options = Readonly<Record<string, OptionSpec | { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>>;
+type Values<O extends Options> = ReturnType<typeof parseArgs<{ options: O & typeof COMMON; allowPositionals: true; strict: true }>>['values'];
 
-export const COMMON_OPTIONS = {
-  'data-dir': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies Options;
+/** Parse `argv` for `spec`: its options and every command's common ones, its positional count. */
+export function parseCommand<S extends CommandSpec>(spec: S, argv: string[]): { values: Values<S['options']>; positionals: string[] } {
+  return parse(argv, spec.options as S['options'], spec.args.length);
+}
 
-export function parse<O extends Options>(
-  argv: string[],
-  options: O,
-  positionals: number,
-): { values: ReturnType<typeof parseArgs<{ options: O & typeof COMMON_OPTIONS; allowPositionals: true; strict: true }>>['values']; positionals: string[] } {
+export function parse<O extends Options>(argv: string[], options: O, positionals: number): { values: Values<O>; positionals: string[] } {
+  const all: Options = { ...COMMON, ...options };
+  // Only what parseArgs knows: the help's fields (value, choices, defaultText, help) stay out.
+  const config = Object.fromEntries(
+    Object.entries(all).map(([name, o]) => [name, { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) }]),
+  );
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // parseArgs' messages run on ("To specify a positional argument starting with a '-' …").
+    throw new UsageError((e as Error).message.split('\n')[0].split('. ')[0].replace(/'/g, '').replace(/\.$/, ''));
   }
   if (parsed.positionals.length > positionals) {
     throw new UsageError(`unexpected argument: ${parsed.positionals[positionals]}`);
   }
-  return parsed;
+  for (const [name, o] of Object.entries(all)) {
+    const value = parsed.values[name];
+    if ('choices' in o && o.choices && typeof value === 'string' && !o.choices.includes(value)) {
+      throw new UsageError(`--${name} must be one of ${o.choices.join(', ')} (got "${value}")`);
+    }
+  }
+  return parsed as { values: Values<O>; positionals: string[] };
 }
 
 export function dataDirOf(values: { 'data-dir'?: unknown }): string {

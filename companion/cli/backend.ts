@@ -7,8 +7,7 @@
  */
 import type { PlaywrightStorageState, RestoryExport, SessionState, SessionStatus, SessionSummary, SnapshotReason } from '../../shared/state.js';
 import { CompanionClient } from '../socket/client.js';
-import { CompanionBackend } from './backend/companion-backend.js';
-import { StoreBackend } from './backend/store-backend.js';
+import { UsageError } from './args.js';
 
 export type ExportFormat = 'restory' | 'playwright';
 
@@ -32,6 +31,8 @@ export type BackendStatus =
   | { running: false; dataDir: string; sessions: StateCounts };
 
 export interface Backend {
+  /** Every session's id, whatever its state (for resolving id prefixes). */
+  sessionIds(): Promise<string[]>;
   /** Newest activity first; without a companion an `active` session shows its orphan verdict. */
   list(state?: SessionStatus): Promise<SessionSummary[]>;
   /** Close a session (and its browser, if the companion runs it). */
@@ -47,13 +48,41 @@ export interface Backend {
 
 /** Run `fn` against the companion of `dataDir` if one answers, else against its store. */
 export async function withBackend<T>(dataDir: string, fn: (backend: Backend) => Promise<T>): Promise<T> {
+  // Each backend is imported only when chosen: the store one pulls in browser records (and through
+  // them Playwright), which a command answered by the companion never needs.
   const client = await CompanionClient.connect(dataDir);
-  if (!client) return fn(new StoreBackend(dataDir));
+  if (!client) {
+    const { StoreBackend } = await import('./backend/store-backend.js');
+    return fn(new StoreBackend(dataDir));
+  }
   try {
+    const { CompanionBackend } = await import('./backend/companion-backend.js');
     return await fn(new CompanionBackend(client, dataDir));
   } finally {
     client.close();
   }
+}
+
+/**
+ * The full id for what the user typed: the id itself, or a prefix that exactly one session's id
+ * starts with. A prefix several ids start with is a usage error listing them; one that matches
+ * nothing is returned unchanged, so the command fails with the usual unknown-session error.
+ */
+export async function resolveSessionId(backend: Backend, idOrPrefix: string): Promise<string> {
+  const ids = await backend.sessionIds();
+  if (ids.includes(idOrPrefix)) return idOrPrefix;
+  const candidates = ids.filter((id) => id.startsWith(idOrPrefix)).sort();
+  if (candidates.length === 1) return candidates[0];
+  if (candidates.length > 1) {
+    const shown = candidates.slice(0, 10).join(', ') + (candidates.length > 10 ? `, and ${candidates.length - 10} more` : '');
+    throw new UsageError(`session id prefix "${idOrPrefix}" is ambiguous: it starts ${candidates.length} ids (${shown}); type more of it, see: restory list`);
+  }
+  return idOrPrefix;
+}
+
+/** resolveSessionId against whichever backend answers for `dataDir` (for `resume`). */
+export function resolveSessionIdIn(dataDir: string, idOrPrefix: string): Promise<string> {
+  return withBackend(dataDir, (backend) => resolveSessionId(backend, idOrPrefix));
 }
 
 export function countByState(sessions: SessionSummary[]): StateCounts {

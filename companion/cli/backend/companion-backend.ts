@@ -10,6 +10,10 @@ export class CompanionBackend implements Backend {
     private readonly dataDir: string,
   ) {}
 
+  async sessionIds() {
+    return (await this.list()).map((s) => s.id);
+  }
+
   async list(state?: SessionStatus) {
     return (await this.client.request('list', { state })).sessions;
   }

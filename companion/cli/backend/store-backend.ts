@@ -17,6 +17,10 @@ import { exportSnapshot, snapshotRows, withReadOnlyStore } from './snapshot-read
 export class StoreBackend implements Backend {
   constructor(private readonly dataDir: string) {}
 
+  sessionIds(): Promise<string[]> {
+    return withReadOnlyStore(this.dataDir, async (store) => (await store.listSessions()).map((s) => s.id));
+  }
+
   list(state?: SessionStatus): Promise<SessionSummary[]> {
     return withReadOnlyStore(this.dataDir, async (store) => {
       const sessions = await this.asShown(store);

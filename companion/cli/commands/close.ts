@@ -1,12 +1,16 @@
-import { withBackend } from '../backend.js';
-import { dataDirOf, parse, requirePositional } from '../args.js';
+import { resolveSessionId, withBackend } from '../backend.js';
+import { dataDirOf, parseCommand, requirePositional } from '../args.js';
+import { SPECS } from '../command-specs.js';
 
-export const usage = 'close <id>   close a session (its browser too, if a companion runs it)';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {}, 1);
-  const sessionId = requirePositional(positionals, 0, 'session id (see: restory list)');
-  await withBackend(dataDirOf(values), (backend) => backend.close(sessionId));
-  process.stdout.write(`closed ${sessionId}\n`);
+  const { values, positionals } = parseCommand(SPECS.close, argv);
+  const idOrPrefix = requirePositional(positionals, 0, 'session id (see: restory list)');
+  const sessionId = await withBackend(dataDirOf(values), async (backend) => {
+    const id = await resolveSessionId(backend, idOrPrefix);
+    await backend.close(id);
+    return id;
+  });
+  process.stdout.write(values.json ? JSON.stringify({ closed: sessionId }) + '\n' : `closed ${sessionId}\n`);
   return 0;
 }

@@ -1,14 +1,14 @@
 import { runChecks } from '../doctor/checks.js';
 import type { CheckResult } from '../doctor/result.js';
-import { dataDirOf, parse } from '../args.js';
+import { dataDirOf, parseCommand } from '../args.js';
+import { SPECS } from '../command-specs.js';
 
-export const usage = 'doctor [--json]   check browser, extension, native host, companion, lock, database and permissions; say how to fix what is wrong';
 
 const LABEL: Record<CheckResult['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
 
 /** Exit code 1 when any check FAILs; warnings alone exit 0. */
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean' } }, 0);
+  const { values } = parseCommand(SPECS.doctor, argv);
   const dataDir = dataDirOf(values);
   const checks = await runChecks(dataDir);
   const failed = checks.filter((c) => c.status === 'fail').length;

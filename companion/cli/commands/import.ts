@@ -3,12 +3,12 @@ import { basename } from 'node:path';
 import { RestoryError } from '../../../shared/errors.js';
 import { stateFromImport } from '../../session/import-export.js';
 import { withBackend } from '../backend.js';
-import { dataDirOf, parse, requirePositional } from '../args.js';
+import { dataDirOf, parseCommand, requirePositional } from '../args.js';
+import { SPECS } from '../command-specs.js';
 
-export const usage = 'import <file>   a Playwright storageState or restory export becomes a new recoverable session';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { name: { type: 'string' } }, 1);
+  const { values, positionals } = parseCommand(SPECS.import, argv);
   const file = requirePositional(positionals, 0, 'file to import');
   let json: unknown;
   try {
@@ -19,6 +19,6 @@ export async function run(argv: string[]): Promise<number> {
   const input = stateFromImport(json, basename(file), Date.now());
   if (values.name) input.name = values.name;
   const sessionId = await withBackend(dataDirOf(values), (backend) => backend.import(input));
-  process.stdout.write(`session ${sessionId}\n`);
+  process.stdout.write(values.json ? JSON.stringify({ sessionId }) + '\n' : `session ${sessionId}\n`);
   return 0;
 }

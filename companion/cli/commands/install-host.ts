@@ -1,27 +1,31 @@
 import { homedir } from 'node:os';
-import { z } from 'zod';
-import { parseMessage } from '../../../shared/validate.js';
-import { HOST_BROWSERS, hostManifestDirs, removeHostManifestFrom, writeHostManifestTo } from '../../native-host/manifest.js';
+import { type HostBrowser, hostManifestDirs, removeHostManifestFrom, writeHostManifestTo } from '../../native-host/manifest.js';
 import { ensureExtensionBuilt } from '../../browser/extension-build.js';
 import { nativeHostScript, projectRoot } from '../../project-root.js';
-import { dataDirOf, parse } from '../args.js';
-
-export const usage = 'install-host [--browser chrome|chromium|edge|brave] [--uninstall]   register the native host for your own browser';
+import { dataDirOf, parseCommand } from '../args.js';
+import { SPECS } from '../command-specs.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { browser: { type: 'string' }, uninstall: { type: 'boolean' } }, 0);
-  const browser = parseMessage(z.enum(HOST_BROWSERS as [string, ...string[]]), values.browser ?? 'chromium', '--browser') as (typeof HOST_BROWSERS)[number];
+  const { values } = parseCommand(SPECS['install-host'], argv);
+  const browser = (values.browser ?? 'chromium') as HostBrowser;
   const dirs = hostManifestDirs(browser, process.platform, homedir(), process.env.XDG_CONFIG_HOME || undefined);
   if (values.uninstall) {
     for (const dir of dirs) await removeHostManifestFrom(dir);
-    process.stdout.write(`removed the restory native host from: ${dirs.join(', ')}\n`);
+    if (values.json) process.stdout.write(JSON.stringify({ browser, removedFrom: dirs }) + '\n');
+    else process.stdout.write(`removed the restory native host from: ${dirs.join(', ')}\n`);
     return 0;
   }
+  const manifests: string[] = [];
   for (const dir of dirs) {
     const { manifestPath } = await writeHostManifestTo(dir, { hostScript: nativeHostScript(), env: { RESTORY_DATA_DIR: dataDirOf(values) } });
-    process.stdout.write(`wrote ${manifestPath}\n`);
+    manifests.push(manifestPath);
   }
   const extensionDir = await ensureExtensionBuilt(projectRoot());
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ browser, manifests, extensionDir }) + '\n');
+    return 0;
+  }
+  for (const manifestPath of manifests) process.stdout.write(`wrote ${manifestPath}\n`);
   process.stdout.write(
     `\nNow load the extension: open ${browser === 'edge' ? 'edge' : browser === 'brave' ? 'brave' : 'chrome'}://extensions, turn on Developer mode, click "Load unpacked" and choose:\n  ${extensionDir}\n` +
       'Then run `restory start` (or keep a companion running) and the browser is tracked as a session.\n' +

@@ -1,13 +1,12 @@
-import { SessionStatusSchema, type SessionSummary } from '../../../shared/state.js';
-import { parseMessage } from '../../../shared/validate.js';
+import type { SessionStatus, SessionSummary } from '../../../shared/state.js';
 import { withBackend } from '../backend.js';
-import { ago, dataDirOf, parse } from '../args.js';
-
-export const usage = 'list [--state S] [--json]   sessions with their state, tabs, URL and snapshot age';
+import { ago, dataDirOf, parseCommand } from '../args.js';
+import { SPECS } from '../command-specs.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { state: { type: 'string' }, json: { type: 'boolean' } }, 0);
-  const state = values.state === undefined ? undefined : parseMessage(SessionStatusSchema, values.state, '--state');
+  const { values } = parseCommand(SPECS.list, argv);
+  // parseCommand checked it against the spec's choices.
+  const state = values.state as SessionStatus | undefined;
   const sessions = await withBackend(dataDirOf(values), (backend) => backend.list(state));
   if (values.json) {
     process.stdout.write(JSON.stringify(sessions, null, 2) + '\n');

@@ -1,6 +1,7 @@
 import type { ResumeReport } from '../../../shared/protocol.js';
 import { Companion } from '../../companion.js';
 import { CompanionClient } from '../../socket/client.js';
+import { resolveSessionIdIn } from '../backend.js';
 import { dataDirOf, intFlag, parse, requirePositional } from '../args.js';
 import { runInForeground } from '../foreground.js';
 
@@ -9,19 +10,20 @@ export const usage = 'resume <id> [--snapshot K] [--headed] [--cdp-port P]   rel
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { snapshot: { type: 'string' }, headed: { type: 'boolean' }, 'cdp-port': { type: 'string' } },
+    { snapshot: { type: 'string' }, headed: { type: 'boolean' }, 'cdp-port': { type: 'string' }, json: { type: 'boolean' } },
     1,
   );
-  const sessionId = requirePositional(positionals, 0, 'session id (see: restory list)');
   const snapshotId = intFlag('snapshot', values.snapshot, 1, Number.MAX_SAFE_INTEGER);
   const cdpPort = intFlag('cdp-port', values['cdp-port'], 0, 65535);
   const dataDir = dataDirOf(values);
+  // An unambiguous prefix of the id will do (cli/backend.ts).
+  const sessionId = await resolveSessionIdIn(dataDir, requirePositional(positionals, 0, 'session id (see: restory list)'));
 
   // A companion already running for this data dir launches the browser itself.
   const client = await CompanionClient.connect(dataDir);
   if (client) {
     try {
-      printReport(await client.request('resume', { sessionId, snapshotId, headed: values.headed, cdpPort }));
+      printReport(await client.request('resume', { sessionId, snapshotId, headed: values.headed, cdpPort }), values.json);
       return 0;
     } finally {
       client.close();
@@ -32,12 +34,13 @@ export async function run(argv: string[]): Promise<number> {
     const already = companion.runningSessions.find((r) => r.sessionId === sessionId);
     if (already) {
       // Its browser outlived the previous companion and was adopted (or auto-resume resumed it).
-      process.stdout.write(`session ${sessionId}\ncdp ${already.cdpEndpoint}\n`);
+      if (values.json) process.stdout.write(JSON.stringify({ sessionId, cdpEndpoint: already.cdpEndpoint }) + '\n');
+      else process.stdout.write(`session ${sessionId}\ncdp ${already.cdpEndpoint}\n`);
       process.stderr.write(`restory: session ${sessionId} is running; this companion adopted its browser\n`);
     } else {
       const { session, report } = await companion.resume(sessionId, { snapshotId, headed: values.headed, cdpPort });
       await session.detach();
-      printReport(report);
+      printReport(report, values.json);
     }
   } catch (e) {
     await companion.shutdown();
@@ -46,7 +49,12 @@ export async function run(argv: string[]): Promise<number> {
   return runInForeground(companion);
 }
 
-function printReport(r: ResumeReport): void {
+function printReport(r: ResumeReport, json = false): void {
+  if (json) {
+    process.stdout.write(JSON.stringify({ sessionId: r.sessionId, cdpEndpoint: r.cdpEndpoint, report: r }) + '\n');
+    for (const w of r.warnings) process.stderr.write(`restory: warning: ${w}\n`);
+    return;
+  }
   process.stdout.write(`session ${r.sessionId}\n`);
   if (r.cdpEndpoint) process.stdout.write(`cdp ${r.cdpEndpoint}\n`);
   process.stdout.write(`restored snapshot ${r.snapshotId}: ${r.cookies} cookies, ${r.origins} origins, ${r.tabs.filter((t) => t.ok).length}/${r.tabs.length} tabs\n`);

@@ -1,12 +1,12 @@
-import { withBackend } from '../backend.js';
-import { ago, dataDirOf, parse, requirePositional } from '../args.js';
+import { resolveSessionId, withBackend } from '../backend.js';
+import { ago, dataDirOf, parseCommand, requirePositional } from '../args.js';
+import { SPECS } from '../command-specs.js';
 
-export const usage = 'snapshots <id> [--json]   the stored snapshots of a session, newest first';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, 1);
-  const sessionId = requirePositional(positionals, 0, 'session id (see: restory list)');
-  const rows = await withBackend(dataDirOf(values), (backend) => backend.snapshots(sessionId));
+  const { values, positionals } = parseCommand(SPECS.snapshots, argv);
+  const idOrPrefix = requirePositional(positionals, 0, 'session id (see: restory list)');
+  const rows = await withBackend(dataDirOf(values), async (backend) => backend.snapshots(await resolveSessionId(backend, idOrPrefix)));
   if (values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
   else if (rows.length === 0) process.stdout.write('no snapshots yet\n');
   else {

@@ -7,7 +7,7 @@ export const usage = 'start [--url URL]... [--name N] [--headed] [--cdp-port P] 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
-    { url: { type: 'string', multiple: true }, name: { type: 'string' }, headed: { type: 'boolean' }, 'cdp-port': { type: 'string' } },
+    { url: { type: 'string', multiple: true }, name: { type: 'string' }, headed: { type: 'boolean' }, 'cdp-port': { type: 'string' }, json: { type: 'boolean' } },
     0,
   );
   const companion = await Companion.open({ dataDir: dataDirOf(values), onNotice: (m) => process.stderr.write(`restory: ${m}\n`) });
@@ -21,7 +21,8 @@ export async function run(argv: string[]): Promise<number> {
     // The browser is for the user's automation (over CDP), not for this process: no Playwright
     // connection stays attached to instrument its pages.
     await session.detach();
-    process.stdout.write(`session ${session.sessionId}\ncdp ${session.cdpEndpoint}\n`);
+    if (values.json) process.stdout.write(JSON.stringify({ sessionId: session.sessionId, cdpEndpoint: session.cdpEndpoint }) + '\n');
+    else process.stdout.write(`session ${session.sessionId}\ncdp ${session.cdpEndpoint}\n`);
   } catch (e) {
     await companion.shutdown();
     throw e;

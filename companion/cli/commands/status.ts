@@ -1,10 +1,10 @@
 import { withBackend } from '../backend.js';
-import { dataDirOf, parse } from '../args.js';
+import { dataDirOf, parseCommand } from '../args.js';
+import { SPECS } from '../command-specs.js';
 
-export const usage = 'status [--json]   whether a companion is running for the data dir, and its sessions';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean' } }, 0);
+  const { values } = parseCommand(SPECS.status, argv);
   const dataDir = dataDirOf(values);
   const status = await withBackend(dataDir, (backend) => backend.status());
   if (values.json) process.stdout.write(JSON.stringify(status, null, 2) + '\n');
