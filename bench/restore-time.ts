@@ -11,7 +11,8 @@
  */
 import { chromium, type BrowserContext } from 'playwright-core';
 import { Companion } from '../companion/companion.js';
-import { DISABLED_FEATURES, QUIET_FLAGS, launchBrowser } from '../companion/browser/launch.js';
+import { DISABLED_FEATURES, QUIET_FLAGS } from '../companion/browser/chromium-flags.js';
+import { launchBrowser } from '../companion/browser/launch.js';
 import { findChromium } from '../companion/browser/find-chromium.js';
 import type { SessionState } from '../shared/state.js';
 import { tempDir, type Benchmark, type Row } from './harness.js';

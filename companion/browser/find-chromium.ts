@@ -4,7 +4,7 @@
  * and would silently run without our extension, which is why it is not on the list.
  */
 import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
 import { ENV } from '../../shared/constants.js';
 import { RestoryError } from '../../shared/errors.js';
 
@@ -25,6 +25,8 @@ const defaultDeps: FindChromiumDeps = {
   exists: existsSync,
   playwrightPath: () => {
     try {
+      // Loaded here, not at the top: `list` and `doctor` import this file and need no Playwright (~1.5 s of CPU).
+      const { chromium } = createRequire(import.meta.url)('playwright-core') as typeof import('playwright-core');
       return chromium.executablePath();
     } catch {
       return null; // playwright-core throws when it has no registry entry for this platform

@@ -10,50 +10,9 @@ import { chromium, type BrowserContext, type Worker } from 'playwright-core';
 import { EXTENSION_ID } from '../../shared/constants.js';
 import { RestoryError } from '../../shared/errors.js';
 import { findBrowserPid } from './browser-pid.js';
+import { browserEnv, DISABLED_FEATURES, QUIET_FLAGS, type WindowBounds } from './chromium-flags.js';
 import { findChromium } from './find-chromium.js';
 import { writeHostManifest } from '../native-host/manifest.js';
-
-/** Keep Chromium from talking to Google on its own: no update checks, sync, QUIC probes or first-run UI. */
-export const QUIET_FLAGS = [
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-] as const;
-
-/**
- * Playwright 1.65 launches Chromium with `--disable-features=…,ThirdPartyStoragePartitioning,…`.
- * Without partitioning, Chromium 156 denies cross-site iframes any localStorage/sessionStorage at all
- * (measured: SecurityError "Access is denied for this document"), unlike a normal Chrome, where such
- * frames get storage partitioned by top-level site — which is what the extension captures (topOrigin)
- * and what we restore. Chromium honours only the last --disable-features switch, so we pass Playwright's
- * list again without ThirdPartyStoragePartitioning. Keep in sync with Playwright's chromiumSwitches.
- */
-export const DISABLED_FEATURES = [
-  'AvoidUnnecessaryBeforeUnloadCheckSync',
-  'DestroyProfileOnBrowserClose',
-  'HttpsUpgrades',
-  'HttpsFirstBalancedModeAutoEnable',
-  'LensOverlay',
-  'MediaRouter',
-  'PaintHolding',
-  'AvoidCorsURLLoaderRestartOnRedirect',
-  'OptimizationHints',
-  'NetworkTimeServiceQuerying',
-  'AimEnabled',
-  'PreconnectToSearch',
-] as const;
-
-/** Encryption-at-rest key variables (companion/store/crypto.ts), not passed on to the browser. */
-const KEY_VARIABLES = new Set(['RESTORY_KEY', 'RESTORY_KEY_FILE']);
-
-export interface WindowBounds {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
 
 export interface LaunchOptions {
   /** Profile folder; a fresh private temp folder (0700, removed by close()) when absent. */
@@ -74,16 +33,6 @@ export interface LaunchOptions {
   sandbox?: boolean;
   /** How long to wait for the extension's service worker; default 10 s. */
   serviceWorkerTimeoutMs?: number;
-}
-
-/**
- * The browser's environment: ours plus `extra`. The browser and the native host (a stateless relay)
- * never need the encryption key: keep it out of their environments.
- */
-export function browserEnv(extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !KEY_VARIABLES.has(k)) env[k] = v;
-  return Object.assign(env, extra);
 }
 
 export interface LaunchedBrowser {

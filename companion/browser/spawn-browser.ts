@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RestoryError } from '../../shared/errors.js';
 import { writeHostManifest } from '../native-host/manifest.js';
-import { browserEnv, DISABLED_FEATURES, QUIET_FLAGS, type WindowBounds } from './launch.js';
+import { browserEnv, DISABLED_FEATURES, QUIET_FLAGS, type WindowBounds } from './chromium-flags.js';
 import { findChromium } from './find-chromium.js';
 
 export interface SpawnOptions {
