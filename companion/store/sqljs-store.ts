@@ -45,6 +45,8 @@ const log = debug('store');
 export class SqlJsStore implements Store {
   readonly paths: DataPaths;
   readonly readOnly: boolean;
+  /** Read-only, but mutations change the in-memory database (StoreOptions.inMemoryWrites). */
+  private readonly inMemoryWrites: boolean;
   private readonly clock: () => number;
   private readonly snapshotsKept: number;
   private readonly lives: LiveStates;
@@ -61,6 +63,7 @@ export class SqlJsStore implements Store {
   ) {
     this.paths = dataPaths(opts.dataDir);
     this.readOnly = opts.readOnly ?? false;
+    this.inMemoryWrites = this.readOnly && (opts.inMemoryWrites ?? false);
     this.clock = opts.clock ?? Date.now;
     this.snapshotsKept = opts.config?.snapshotsKept ?? DEFAULT_CONFIG.snapshotsKept;
     this.lives = new LiveStates(db, this.paths.db);
@@ -72,6 +75,7 @@ export class SqlJsStore implements Store {
       foldedLsn,
       checkpointIntervalMs: opts.config?.checkpointIntervalMs ?? DEFAULT_CONFIG.checkpointIntervalMs,
       journalMaxBytes: opts.config?.journalMaxBytes ?? DEFAULT_CONFIG.journalMaxBytes,
+      inMemoryOnly: this.inMemoryWrites,
       isClosed: () => this.closed,
     });
   }
@@ -291,6 +295,7 @@ export class SqlJsStore implements Store {
   /** Fold the journal into restory.db now (checkpoint.ts); it also runs on a timer and at close. */
   checkpoint(): void {
     this.assertWritable();
+    if (this.readOnly) return; // in-memory writes: there is nothing to fold into
     this.checkpointer.checkpoint();
   }
 
@@ -316,7 +321,7 @@ export class SqlJsStore implements Store {
 
   private assertWritable(): void {
     if (this.closed) throw new RestoryError('invalid_state', 'the store is closed');
-    if (this.readOnly) throw new RestoryError('invalid_state', `the store at ${this.paths.dir} was opened read-only`);
+    if (this.readOnly && !this.inMemoryWrites) throw new RestoryError('invalid_state', `the store at ${this.paths.dir} was opened read-only`);
   }
 
   private newSessionId(): string {

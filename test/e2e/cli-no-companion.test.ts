@@ -3,12 +3,14 @@
  * `active` session there lost its companion, so `list` shows the orphan verdict the next companion
  * will give it, and `status` must count the same states — without either writing a byte.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SessionState, SessionSummary } from '../../shared/state.js';
+import type { SequencedEvent } from '../../shared/capture-events.js';
+import type { RestoryExport, SessionState, SessionSummary } from '../../shared/state.js';
+import { classifyOrphans } from '../../companion/session/orphans.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
-import { removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
+import { localItems, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
 import { runCli } from '../helpers/restory-cli.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -30,6 +32,26 @@ function contents(dataDir: string): Record<string, string> {
 }
 
 afterAll(removeTempDirs);
+
+/** Events stamped now, so the session is young enough to be recoverable. */
+function now(e: SequencedEvent): SequencedEvent {
+  return { ...e, at: Date.now() };
+}
+
+/**
+ * A companion SIGKILLed while capturing: the journal holds every acknowledged event, the database
+ * has not folded them. Copying the flushed files of a store that is still open is that state on disk.
+ */
+async function killedCompanion(prepare: (store: SqlJsStore) => Promise<void>): Promise<string> {
+  const live = tempDataDir();
+  const store = await SqlJsStore.open({ dataDir: live, config: { checkpointIntervalMs: 3_600_000 } });
+  await prepare(store);
+  await store.flush();
+  const dataDir = tempDataDir();
+  cpSync(live, dataDir, { recursive: true, filter: (src) => !src.endsWith('.lock') });
+  await store.close();
+  return dataDir;
+}
 
 describe('restory without a companion', () => {
   it('status(counts sessions by the orphan verdict list shows, and neither writes)', async () => {
@@ -55,5 +77,57 @@ describe('restory without a companion', () => {
     expect(text.stdout).toContain('no companion running');
     expect(text.stdout).not.toContain('active');
     expect(contents(dataDir)).toEqual(before);
+  });
+
+  it('export(an active session killed before its first snapshot exports what it captured, as the recovery snapshot the next companion takes)', async () => {
+    const dataDir = await killedCompanion(async (store) => {
+      store.createSession({ id: 'killed', name: 'killed', state: 'active' });
+      store.applyEvents('killed', 'inst', [now(tabsEvent(1, [{ tabId: 1, url: 'https://a.test/page' }])), now(setLocal(2, { token: 'abc' }))]);
+    });
+    const before = contents(dataDir);
+
+    const list = await runCli(['list', '--json', '--data-dir', dataDir]);
+    expect((JSON.parse(list.stdout) as SessionSummary[])[0].state).toBe('recoverable');
+
+    const exported = await runCli(['export', 'killed', '--data-dir', dataDir]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const out = JSON.parse(exported.stdout) as RestoryExport;
+    expect(out.snapshot.reason).toBe('recovery');
+    expect(out.state.tabs.map((t) => t.url)).toEqual(['https://a.test/page']);
+    expect(localItems(out.state)).toEqual({ token: 'abc' });
+
+    const snapshots = await runCli(['snapshots', 'killed', '--json', '--data-dir', dataDir]);
+    expect(snapshots.code, snapshots.stderr).toBe(0);
+    expect(JSON.parse(snapshots.stdout)).toMatchObject([{ id: out.snapshot.id, reason: 'recovery', tabs: 1, origins: 1, url: 'https://a.test/page' }]);
+    expect(contents(dataDir)).toEqual(before);
+  });
+
+  it('export(an active session with events after its newest snapshot exports them, not the older snapshot)', async () => {
+    const dataDir = await killedCompanion(async (store) => {
+      store.createSession({ id: 'killed', name: 'killed', state: 'active' });
+      store.applyEvents('killed', 'inst', [now(tabsEvent(1, [{ tabId: 1, url: 'https://a.test/' }])), now(setLocal(2, { step: '1' }))]);
+      store.saveSnapshot('killed', 'interval');
+      store.applyEvents('killed', 'inst', [now(setLocal(3, { step: '2' }))]);
+    });
+    const before = contents(dataDir);
+
+    const exported = await runCli(['export', 'killed', '--data-dir', dataDir]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const out = JSON.parse(exported.stdout) as RestoryExport;
+    expect(localItems(out.state)).toEqual({ step: '2' });
+
+    const snapshots = await runCli(['snapshots', 'killed', '--json', '--data-dir', dataDir]);
+    expect((JSON.parse(snapshots.stdout) as { reason: string }[]).map((r) => r.reason)).toEqual(['recovery', 'interval']);
+
+    // The first companion after the crash takes that very snapshot.
+    const store = await SqlJsStore.open({ dataDir });
+    await classifyOrphans(store, { now: Date.now(), maxSessionAgeMs: DAY });
+    const taken = store.latestSnapshot('killed')!;
+    expect({ id: taken.id, reason: taken.reason, state: { ...taken.state, capturedAt: 0 } }).toEqual({
+      id: out.snapshot.id,
+      reason: 'recovery',
+      state: { ...out.state, capturedAt: 0 },
+    });
+    await store.close();
   });
 });
