@@ -3,10 +3,11 @@
  * `active` session there lost its companion, so `list` shows the orphan verdict the next companion
  * will give it, and `status` must count the same states — without either writing a byte.
  */
-import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SequencedEvent } from '../../shared/capture-events.js';
+import { SequencedEventSchema, type SequencedEvent } from '../../shared/capture-events.js';
+import { parseMessage } from '../../shared/validate.js';
 import type { RestoryExport, SessionState, SessionSummary } from '../../shared/state.js';
 import { classifyOrphans } from '../../companion/session/orphans.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
@@ -129,5 +130,48 @@ describe('restory without a companion', () => {
       state: { ...out.state, capturedAt: 0 },
     });
     await store.close();
+  });
+
+  it('storage keys named __proto__, constructor and toString survive capture, store, snapshot, export and import', async () => {
+    // As the extension's frame arrives: JSON text, parsed and validated as the socket does.
+    const KEYS = '{"__proto__":"p","constructor":"c","toString":"t","plain":"x"}';
+    const wire = (seq: number, event: string): SequencedEvent =>
+      parseMessage(SequencedEventSchema, JSON.parse(`{"seq":${seq},"at":${Date.now()},"event":${event}}`), 'event');
+    const scope = (area: string) => `"tabId":1,"frameId":0,"origin":"https://a.test","area":"${area}"`;
+    const expected = [
+      { name: '__proto__', value: 'p' },
+      { name: 'constructor', value: 'c' },
+      { name: 'toString', value: 't' },
+      { name: 'plain', value: 'x' },
+    ];
+    const dataDir = tempDataDir();
+    const store = await SqlJsStore.open({ dataDir });
+    store.createSession({ id: 'protos', name: 'protos', state: 'active' });
+    store.applyEvents('protos', 'inst', [
+      now(tabsEvent(1, [{ tabId: 1, url: 'https://a.test/' }])),
+      wire(2, `{"kind":"storage.full",${scope('local')},"items":${KEYS}}`),
+      wire(3, `{"kind":"storage.change",${scope('session')},"set":${KEYS}}`),
+    ]);
+    store.checkpoint(); // through the live state's row as well
+    store.saveSnapshot('protos', 'manual');
+    store.setState('protos', 'closed');
+    await store.close();
+
+    const exported = await runCli(['export', 'protos', '--data-dir', dataDir]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const out = JSON.parse(exported.stdout) as RestoryExport;
+    expect(out.state.origins[0].localStorage).toEqual(expected);
+    expect(out.state.tabs[0].sessionStorage).toEqual([{ origin: 'https://a.test', items: expected }]);
+
+    const file = join(dataDir, '..', 'protos.json');
+    writeFileSync(file, exported.stdout);
+    const imported = await runCli(['import', file, '--data-dir', dataDir]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const id = /^session (\S+)$/m.exec(imported.stdout)![1];
+    const again = await runCli(['export', id, '--data-dir', dataDir]);
+    expect(again.code, again.stderr).toBe(0);
+    const back = JSON.parse(again.stdout) as RestoryExport;
+    expect(back.state.origins[0].localStorage).toEqual(expected);
+    expect(back.state.tabs[0].sessionStorage).toEqual([{ origin: 'https://a.test', items: expected }]);
   });
 });
