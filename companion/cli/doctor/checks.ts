@@ -32,7 +32,7 @@ export async function runChecks(dataDir: string, env: NodeJS.ProcessEnv = proces
   const companion = await runner.run('companion', () => checkCompanion(dataDir, paths), COMPANION_TIMEOUT_MS);
   await runner.run('lock', () => checkLock(paths, companion?.pid), FILE_CHECK_TIMEOUT_MS);
 
-  const encryption = await runner.run('encryption', () => checkEncryption(env), FILE_CHECK_TIMEOUT_MS);
+  const encryption = await runner.run('encryption', () => checkEncryption(env, paths), FILE_CHECK_TIMEOUT_MS);
   const key = encryption?.key ?? null;
   await runner.run('database', () => checkDatabase(paths, key), DATABASE_TIMEOUT_MS);
   await runner.run('journal', () => checkJournal(paths, key), FILE_CHECK_TIMEOUT_MS);
