@@ -21,7 +21,7 @@ import type { SequencedEvent } from '../../shared/capture-events.js';
 import { SessionStatusSchema, SnapshotReasonSchema, type SessionState, type SessionStatus, type SnapshotReason } from '../../shared/state.js';
 import { LiveState } from '../session-state/live-state.js';
 import { DEFAULT_CONFIG } from '../config.js';
-import { dataPaths, ensureDataDir, type DataPaths } from '../data-dir.js';
+import { assertDataDirUsable, dataPaths, ensureDataDir, type DataPaths } from '../data-dir.js';
 import { debug } from '../debug.js';
 import { splitState } from './blobs.js';
 import { Checkpointer, readDataFiles } from './checkpoint.js';
@@ -85,7 +85,8 @@ export class SqlJsStore implements Store {
     const readOnly = opts.readOnly ?? false;
     const key = opts.key !== undefined ? opts.key : keySourceFromEnv(opts.env ?? process.env);
     let lock: DataDirLock | null = null;
-    if (!readOnly) {
+    if (readOnly) assertDataDirUsable(paths.dir, 'read');
+    else {
       ensureDataDir(paths.dir);
       lock = DataDirLock.acquire(paths.lock, paths.dir);
     }
