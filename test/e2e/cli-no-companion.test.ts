@@ -174,4 +174,18 @@ describe('restory without a companion', () => {
     expect(back.state.origins[0].localStorage).toEqual(expected);
     expect(back.state.tabs[0].sessionStorage).toEqual([{ origin: 'https://a.test', items: expected }]);
   });
+
+  it('list(prints a stored multi-line, coloured lastError as one clean line)', async () => {
+    const dataDir = tempDataDir();
+    const store = await SqlJsStore.open({ dataDir });
+    store.createSession({ id: 'coloured', name: 'coloured', state: 'active' });
+    // As rows were written before lastError was kept to one line.
+    store.setState('coloured', 'failed', '\u001b[31mbrowserType.launch: failed\u001b[39m\nCall log:\n  - <launching>');
+    await store.close();
+    const list = await runCli(['list', '--data-dir', dataDir]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).not.toContain('\u001b');
+    expect(list.stdout.trimEnd().split('\n')).toHaveLength(2); // the header and the session
+    expect(list.stdout).toMatch(/coloured .*failed .*browserType\.launch: failed$/m);
+  });
 });
