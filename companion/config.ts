@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { RestoryError } from '../shared/errors.js';
-import { dataPaths } from './data-dir.js';
+import { assertDataDirUsable, dataPaths } from './data-dir.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -124,6 +124,7 @@ export function loadConfig(dataDir: string, env: NodeJS.ProcessEnv = process.env
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      assertDataDirUsable(dataDir, 'read'); // name the data dir when it is what is wrong
       throw configError(`cannot read ${file}: ${(e as Error).message}`);
     }
   }

@@ -1,13 +1,16 @@
 /**
  * Where restory keeps its files: `--data-dir`, else RESTORY_DATA_DIR, else the XDG data home.
  * The directory is owner-only (0700) and every file the project writes in it is 0600, because it
- * holds cookies and a socket token.
+ * holds cookies and a socket token. A directory restory creates is made 0700; an existing one
+ * that holds only restory's files (or nothing) is tightened to 0700; an existing one that also
+ * holds files of the user's is refused rather than chmod'ed behind the user's back.
  */
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ENV } from '../shared/constants.js';
+import { RestoryError } from '../shared/errors.js';
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
@@ -23,11 +26,66 @@ export function resolveDataDir(opts: { flag?: string; env?: NodeJS.ProcessEnv } 
   return join(env.HOME || homedir(), '.local', 'share', 'restory');
 }
 
-/** mkdir -p with mode 0700; tightens an existing directory that is group/world accessible. */
+/**
+ * What restory writes into a data dir, with the temp and lock files beside them
+ * (restory.db.tmp-…, companion.lock.<pid>.<token>, companion.lock.takeover).
+ */
+const OWN_NAME = /^(\.?restory\.db|journal\.log|companion\.lock|companion\.sock|token|config\.json|browsers)([.-].*)?$/;
+
+const octal = (mode: number): string => (mode & 0o777).toString(8).padStart(4, '0');
+
+/**
+ * Why `dir` cannot serve as a data dir, or null if it can: it is not a directory, or this user
+ * cannot `read` it (list, export, doctor) or `write` it (the companion, import, close). A dir that
+ * does not exist is no problem: readers see an empty store, writers create it.
+ */
+export function dataDirProblem(dir: string, access: 'read' | 'write'): string | null {
+  const you = `you (uid ${process.getuid?.() ?? '?'})`;
+  let st;
+  try {
+    st = statSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ENOTDIR') return `data dir ${dir} cannot be used: part of that path is a file, not a directory`;
+    if (code === 'EACCES' || code === 'EPERM') return `data dir ${dir} cannot be reached by ${you}: a directory above it does not let you in`;
+    return `data dir ${dir} cannot be used: ${(e as Error).message}`;
+  }
+  if (!st.isDirectory()) return `data dir ${dir} is a file, not a directory; point --data-dir (or RESTORY_DATA_DIR) at a directory`;
+  try {
+    accessSync(dir, access === 'write' ? constants.R_OK | constants.W_OK | constants.X_OK : constants.R_OK | constants.X_OK);
+  } catch {
+    const owner = st.uid === process.getuid?.() ? 'you' : `uid ${st.uid}`;
+    return `data dir ${dir} is not ${access === 'write' ? 'writable' : 'readable'} by ${you}: it belongs to ${owner}, mode ${octal(st.mode)}; run restory as its owner, or let its owner chmod 700 it`;
+  }
+  return null;
+}
+
+/** Throws the dataDirProblem, if there is one, as a one-line error. */
+export function assertDataDirUsable(dir: string, access: 'read' | 'write'): void {
+  const problem = dataDirProblem(dir, access);
+  if (problem) throw new RestoryError('storage_failed', problem);
+}
+
+/**
+ * mkdir -p with mode 0700. An existing directory open to others is tightened to 0700 if it holds
+ * nothing but restory's files; one that holds the user's own files is refused (see the header).
+ */
 export function ensureDataDir(dir: string): string {
+  assertDataDirUsable(dir, 'write');
   mkdirSync(dir, { recursive: true, mode: DIR_MODE });
   const mode = statSync(dir).mode & 0o777;
-  if (mode !== DIR_MODE) chmodSync(dir, DIR_MODE);
+  if (mode === DIR_MODE) return dir;
+  const foreign = readdirSync(dir).filter((name) => !OWN_NAME.test(name));
+  if (foreign.length > 0) {
+    const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, … (${foreign.length} in all)` : '');
+    throw new RestoryError(
+      'storage_failed',
+      `data dir ${dir} is not restory's own: it holds other files (${shown}) and is ${octal(mode)}. restory keeps cookies there and needs ` +
+        `a 0700 directory; it did not change the mode of yours. Use a subfolder restory creates itself: --data-dir ${join(dir, 'restory')}`,
+    );
+  }
+  chmodSync(dir, DIR_MODE);
   return dir;
 }
 

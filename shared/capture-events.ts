@@ -10,7 +10,23 @@ import { CookieSchema, WindowShowStateSchema } from './state.js';
 export const StorageAreaSchema = z.enum(['local', 'session']);
 export type StorageArea = z.infer<typeof StorageAreaSchema>;
 
-const StorageItemsSchema = z.record(z.string(), z.string());
+/**
+ * Storage items, key → value. Not z.record: it copies the object key by key and silently drops a
+ * `__proto__` key, which a page may store like any other. Validated in place instead (own keys, as
+ * Object.keys sees them, each with a string value) and passed on as it came: JSON.parse gives
+ * `__proto__` an own property, which Object.entries reads back. Whoever builds such an object must
+ * use Object.create(null) or defineProperty, since assigning `__proto__` on `{}` sets no key.
+ */
+const StorageItemsSchema = z.custom<Record<string, string>>(
+  (v) => isPlainObject(v) && Object.keys(v).every((k) => typeof v[k] === 'string'),
+  { message: 'expected an object of string values' },
+);
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
 
 /** Where a storage write happened. `topOrigin` only for frames whose top-level site differs (partitioned storage). */
 const StorageScope = {

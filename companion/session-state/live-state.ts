@@ -25,13 +25,47 @@ interface LiveWindow extends WindowState {
   windowId: number;
 }
 
-/** Serialisable form kept inline in the sessions table; unlike SessionState it keeps browser ids. */
+/**
+ * A session's live state as its row and the journal's create/reset records keep it: everything
+ * LiveState holds, not only what a snapshot restores. The state projection (`toState`) leaves out
+ * tabs that show no web page (a new-tab page, about:blank, chrome://…) with their history and
+ * sessionStorage, windows without such tabs, emptied storage areas (whose position in the order
+ * returns with their next write) and the raw tab indexes and active flags: a state rebuilt from it
+ * would fold later events differently, and the journal replayed onto it after a crash would not
+ * give the state that was snapshotted live (apply-record.ts's hash check).
+ */
 export interface LiveStateData {
+  format: 2;
+  cookies: Cookie[];
+  /** In insertion order, emptied ones included. Items as [name, value]. */
+  local: { origin: string; topOrigin?: string; items: [string, string][] }[];
+  tabs: LiveTabData[];
+  /** In the order the browser reported them: tabs are ordered by it. */
+  windows: LiveWindow[];
+  viewport?: { width: number; height: number };
+  capturedAt: number;
+  /** Which extension instance (browser profile) feeds this session, and the newest seq folded in. */
+  instanceId: string | null;
+  lastSeq: number;
+}
+
+/** What a row or a journal record may hold: the current form, or the one written before it. */
+export type StoredLiveStateData = LiveStateData | LiveStateDataV1;
+
+interface LiveTabData extends Omit<LiveTab, 'session'> {
+  /** origin → items as [name, value], in insertion order, emptied ones included. */
+  session: [string, [string, string][]][];
+}
+
+/**
+ * The form rows and journal records had before format 2: the state projection plus the browser ids
+ * of its tabs and windows. Still read, never written.
+ */
+export interface LiveStateDataV1 {
   state: SessionState;
   /** Browser tab id of state.tabs[i]; negative ids for tabs that came from a snapshot, not a browser. */
   tabIds: number[];
   windowIds: number[];
-  /** Which extension instance (browser profile) feeds this session, and the newest seq folded in. */
   instanceId: string | null;
   lastSeq: number;
 }
@@ -59,10 +93,29 @@ export class LiveState {
     this.capturedAt = now;
   }
 
-  static fromData(data: LiveStateData): LiveState {
-    const live = LiveState.fromState(data.state, data.tabIds, data.windowIds);
+  static fromData(data: StoredLiveStateData): LiveState {
+    const live = 'format' in data ? LiveState.fromDataV2(data) : LiveState.fromState(data.state, data.tabIds, data.windowIds);
     live.instanceId = data.instanceId;
     live.lastSeq = data.lastSeq;
+    return live;
+  }
+
+  private static fromDataV2(data: LiveStateData): LiveState {
+    const live = new LiveState(data.capturedAt);
+    for (const c of data.cookies) live.cookies.set(cookieKey(c), { ...c });
+    for (const o of data.local) {
+      live.local.set(localKey(o.origin, o.topOrigin), { origin: o.origin, ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}), items: new Map(o.items) });
+    }
+    for (const t of data.tabs) {
+      live.tabs.set(t.tabId, {
+        ...t,
+        history: { entries: t.history.entries.map((e) => ({ ...e })), currentIndex: t.history.currentIndex },
+        session: new Map(t.session.map(([origin, items]) => [origin, new Map(items)])),
+        ...(t.scroll ? { scroll: { ...t.scroll } } : {}),
+      });
+    }
+    for (const w of data.windows) live.windows.set(w.windowId, { ...w, ...(w.bounds ? { bounds: { ...w.bounds } } : {}) });
+    if (data.viewport) live.viewport = { ...data.viewport };
     return live;
   }
 
@@ -238,21 +291,8 @@ export class LiveState {
   }
 
   toState(): SessionState {
-    return this.toData().state;
-  }
-
-  /**
-   * Tabs and windows only, without cookies and localStorage: what listings need (`list`, the popup
-   * every few seconds), at a fraction of the cost of `toState()` for a session holding megabytes.
-   */
-  layout(): Pick<SessionState, 'tabs' | 'windows'> {
     const { tabStates, windows } = this.layoutData();
-    return { tabs: tabStates, windows };
-  }
-
-  toData(): LiveStateData {
-    const { tabs, usedWindows, windows, tabStates } = this.layoutData();
-    const state: SessionState = {
+    return {
       cookies: [...this.cookies.values()].map((c) => ({ ...c })),
       origins: [...this.local.values()]
         .filter((o) => o.items.size > 0)
@@ -266,10 +306,32 @@ export class LiveState {
       ...(this.viewport ? { viewport: { ...this.viewport } } : {}),
       capturedAt: this.capturedAt,
     };
+  }
+
+  /**
+   * Tabs and windows only, without cookies and localStorage: what listings need (`list`, the popup
+   * every few seconds), at a fraction of the cost of `toState()` for a session holding megabytes.
+   */
+  layout(): Pick<SessionState, 'tabs' | 'windows'> {
+    const { tabStates, windows } = this.layoutData();
+    return { tabs: tabStates, windows };
+  }
+
+  /** Everything this object holds (see LiveStateData); `fromData` gives an equal one back. */
+  toData(): LiveStateData {
     return {
-      state,
-      tabIds: tabs.map((t) => t.tabId),
-      windowIds: usedWindows,
+      format: 2,
+      cookies: [...this.cookies.values()].map((c) => ({ ...c })),
+      local: [...this.local.values()].map((o) => ({ origin: o.origin, ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}), items: [...o.items] })),
+      tabs: [...this.tabs.values()].map((t) => ({
+        ...t,
+        history: { entries: t.history.entries.map((e) => ({ ...e })), currentIndex: t.history.currentIndex },
+        session: [...t.session].map(([origin, items]) => [origin, [...items]]),
+        ...(t.scroll ? { scroll: { ...t.scroll } } : {}),
+      })),
+      windows: [...this.windows.values()].map((w) => ({ ...w, ...(w.bounds ? { bounds: { ...w.bounds } } : {}) })),
+      ...(this.viewport ? { viewport: { ...this.viewport } } : {}),
+      capturedAt: this.capturedAt,
       instanceId: this.instanceId,
       lastSeq: this.lastSeq,
     };
@@ -306,6 +368,6 @@ export class LiveState {
       const inWindow = tabStates.filter((t) => t.windowIndex === w);
       if (inWindow.length > 0 && !inWindow.some((t) => t.active)) inWindow[0].active = true;
     }
-    return { tabs, usedWindows, windows, tabStates };
+    return { windows, tabStates };
   }
 }

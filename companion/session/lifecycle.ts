@@ -13,6 +13,7 @@
  */
 import { RestoryError } from '../../shared/errors.js';
 import type { SessionStatus } from '../../shared/state.js';
+import { errorLine } from '../store/records.js';
 import type { Store } from '../store/store.js';
 
 export const TRANSITIONS: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
@@ -34,13 +35,14 @@ export function canBecome(from: SessionStatus, to: SessionStatus): boolean {
 
 /**
  * Move a session to `to`. `lastError` says why for error, failed, recoverable and stale; moving to
- * active or closed clears it unless one is given.
+ * active or closed clears it unless one is given. It is kept to one clean line (`errorLine`).
  */
 export async function transition(store: Store, sessionId: string, to: SessionStatus, lastError?: string | null): Promise<void> {
   const { state: from } = await store.requireSession(sessionId);
   if (!canBecome(from, to)) {
     throw new RestoryError('invalid_state', `session ${sessionId} is ${from}; it cannot become ${to}`);
   }
-  const error = lastError !== undefined ? lastError : to === 'active' || to === 'closed' ? null : undefined;
+  const given = typeof lastError === 'string' ? errorLine(lastError) : lastError;
+  const error = given !== undefined ? given : to === 'active' || to === 'closed' ? null : undefined;
   await store.setState(sessionId, to, error);
 }

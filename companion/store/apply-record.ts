@@ -32,13 +32,14 @@ export interface ApplyTarget {
 export function applyRecord({ db, lives }: ApplyTarget, r: JournalRecord, prepared?: PreparedSnapshot): void {
   switch (r.t) {
     case 'create': {
-      const digest = stateDigest(r.live.state);
+      const live = LiveState.fromData(r.live);
+      const digest = stateDigest(live.layout());
       db.run(
         `INSERT INTO sessions (id, name, state, created_at, last_activity_at, current_url, current_title, tab_count, live_state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [r.sid, r.name, r.status, r.at, r.at, digest.currentUrl, digest.currentTitle, digest.tabCount, JSON.stringify(r.live)],
       );
-      lives.put(r.sid, LiveState.fromData(r.live), false);
+      lives.put(r.sid, live, false);
       return;
     }
     case 'events': {

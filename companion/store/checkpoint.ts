@@ -56,6 +56,8 @@ export interface CheckpointerOptions {
   foldedLsn: number;
   checkpointIntervalMs: number;
   journalMaxBytes: number;
+  /** A read-only store that applies mutations in memory only (StoreOptions.inMemoryWrites): it has no journal. */
+  inMemoryOnly: boolean;
   /** A closed store (or one a test abandoned as a crash would) checkpoints no more in the background. */
   isClosed: () => boolean;
 }
@@ -110,8 +112,13 @@ export class Checkpointer {
 
   /** Journal the entry, then apply it. Callers validate first: applying must not fail. */
   commit(entry: JournalEntry, prepared?: PreparedSnapshot): void {
-    const journal = this.requireJournal();
     const record = { ...entry, lsn: this.lsn + 1 } as JournalRecord;
+    if (this.opts.inMemoryOnly && !this.journal) {
+      applyRecord(this.opts, record, prepared);
+      this.lsn = record.lsn;
+      return;
+    }
+    const journal = this.requireJournal();
     const bytes = encodeRecord(record, this.opts.cipher);
     applyRecord(this.opts, record, prepared);
     this.lsn = record.lsn;

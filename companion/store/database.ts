@@ -43,8 +43,13 @@ function readIfExists(file: string): Buffer | undefined {
   try {
     return readFileSync(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw corrupt(file, (e as Error).message, e);
-    return undefined;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    // Not a damaged file: moving it aside would not help, and would lose it.
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new RestoryError('storage_failed', `cannot read ${file}: permission denied; run restory as the user who owns it`, { cause: e });
+    }
+    throw corrupt(file, (e as Error).message, e);
   }
 }
 

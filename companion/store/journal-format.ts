@@ -21,14 +21,14 @@ import { crc32 } from 'node:zlib';
 import type { SequencedEvent } from '../../shared/capture-events.js';
 import { RestoryError } from '../../shared/errors.js';
 import type { SessionState, SessionStatus, SnapshotReason } from '../../shared/state.js';
-import type { LiveStateData } from '../session-state/live-state.js';
+import type { StoredLiveStateData } from '../session-state/live-state.js';
 import { keyMissing, type StoreCipher } from './crypto.js';
 
 export type JournalEntry =
-  | { t: 'create'; sid: string; name: string; status: SessionStatus; at: number; live: LiveStateData }
+  | { t: 'create'; sid: string; name: string; status: SessionStatus; at: number; live: StoredLiveStateData }
   | { t: 'events'; sid: string; inst: string; at: number; evs: SequencedEvent[] }
   /** Replace the live state wholesale (resume from a snapshot). */
-  | { t: 'reset'; sid: string; live: LiveStateData }
+  | { t: 'reset'; sid: string; live: StoredLiveStateData }
   | { t: 'status'; sid: string; status: SessionStatus; err?: string | null }
   | { t: 'delete'; sid: string }
   /** `state` only when the caller passed one; otherwise replaying the events before it rebuilds it. */

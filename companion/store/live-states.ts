@@ -16,7 +16,7 @@
 import type { Database } from 'sql.js';
 import { RestoryError } from '../../shared/errors.js';
 import type { SessionStatus } from '../../shared/state.js';
-import { LiveState, type LiveStateData } from '../session-state/live-state.js';
+import { LiveState, type StoredLiveStateData } from '../session-state/live-state.js';
 import { stateDigest } from './records.js';
 import { one, type Row } from './sqljs-rows.js';
 
@@ -94,10 +94,9 @@ export class LiveStates {
   fold(id: string): void {
     const live = this.loaded.get(id);
     if (!live) return;
-    const data = live.toData();
-    const digest = stateDigest(data.state);
+    const digest = stateDigest(live.layout());
     this.db.run('UPDATE sessions SET live_state = ?, current_url = ?, current_title = ?, tab_count = ? WHERE id = ?', [
-      JSON.stringify(data),
+      JSON.stringify(live.toData()),
       digest.currentUrl,
       digest.currentTitle,
       digest.tabCount,
@@ -171,9 +170,9 @@ export class LiveStates {
   private load(id: string): LiveState {
     const row = one(this.db, 'SELECT live_state FROM sessions WHERE id = ?', [id]);
     if (!row) throw new RestoryError('unknown_session', `no session with id "${id}"; list them with: restory list`);
-    let data: LiveStateData;
+    let data: StoredLiveStateData;
     try {
-      data = JSON.parse(String(row.live_state)) as LiveStateData;
+      data = JSON.parse(String(row.live_state)) as StoredLiveStateData;
     } catch (e) {
       throw new RestoryError('storage_failed', `the live state of session "${id}" in ${this.dbPath} is not JSON`, { cause: e });
     }

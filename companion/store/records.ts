@@ -1,4 +1,4 @@
-/** How a state maps onto a session's summary columns and a snapshot's content hash. */
+/** How a state maps onto a session's summary columns (and its last error) and a snapshot's content hash. */
 import { createHash } from 'node:crypto';
 import type { SessionState, TabState } from '../../shared/state.js';
 
@@ -22,3 +22,21 @@ export function contentHash(state: SessionState): string {
     .digest('hex');
 }
 
+/** Longest `lastError` kept: a listing column, not a log. */
+export const LAST_ERROR_MAX = 300;
+
+// CSI (colours, cursor moves), OSC (titles, links; ended by BEL or ST) and the other two-byte escapes.
+const ANSI_ESCAPE = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/**
+ * A session's `lastError` as it is stored and shown: the first non-empty line of `text`, without
+ * terminal escapes or other control characters, trimmed to LAST_ERROR_MAX characters. Errors from
+ * Playwright and Chromium come with colours and a multi-line call log, which would break `list`'s
+ * table and paint the user's terminal.
+ */
+export function errorLine(text: string): string {
+  const line = text.replace(ANSI_ESCAPE, '').split(/\r?\n|\r/).map((l) => l.replace(CONTROL, ' ').trim()).find((l) => l.length > 0) ?? '';
+  const chars = [...line];
+  return chars.length > LAST_ERROR_MAX ? chars.slice(0, LAST_ERROR_MAX - 1).join('').trimEnd() + '…' : line;
+}

@@ -5,6 +5,7 @@
 import type { Database, SqlValue } from 'sql.js';
 import type { SessionStatus, SnapshotReason } from '../../shared/state.js';
 import type { SessionRecord, SnapshotInfo } from './store.js';
+import { errorLine } from './records.js';
 
 export type Row = Record<string, SqlValue>;
 
@@ -26,7 +27,8 @@ export function toSessionRecord(r: Row): SessionRecord {
     currentUrl: r.current_url === null ? null : String(r.current_url),
     currentTitle: r.current_title === null ? null : String(r.current_title),
     tabCount: Number(r.tab_count),
-    lastError: r.last_error === null ? null : String(r.last_error),
+    // Rows written before lastError was kept to one line are shown as if it had been.
+    lastError: r.last_error === null ? null : errorLine(String(r.last_error)),
   };
 }
 

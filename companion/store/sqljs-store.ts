@@ -21,7 +21,7 @@ import type { SequencedEvent } from '../../shared/capture-events.js';
 import { SessionStatusSchema, SnapshotReasonSchema, type SessionState, type SessionStatus, type SnapshotReason } from '../../shared/state.js';
 import { LiveState } from '../session-state/live-state.js';
 import { DEFAULT_CONFIG } from '../config.js';
-import { dataPaths, ensureDataDir, type DataPaths } from '../data-dir.js';
+import { assertDataDirUsable, dataPaths, ensureDataDir, type DataPaths } from '../data-dir.js';
 import { debug } from '../debug.js';
 import { splitState } from './blobs.js';
 import { Checkpointer, readDataFiles } from './checkpoint.js';
@@ -45,6 +45,8 @@ const log = debug('store');
 export class SqlJsStore implements Store {
   readonly paths: DataPaths;
   readonly readOnly: boolean;
+  /** Read-only, but mutations change the in-memory database (StoreOptions.inMemoryWrites). */
+  private readonly inMemoryWrites: boolean;
   private readonly clock: () => number;
   private readonly snapshotsKept: number;
   private readonly lives: LiveStates;
@@ -61,6 +63,7 @@ export class SqlJsStore implements Store {
   ) {
     this.paths = dataPaths(opts.dataDir);
     this.readOnly = opts.readOnly ?? false;
+    this.inMemoryWrites = this.readOnly && (opts.inMemoryWrites ?? false);
     this.clock = opts.clock ?? Date.now;
     this.snapshotsKept = opts.config?.snapshotsKept ?? DEFAULT_CONFIG.snapshotsKept;
     this.lives = new LiveStates(db, this.paths.db);
@@ -72,6 +75,7 @@ export class SqlJsStore implements Store {
       foldedLsn,
       checkpointIntervalMs: opts.config?.checkpointIntervalMs ?? DEFAULT_CONFIG.checkpointIntervalMs,
       journalMaxBytes: opts.config?.journalMaxBytes ?? DEFAULT_CONFIG.journalMaxBytes,
+      inMemoryOnly: this.inMemoryWrites,
       isClosed: () => this.closed,
     });
   }
@@ -81,7 +85,8 @@ export class SqlJsStore implements Store {
     const readOnly = opts.readOnly ?? false;
     const key = opts.key !== undefined ? opts.key : keySourceFromEnv(opts.env ?? process.env);
     let lock: DataDirLock | null = null;
-    if (!readOnly) {
+    if (readOnly) assertDataDirUsable(paths.dir, 'read');
+    else {
       ensureDataDir(paths.dir);
       lock = DataDirLock.acquire(paths.lock, paths.dir);
     }
@@ -291,6 +296,7 @@ export class SqlJsStore implements Store {
   /** Fold the journal into restory.db now (checkpoint.ts); it also runs on a timer and at close. */
   checkpoint(): void {
     this.assertWritable();
+    if (this.readOnly) return; // in-memory writes: there is nothing to fold into
     this.checkpointer.checkpoint();
   }
 
@@ -316,7 +322,7 @@ export class SqlJsStore implements Store {
 
   private assertWritable(): void {
     if (this.closed) throw new RestoryError('invalid_state', 'the store is closed');
-    if (this.readOnly) throw new RestoryError('invalid_state', `the store at ${this.paths.dir} was opened read-only`);
+    if (this.readOnly && !this.inMemoryWrites) throw new RestoryError('invalid_state', `the store at ${this.paths.dir} was opened read-only`);
   }
 
   private newSessionId(): string {

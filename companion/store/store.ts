@@ -46,6 +46,12 @@ export interface StoreOptions {
   dataDir: string;
   /** No lock, no file written: loads the db and replays the journal in memory (`restory list`). */
   readOnly?: boolean;
+  /**
+   * With readOnly: mutations are allowed, but they only change the store in memory — nothing is
+   * journaled or written, and they are gone at close. For previewing what a writer would make of
+   * the store (session/orphan-preview.ts) without touching it.
+   */
+  inMemoryWrites?: boolean;
   clock?: () => number;
   config?: Partial<Config>;
   /** Where RESTORY_KEY / RESTORY_KEY_FILE are read; default process.env. */

@@ -229,6 +229,13 @@ describe('restory doctor', () => {
 
     const noKey = await doctor(dataDir, { ...env, RESTORY_KEY: '' });
     expect(noKey.code).toBe(1);
+    // Not "off": the data dir is encrypted, and a key is what it needs.
+    expect(check(noKey.report, 'encryption')).toEqual({
+      name: 'encryption',
+      status: 'fail',
+      message: `${join(dataDir, 'restory.db')} is encrypted, but no key is set`,
+      fix: expect.stringContaining('RESTORY_KEY'),
+    });
     expect(check(noKey.report, 'database')).toMatchObject({ status: 'fail', message: expect.stringContaining('is encrypted, but no key is set'), fix: expect.stringContaining('RESTORY_KEY') });
 
     const wrong = await doctor(dataDir, { ...env, RESTORY_KEY: 'another passphrase' });

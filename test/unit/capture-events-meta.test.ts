@@ -36,3 +36,16 @@ describe('capture events', () => {
     expect(reducer).toContain(`case '${kind}':`);
   });
 });
+
+describe('storage items', () => {
+  const full = (items: unknown) => ({ kind: 'storage.full', tabId: 1, frameId: 0, origin: 'https://a.test', area: 'local', items });
+
+  it('keep keys named like Object.prototype members, __proto__ included', () => {
+    const parsed = CaptureEventSchema.parse(full(JSON.parse('{"__proto__":"p","constructor":"c","toString":"t"}')));
+    expect(parsed.kind === 'storage.full' && Object.entries(parsed.items)).toEqual([['__proto__', 'p'], ['constructor', 'c'], ['toString', 't']]);
+  });
+
+  it.each([[{ a: 1 }], [['a']], [null], ['a=1'], [new Map([['a', '1']])]])('refuse %j', (items) => {
+    expect(CaptureEventSchema.safeParse(full(items)).success).toBe(false);
+  });
+});

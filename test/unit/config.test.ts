@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,8 +102,28 @@ describe('data dir', () => {
     expect(statSync(fresh).mode & 0o777).toBe(0o700);
     const loose = join(parent, 'loose');
     mkdirSync(loose, { mode: 0o755 });
+    writeFileSync(join(loose, 'restory.db'), '');
     ensureDataDir(loose);
     expect(statSync(loose).mode & 0o777).toBe(0o700);
+  });
+
+  it('ensureDataDir refuses a loose existing dir holding files of the user\'s, leaving its mode, and names a subfolder', () => {
+    const mine = join(dataDir(), 'mine');
+    mkdirSync(mine, { recursive: true, mode: 0o755 });
+    chmodSync(mine, 0o755);
+    writeFileSync(join(mine, 'notes.txt'), 'x');
+    expect(() => ensureDataDir(mine)).toThrow(`Use a subfolder restory creates itself: --data-dir ${join(mine, 'restory')}`);
+    expect(statSync(mine).mode & 0o777).toBe(0o755);
+    // Already 0700: nothing to change, nothing to refuse.
+    chmodSync(mine, 0o700);
+    expect(ensureDataDir(mine)).toBe(mine);
+  });
+
+  it('ensureDataDir names a file in the way instead of failing with EEXIST', () => {
+    const file = join(dataDir(), 'file');
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, 'x');
+    expect(() => ensureDataDir(file)).toThrow(`data dir ${file} is a file, not a directory`);
   });
 
   it('dataPaths', () => {

@@ -56,4 +56,30 @@ describe('session lifecycle', () => {
     const store = await openStore(tempDataDir());
     await expect(transition(store, 'nope', 'closed')).rejects.toMatchObject({ code: 'unknown_session' });
   });
+
+  it('lastError is kept to its first line, without terminal escapes, at most 300 characters', async () => {
+    const store = await openStore(tempDataDir());
+    const { id } = store.createSession({ name: 'x', state: 'active' });
+    // What Playwright throws when a browser does not start: colours, then a call log.
+    const launch = '\u001b[31mbrowserType.launch: Target page, context or browser has been closed\u001b[39m\n' +
+      'Browser logs:\n\n\u001b[2m<launching> /usr/lib/chromium/chromium --no-sandbox\u001b[22m\n  - <process did exit: exitCode=1>';
+    await transition(store, id, 'failed', launch);
+    expect(store.requireSession(id).lastError).toBe('browserType.launch: Target page, context or browser has been closed');
+
+    await transition(store, id, 'failed', `\n  \u001b]8;;https://x.test\u0007${'x'.repeat(1000)}\u001b]8;;\u0007\r\nsecond`);
+    const long = store.requireSession(id).lastError!;
+    expect(long).toHaveLength(300);
+    expect(long).toBe('x'.repeat(299) + '…');
+
+    await transition(store, id, 'failed', 'tab\tand\u0007bell');
+    expect(store.requireSession(id).lastError).toBe('tab and bell');
+  });
+
+  it('a lastError stored before it was kept to one line is shown as one clean line', async () => {
+    const store = await openStore(tempDataDir());
+    const { id } = store.createSession({ name: 'x', state: 'active' });
+    store.setState(id, 'failed', '\u001b[1mfirst\u001b[0m\nsecond');
+    expect(store.requireSession(id).lastError).toBe('first');
+    expect(store.listSessions()[0].lastError).toBe('first');
+  });
 });

@@ -168,9 +168,12 @@ describe('LiveState toData/fromData', () => {
     live.instanceId = 'inst';
     live.lastSeq = 12;
     const data = live.toData();
-    expect(data).toMatchObject({ tabIds: [7], windowIds: [42], instanceId: 'inst', lastSeq: 12 });
+    expect(data).toMatchObject({ instanceId: 'inst', lastSeq: 12 });
+    expect(data.tabs.map((t) => t.tabId)).toEqual([7]);
+    expect(data.windows.map((w) => w.windowId)).toEqual([42]);
     // The cheap layout listings use is exactly the state's tabs and windows.
-    expect(live.layout()).toEqual({ tabs: data.state.tabs, windows: data.state.windows });
+    const state = live.toState();
+    expect(live.layout()).toEqual({ tabs: state.tabs, windows: state.windows });
     const copy = LiveState.fromData(JSON.parse(JSON.stringify(data)));
     expect(copy.toData()).toEqual(data);
     // The copy keeps folding events addressed by the browser's ids.
@@ -181,9 +184,21 @@ describe('LiveState toData/fromData', () => {
 
   it('fromState gives snapshot tabs synthetic negative ids', () => {
     const state = feed(new LiveState(0), nav(1, 'https://a.test/'), tabs([{ tabId: 1, url: 'https://a.test/' }])).toState();
-    const data = LiveState.fromState(state).toData();
-    expect(data.tabIds).toEqual([-1]);
-    expect(data.windowIds).toEqual([-1]);
-    expect(data.state.tabs).toEqual(state.tabs);
+    const restored = LiveState.fromState(state);
+    const data = restored.toData();
+    expect(data.tabs.map((t) => t.tabId)).toEqual([-1]);
+    expect(data.windows.map((w) => w.windowId)).toEqual([-1]);
+    expect(restored.toState().tabs).toEqual(state.tabs);
+  });
+
+  it('reads the rows and journal records written before format 2 (the state and its browser ids)', () => {
+    const live = feed(new LiveState(0), nav(7, 'https://a.test/1'), tabs([{ tabId: 7, url: 'https://a.test/1', windowId: 42 }], [{ windowId: 42 }]));
+    const state = live.toState();
+    const old = LiveState.fromData({ state, tabIds: [7], windowIds: [42], instanceId: 'inst', lastSeq: 3 });
+    expect(old.toState()).toEqual(state);
+    expect([old.instanceId, old.lastSeq]).toEqual(['inst', 3]);
+    feed(old, nav(7, 'https://a.test/2'));
+    feed(live, nav(7, 'https://a.test/2'));
+    expect(old.toState()).toEqual(live.toState());
   });
 });

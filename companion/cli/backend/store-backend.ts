@@ -7,7 +7,8 @@ import { loadConfig } from '../../config.js';
 import { importSession } from '../../session/import-export.js';
 import { transition } from '../../session/lifecycle.js';
 import { orphanVerdict } from '../../session/orphans.js';
-import { BrowserRecords, browserRuns, endLeftover } from '../../session/browser-records.js';
+import { liveBrowserEndpoints, withOrphansRecovered } from '../../session/orphan-preview.js';
+import { BrowserRecords, endLeftover } from '../../session/browser-records.js';
 import { dataPaths } from '../../data-dir.js';
 import { SqlJsStore } from '../../store/sqljs-store.js';
 import type { Store } from '../../store/store.js';
@@ -44,12 +45,14 @@ export class StoreBackend implements Backend {
     return { running: false, dataDir: this.dataDir, sessions: countByState(await this.list()) };
   }
 
+  // What an orphan captured after its newest snapshot is shown as the recovery snapshot the next
+  // companion will take of it (session/orphan-preview.ts).
   snapshots(sessionId: string) {
-    return withReadOnlyStore(this.dataDir, (store) => snapshotRows(store, sessionId));
+    return withOrphansRecovered(this.dataDir, (store) => snapshotRows(store, sessionId));
   }
 
   exportSnapshot(sessionId: string, snapshotId: number | undefined, format: ExportFormat) {
-    return withReadOnlyStore(this.dataDir, (store) => exportSnapshot(store, sessionId, snapshotId, format));
+    return withOrphansRecovered(this.dataDir, (store) => exportSnapshot(store, sessionId, snapshotId, format));
   }
 
   /**
@@ -59,12 +62,7 @@ export class StoreBackend implements Backend {
   private async asShown(store: Store): Promise<SessionSummary[]> {
     const policy = { now: Date.now(), maxSessionAgeMs: loadConfig(this.dataDir).maxSessionAgeMs };
     // A session whose browser outlived its companion is still active: the next companion adopts it.
-    const running = new Map(
-      new BrowserRecords(dataPaths(this.dataDir).browsers)
-        .all()
-        .filter(browserRuns)
-        .map((r) => [r.sessionId, r.cdpEndpoint]),
-    );
+    const running = liveBrowserEndpoints(this.dataDir);
     const shown: SessionSummary[] = [];
     for (const record of await store.listSessions()) {
       const cdpEndpoint = running.get(record.id);

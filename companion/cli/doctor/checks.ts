@@ -4,12 +4,12 @@
  * encryption check hands the configured key to the database and journal checks. Every check only
  * reads: no lock is taken, no file written, nothing migrated.
  */
-import { dataPaths } from '../../data-dir.js';
+import { dataDirProblem, dataPaths } from '../../data-dir.js';
 import { BROWSER_VERSION_TIMEOUT_MS, checkBrowser, checkExtension } from './browser.js';
 import { checkCompanion, checkLock, COMPANION_ANSWER_TIMEOUT_MS } from './companion.js';
 import { checkHostManifests, checkHostScript } from './native-host.js';
 import { checkPermissions } from './permissions.js';
-import type { CheckResult } from './result.js';
+import { fail, type CheckResult } from './result.js';
 import { CheckRunner } from './runner.js';
 import { checkDatabase, checkEncryption, checkJournal } from './store.js';
 
@@ -29,13 +29,18 @@ export async function runChecks(dataDir: string, env: NodeJS.ProcessEnv = proces
   await runner.run('native host', checkHostScript, FILE_CHECK_TIMEOUT_MS);
   await runner.run('host manifests', () => checkHostManifests(dataDir, env), FILE_CHECK_TIMEOUT_MS);
 
-  const companion = await runner.run('companion', () => checkCompanion(dataDir, paths), COMPANION_TIMEOUT_MS);
-  await runner.run('lock', () => checkLock(paths, companion?.pid), FILE_CHECK_TIMEOUT_MS);
+  // A data dir that is a file, or that this user cannot read, fails each check of what is in it
+  // with that one cause, instead of a fix for each file that does not apply (chmod it, move it aside).
+  const dirProblem = dataDirProblem(dataDir, 'read');
+  const inDataDir = <A,>(name: string, check: () => A): (() => A | CheckResult) => (dirProblem ? () => fail(name, `not checked: ${dirProblem}`) : check);
 
-  const encryption = await runner.run('encryption', () => checkEncryption(env), FILE_CHECK_TIMEOUT_MS);
+  const companion = await runner.run('companion', () => checkCompanion(dataDir, paths), COMPANION_TIMEOUT_MS);
+  await runner.run('lock', inDataDir('lock', () => checkLock(paths, companion?.pid)), FILE_CHECK_TIMEOUT_MS);
+
+  const encryption = await runner.run('encryption', () => checkEncryption(env, paths), FILE_CHECK_TIMEOUT_MS);
   const key = encryption?.key ?? null;
-  await runner.run('database', () => checkDatabase(paths, key), DATABASE_TIMEOUT_MS);
-  await runner.run('journal', () => checkJournal(paths, key), FILE_CHECK_TIMEOUT_MS);
-  await runner.run('permissions', () => checkPermissions(paths), FILE_CHECK_TIMEOUT_MS);
+  await runner.run('database', inDataDir('database', () => checkDatabase(paths, key)), DATABASE_TIMEOUT_MS);
+  await runner.run('journal', inDataDir('journal', () => checkJournal(paths, key)), FILE_CHECK_TIMEOUT_MS);
+  await runner.run('permissions', () => (dirProblem ? fail('permissions', dirProblem) : checkPermissions(paths)), FILE_CHECK_TIMEOUT_MS);
   return runner.results;
 }

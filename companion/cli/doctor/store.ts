@@ -3,9 +3,9 @@
  * the configured key; the database and journal checks take it, to open what it encrypted. Nothing
  * is locked, migrated or written.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { DataPaths } from '../../data-dir.js';
-import { keySourceFromEnv, StoreCipher, type KeySource } from '../../store/crypto.js';
+import { ENC_MAGIC, isEncrypted, keySourceFromEnv, StoreCipher, type KeySource } from '../../store/crypto.js';
 import { integrityCheck } from '../../store/database.js';
 import { parseJournal } from '../../store/journal-format.js';
 import { LATEST_SCHEMA_VERSION } from '../../store/migrations.js';
@@ -18,15 +18,51 @@ export interface EncryptionAnswer {
   key: KeySource | null;
 }
 
-export function checkEncryption(env: NodeJS.ProcessEnv): EncryptionAnswer {
+/** The key is the environment's; whether one is needed, the data dir's: an encrypted store without it is a FAIL. */
+export function checkEncryption(env: NodeJS.ProcessEnv, paths: DataPaths): EncryptionAnswer {
   let key: KeySource | null;
   try {
     key = keySourceFromEnv(env);
   } catch (e) {
     return { result: fail('encryption', errorMessage(e)), key: null };
   }
-  if (!key) return { result: ok('encryption', 'off (set RESTORY_KEY or RESTORY_KEY_FILE to encrypt the stored state)'), key };
+  if (!key) {
+    const encrypted = encryptedFile(paths);
+    if (encrypted) {
+      return { result: fail('encryption', `${encrypted} is encrypted, but no key is set`, keyFix('no key is set')), key };
+    }
+    return { result: ok('encryption', 'off (set RESTORY_KEY or RESTORY_KEY_FILE to encrypt the stored state)'), key };
+  }
   return { result: ok('encryption', `on: key from ${key.from} (${key.kind === 'raw' ? '32-byte key' : 'passphrase, scrypt'})`), key };
+}
+
+/**
+ * The store file that is encrypted, if one is: restory.db by its header, else the journal by its
+ * first record's (a data dir encrypted since its last checkpoint). An unreadable file counts as not
+ * encrypted here; the database and journal checks report why it cannot be read.
+ */
+function encryptedFile(paths: DataPaths): string | undefined {
+  if (isEncrypted(head(paths.db, ENC_MAGIC.length))) return paths.db;
+  if (head(paths.journal, 3).toString('latin1') === 'E1 ') return paths.journal;
+  return undefined;
+}
+
+/** Up to the first `n` bytes of `file`; none when it cannot be read. */
+function head(file: string, n: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return Buffer.alloc(0);
+  }
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } catch {
+    return Buffer.alloc(0);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The fix for a store file that could not be opened because of the encryption key, if that was why. */
