@@ -46,7 +46,8 @@ export class StorageMirror {
   /** Everything the area holds now; also the new baseline for diffs. */
   snapshot(): Record<string, string> {
     this.known.clear();
-    const items: Record<string, string> = {};
+    // No prototype: a key named __proto__ must be stored as a key, not swallowed as the prototype.
+    const items: Record<string, string> = Object.create(null) as Record<string, string>;
     const n = this.storage.length;
     for (let i = 0; i < n; i++) {
       const key = this.storage.key(i);
@@ -81,7 +82,7 @@ export class StorageMirror {
       if (old === undefined) (added ??= []).push(key);
       else stillThere++;
       if (old !== value) {
-        (set ??= {})[key] = value;
+        (set ??= Object.create(null) as Record<string, string>)[key] = value;
         this.known.set(key, value);
       }
     }
