@@ -40,6 +40,8 @@ export class Companion implements ConnectionHandlers {
   private readonly rpc = companionHandlers(this);
   private server: SocketServer | null = null;
   private closing: Promise<void> | null = null;
+  /** Socket requests being answered; shutdown lets them finish (they may need the store). */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   private constructor(
     readonly dataDir: string,
@@ -141,6 +143,9 @@ export class Companion implements ConnectionHandlers {
    */
   shutdown(): Promise<void> {
     this.closing ??= (async () => {
+      // A `close` of the last browser ends the foreground companion while that request still has to
+      // record the state and answer.
+      await Promise.allSettled([...this.inflight]);
       await this.browsers.stopAll();
       await this.capture.stop();
       this.scheduler.stop();
@@ -165,6 +170,9 @@ export class Companion implements ConnectionHandlers {
   }
 
   request(method: MethodName, params: unknown, from: RequestOrigin): Promise<unknown> {
-    return invoke(this.rpc, method, params, from);
+    const answer = invoke(this.rpc, method, params, from);
+    this.inflight.add(answer);
+    void answer.finally(() => this.inflight.delete(answer)).catch(() => {});
+    return answer;
   }
 }

@@ -87,7 +87,12 @@ export class SocketServer {
   }
 
   async close(): Promise<void> {
-    for (const s of this.connections) s.destroy();
+    // end() first: a reply just written (e.g. to the `close` that ended the last browser) still
+    // reaches its client; whatever does not hang up by itself is cut shortly after.
+    for (const s of this.connections) {
+      s.end();
+      setTimeout(() => s.destroy(), 500).unref();
+    }
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     rmSync(this.socketPath, { force: true });
   }

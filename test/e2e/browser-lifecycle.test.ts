@@ -121,6 +121,20 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
     expect(await stopForeground(c)).toBe(0);
   }, 120_000);
 
+  it('restory close of the only session a foreground start runs: closed, answered, and the companion ends', async () => {
+    const dataDir = tempDataDir();
+    const fg = await startForeground(['start', '--data-dir', dataDir], env);
+    cleanups.push(() => crashForeground(fg, dataDir));
+    const [record] = records(dataDir);
+    const r = await runCli(['close', fg.sessionId, '--data-dir', dataDir], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await fg.exited).toBe(0);
+    const listed = JSON.parse((await runCli(['list', '--json', '--data-dir', dataDir], env)).stdout) as SessionSummary[];
+    expect(listed.find((s) => s.id === fg.sessionId)?.state).toBe('closed');
+    expect(alive(record.pid)).toBe(false);
+    expect(existsSync(record.userDataDir)).toBe(false);
+  }, 120_000);
+
   it('the temporary profile is removed after Ctrl-C, after a double Ctrl-C, and after a crash at the next start', async () => {
     const dataDir = tempDataDir();
     // Ctrl-C
