@@ -26,6 +26,11 @@ export function serveConnection(conn: FramedSocket, auth: SocketAuth, handlers: 
   let bound: { sessionId: string; instanceId: string } | null = null;
   // The hello and the events of one stream are handled strictly in order, though each is asynchronous.
   let eventChain: Promise<void> = Promise.resolve();
+  const answering = new Set<Promise<void>>();
+  // The peer has sent all it will (the server keeps connections half-open): answer that, then end.
+  conn.socket.once('end', () => {
+    void Promise.allSettled([eventChain, ...answering]).then(() => conn.close());
+  });
 
   const replyError = (error: RestoryError) => sendReply(conn, { type: 'error', error: boundedInfo(error) });
 
@@ -87,9 +92,12 @@ export function serveConnection(conn: FramedSocket, auth: SocketAuth, handlers: 
         });
         return;
       }
-      case 'request':
-        void answer(conn, message, handlers, bound?.sessionId ?? auth.sessionId ?? null);
+      case 'request': {
+        const answered = answer(conn, message, handlers, bound?.sessionId ?? auth.sessionId ?? null);
+        answering.add(answered);
+        void answered.finally(() => answering.delete(answered));
         return;
+      }
     }
   });
 }

@@ -38,7 +38,9 @@ export class SocketServer {
     chmodSync(dirname(this.socketPath), 0o700);
     // A socket file left by a companion that died: we hold the data-dir lock, so it is stale.
     rmSync(this.socketPath, { force: true });
-    const server = createServer((socket) => this.accept(socket));
+    // Half-open: a peer that has sent everything (a native host whose browser went away) still gets
+    // the replies to what it sent; each connection ends its side once those are out (connection.ts).
+    const server = createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -66,12 +68,16 @@ export class SocketServer {
       conn.close();
       setTimeout(() => conn.destroy(), 200).unref();
     };
-    // Before auth, any undecodable frame (not JSON, oversize, truncated) ends the connection at once.
+    // Before auth, any undecodable frame (not JSON, oversize, truncated) ends the connection at once,
+    // and so does a peer that hangs up without one.
     const onFrameError = (error: RestoryError) => reject(new RestoryError('unauthorized', `expected an auth frame: ${error.message}`));
+    const onEnd = () => reject(new RestoryError('unauthorized', 'the connection ended before its auth frame'));
     conn.on('frameError', onFrameError);
+    socket.once('end', onEnd);
     conn.once('message', (first) => {
       clearTimeout(timer);
       conn.off('frameError', onFrameError);
+      socket.off('end', onEnd);
       let auth: SocketAuth;
       try {
         auth = parseMessage(SocketAuthSchema, first, 'auth frame');
