@@ -25,8 +25,8 @@ import { StorageMirror } from './storage-mirror.js';
 
 /** Diff period right after activity. */
 export const FAST_MS = 250;
-/** Longest diff period while visible: the worst-case write → diff delay. */
-export const MAX_MS = 750;
+/** Longest diff period while visible: the worst-case write → diff delay (500 ms leaves a loaded 2-core machine room under the 1 s RPO). */
+export const MAX_MS = 500;
 /** A diff slower than this (huge origin, slow machine) backs off even while writes keep coming. */
 const SLOW_DIFF_MS = 8;
 /** Events after which a write is likely: the period drops to FAST_MS. */
