@@ -29,25 +29,22 @@ export class StorageMirror {
    * when the background already holds this content (no copy of the items is built).
    */
   load(): DigestSum {
-    this.known.clear();
     const digest = new DigestSum();
-    const n = this.storage.length;
-    for (let i = 0; i < n; i++) {
-      const key = this.storage.key(i);
-      if (key === null) continue;
-      const value = this.storage.getItem(key);
-      if (value === null) continue;
-      this.known.set(key, value);
-      digest.add(itemHash(key, value));
-    }
+    this.rebase((key, value) => digest.add(itemHash(key, value)));
     return digest;
   }
 
   /** Everything the area holds now; also the new baseline for diffs. */
   snapshot(): Record<string, string> {
-    this.known.clear();
     // No prototype: a key named __proto__ must be stored as a key, not swallowed as the prototype.
     const items: Record<string, string> = Object.create(null) as Record<string, string>;
+    this.rebase((key, value) => (items[key] = value));
+    return items;
+  }
+
+  /** Read the whole area into the baseline, handing each item to `visit`. */
+  private rebase(visit: (key: string, value: string) => void): void {
+    this.known.clear();
     const n = this.storage.length;
     for (let i = 0; i < n; i++) {
       const key = this.storage.key(i);
@@ -55,9 +52,8 @@ export class StorageMirror {
       const value = this.storage.getItem(key);
       if (value === null) continue;
       this.known.set(key, value);
-      items[key] = value;
+      visit(key, value);
     }
-    return items;
   }
 
   /** What changed since the last snapshot/diff, or null if nothing did. Updates the baseline. */
