@@ -135,11 +135,27 @@ export class SessionBrowsers {
     }
     const pages = session.context.pages();
     const urls = opts.urls ?? [];
+    let opened = 0;
     for (let i = 0; i < urls.length; i++) {
       const page = i === 0 && pages[0] ? pages[0] : await session.context.newPage();
-      await page.goto(urls[i]).catch((e: Error) => this.notice(`could not open ${urls[i]}: ${e.message}`));
+      await page.goto(urls[i]).then(
+        () => opened++,
+        (e: Error) => this.notice(`could not open ${urls[i]}: ${e.message}`),
+      );
     }
+    // A library caller may shut down right away: resolve once what was opened is stored durably.
+    if (opened > 0) await this.captured(id, opened);
     return session;
+  }
+
+  /** Wait (5 s at most) until the session's captured state holds `tabs` web pages, and is on disk. */
+  private async captured(sessionId: string, tabs: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (((await this.store.getSession(sessionId))?.tabCount ?? 0) >= tabs) return this.store.flush();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.notice(`session ${sessionId}: the pages opened were not captured within ${timeoutMs / 1000} s; capture goes on`);
   }
 
   /**

@@ -108,6 +108,21 @@ describe('recovery edge cases', () => {
     await c.exited;
   });
 
+  it('library start() resolves once the opened page is captured: a shutdown right after keeps it', async () => {
+    const dataDir = tempDataDir();
+    const url = `${site.originA}/storage.html?started`;
+    const companion = await Companion.open({ dataDir });
+    const { sessionId } = await companion.start({ urls: [url] });
+    await companion.shutdown();
+    const store = await SqlJsStore.open({ dataDir, readOnly: true });
+    try {
+      expect(store.currentState(sessionId).tabs.map((t) => t.url)).toEqual([url]);
+      expect(store.requireSession(sessionId)).toMatchObject({ state: 'recoverable', tabCount: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a stale session resumes with a warning (library API)', async () => {
     const dataDir = tempDataDir();
     const store = await SqlJsStore.open({ dataDir });
