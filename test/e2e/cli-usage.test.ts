@@ -56,6 +56,8 @@ describe('restory usage errors', () => {
     [['close'], /missing session id/],
     [['export', 'x', '--snapshot', 'abc'], /--snapshot must be an integer/],
     [['resume', 'x', '--cdp-port', '70000'], /--cdp-port must be an integer from 0 to 65535/],
+    [['start', '--url', 'not-a-url'], /--url "not-a-url" is not a URL; give a whole one, e.g. https:\/\/example.com/],
+    [['start', '--cdp-port', '99999'], /--cdp-port must be an integer from 0 to 65535/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['help', 'frobnicate'], /unknown command "frobnicate"/],
   ];
@@ -66,5 +68,11 @@ describe('restory usage errors', () => {
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toContain('✖');
     expect(r.stdout).toBe('');
+  });
+
+  it('a refused start leaves no session behind', async () => {
+    await runCli(['start', '--url', 'not-a-url', '--data-dir', dataDir]);
+    const list = await runCli(['list', '--json', '--data-dir', dataDir]);
+    expect(JSON.parse(list.stdout)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { Companion } from '../../companion.js';
-import { dataDirOf, intFlag, parse } from '../args.js';
+import { dataDirOf, intFlag, parse, UsageError } from '../args.js';
 import { runInForeground } from '../foreground.js';
 
 export const usage = 'start [--url URL]... [--name N] [--headed] [--cdp-port P]   create a session and launch Chromium';
@@ -10,14 +10,15 @@ export async function run(argv: string[]): Promise<number> {
     { url: { type: 'string', multiple: true }, name: { type: 'string' }, headed: { type: 'boolean' }, 'cdp-port': { type: 'string' }, json: { type: 'boolean' } },
     0,
   );
+  // Checked before anything is created: a bad flag must not leave a session behind.
+  const urls = values.url ?? [];
+  for (const url of urls) {
+    if (!URL.canParse(url)) throw new UsageError(`--url ${JSON.stringify(url)} is not a URL; give a whole one, e.g. https://example.com`);
+  }
+  const cdpPort = intFlag('cdp-port', values['cdp-port'], 0, 65535);
   const companion = await Companion.open({ dataDir: dataDirOf(values), onNotice: (m) => process.stderr.write(`restory: ${m}\n`) });
   try {
-    const session = await companion.start({
-      urls: values.url ?? [],
-      name: values.name,
-      headed: values.headed,
-      cdpPort: intFlag('cdp-port', values['cdp-port'], 0, 65535),
-    });
+    const session = await companion.start({ urls, name: values.name, headed: values.headed, cdpPort });
     // The browser is for the user's automation (over CDP), not for this process: no Playwright
     // connection stays attached to instrument its pages.
     await session.detach();
