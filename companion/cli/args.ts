@@ -53,6 +53,16 @@ export function intFlag(name: string, value: unknown, min: number, max: number):
   return n;
 }
 
+/**
+ * `--headed` needs a display. Without one Chromium dies at start with a 30-line error, and the
+ * session it was started for would be left `failed`: refuse before anything is created.
+ */
+export function headedFlag(value: unknown, env: NodeJS.ProcessEnv = process.env): boolean | undefined {
+  if (value !== true) return undefined;
+  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) throw new UsageError('--headed needs a display (neither DISPLAY nor WAYLAND_DISPLAY is set); leave it out to run headless');
+  return true;
+}
+
 export function requirePositional(positionals: string[], index: number, what: string): string {
   const v = positionals[index];
   if (!v) throw new UsageError(`missing ${what}`);

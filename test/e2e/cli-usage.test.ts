@@ -44,6 +44,9 @@ describe('restory help and version', () => {
   });
 });
 
+/** As on a server or in a container: no X or Wayland display. */
+const NO_DISPLAY = { DISPLAY: '', WAYLAND_DISPLAY: '' };
+
 describe('restory usage errors', () => {
   const dataDir = tempDataDir();
   const cases: [string[], RegExp][] = [
@@ -58,11 +61,12 @@ describe('restory usage errors', () => {
     [['resume', 'x', '--cdp-port', '70000'], /--cdp-port must be an integer from 0 to 65535/],
     [['start', '--url', 'not-a-url'], /--url "not-a-url" is not a URL; give a whole one, e.g. https:\/\/example.com/],
     [['start', '--cdp-port', '99999'], /--cdp-port must be an integer from 0 to 65535/],
+    [['start', '--headed'], /--headed needs a display \(neither DISPLAY nor WAYLAND_DISPLAY is set\); leave it out to run headless/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['help', 'frobnicate'], /unknown command "frobnicate"/],
   ];
   it.each(cases)('%j(exits 2 with one line naming the problem)', async (args, message) => {
-    const r = await runCli([...args, '--data-dir', dataDir]);
+    const r = await runCli([...args, '--data-dir', dataDir], NO_DISPLAY);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -72,6 +76,7 @@ describe('restory usage errors', () => {
 
   it('a refused start leaves no session behind', async () => {
     await runCli(['start', '--url', 'not-a-url', '--data-dir', dataDir]);
+    await runCli(['start', '--headed', '--data-dir', dataDir], NO_DISPLAY);
     const list = await runCli(['list', '--json', '--data-dir', dataDir]);
     expect(JSON.parse(list.stdout)).toEqual([]);
   });

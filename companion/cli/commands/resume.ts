@@ -2,7 +2,7 @@ import type { ResumeReport } from '../../../shared/protocol.js';
 import { Companion } from '../../companion.js';
 import { CompanionClient } from '../../socket/client.js';
 import { resolveSessionIdIn } from '../backend.js';
-import { dataDirOf, intFlag, parse, requirePositional } from '../args.js';
+import { dataDirOf, headedFlag, intFlag, parse, requirePositional } from '../args.js';
 import { runInForeground } from '../foreground.js';
 
 export const usage = 'resume <id> [--snapshot K] [--headed] [--cdp-port P]   relaunch a session with its state restored';
@@ -15,6 +15,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   const snapshotId = intFlag('snapshot', values.snapshot, 1, Number.MAX_SAFE_INTEGER);
   const cdpPort = intFlag('cdp-port', values['cdp-port'], 0, 65535);
+  const headed = headedFlag(values.headed);
   const dataDir = dataDirOf(values);
   // An unambiguous prefix of the id will do (cli/backend.ts).
   const sessionId = await resolveSessionIdIn(dataDir, requirePositional(positionals, 0, 'session id (see: restory list)'));
@@ -23,7 +24,7 @@ export async function run(argv: string[]): Promise<number> {
   const client = await CompanionClient.connect(dataDir);
   if (client) {
     try {
-      printReport(await client.request('resume', { sessionId, snapshotId, headed: values.headed, cdpPort }), values.json);
+      printReport(await client.request('resume', { sessionId, snapshotId, headed, cdpPort }), values.json);
       return 0;
     } finally {
       client.close();
@@ -38,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
       else process.stdout.write(`session ${sessionId}\ncdp ${already.cdpEndpoint}\n`);
       process.stderr.write(`restory: session ${sessionId} is running; this companion adopted its browser\n`);
     } else {
-      const { session, report } = await companion.resume(sessionId, { snapshotId, headed: values.headed, cdpPort });
+      const { session, report } = await companion.resume(sessionId, { snapshotId, headed, cdpPort });
       await session.detach();
       printReport(report, values.json);
     }

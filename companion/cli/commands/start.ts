@@ -1,5 +1,5 @@
 import { Companion } from '../../companion.js';
-import { dataDirOf, intFlag, parse, UsageError } from '../args.js';
+import { dataDirOf, headedFlag, intFlag, parse, UsageError } from '../args.js';
 import { runInForeground } from '../foreground.js';
 
 export const usage = 'start [--url URL]... [--name N] [--headed] [--cdp-port P]   create a session and launch Chromium';
@@ -16,9 +16,10 @@ export async function run(argv: string[]): Promise<number> {
     if (!URL.canParse(url)) throw new UsageError(`--url ${JSON.stringify(url)} is not a URL; give a whole one, e.g. https://example.com`);
   }
   const cdpPort = intFlag('cdp-port', values['cdp-port'], 0, 65535);
+  const headed = headedFlag(values.headed);
   const companion = await Companion.open({ dataDir: dataDirOf(values), onNotice: (m) => process.stderr.write(`restory: ${m}\n`) });
   try {
-    const session = await companion.start({ urls, name: values.name, headed: values.headed, cdpPort });
+    const session = await companion.start({ urls, name: values.name, headed, cdpPort });
     // The browser is for the user's automation (over CDP), not for this process: no Playwright
     // connection stays attached to instrument its pages.
     await session.detach();
