@@ -5,7 +5,7 @@
  * run, and encryption, permissions and native host registrations are reported. (A missing extension
  * build is not simulated: it would break the other tests running against dist/.)
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { dataPaths } from '../../companion/data-dir.js';
 import { writeHostManifestTo } from '../../companion/native-host/manifest.js';
 import { nativeHostScript } from '../../companion/project-root.js';
 import { eventually, runCli, tempDataDir as makeTempDir } from '../helpers/restory-cli.js';
+import { deadPid } from '../helpers/processes.js';
 
 const COMPANION = fileURLToPath(new URL('../helpers/companion-process.mjs', import.meta.url));
 
@@ -75,9 +76,6 @@ async function healthyDataDir(env: NodeJS.ProcessEnv): Promise<string> {
   return dataDir;
 }
 
-function deadPid(): number {
-  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString());
-}
 
 /**
  * A companion that hangs, in this process: it holds the data dir's socket and token, accepts

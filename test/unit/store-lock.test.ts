@@ -1,18 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataDirLock } from '../../companion/store/data-dir-lock.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
+import { deadPid } from '../helpers/processes.js';
 
 afterEach(() => removeTempDirs());
 
-/** A pid that certainly belongs to no running process: a child that has already exited. */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-  return Number(child.stdout.toString());
-}
 
 describe('data dir lock', () => {
   it('a second read-write open is refused with a message naming the pid; read-only opens are fine', async () => {
