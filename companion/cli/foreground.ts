@@ -14,12 +14,16 @@ export async function runInForeground(companion: Companion): Promise<number> {
       return stopping;
     }
     process.stderr.write(`restory: ${signal}: saving and stopping…\n`);
-    stopping = companion.shutdown();
+    const interrupted = companion.runningSessions.map((r) => r.sessionId);
+    stopping = companion.shutdown().then(() => {
+      for (const id of interrupted) process.stderr.write(`restory: saved — resume with: restory resume ${id}\n`);
+    });
     return stopping;
   };
   const onSignal = (signal: NodeJS.Signals) => void stop(signal).then(() => process.exit(0), () => process.exit(1));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.stderr.write('restory: running; Ctrl-C to stop (the session stays resumable; --headed shows the browser)\n');
   // Browsers resumed later from the popup join the set, so keep waiting until none is left.
   while (!stopping) {
     const running = companion.runningSessions;

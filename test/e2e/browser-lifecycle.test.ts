@@ -142,6 +142,9 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
     const [ra] = records(dataDir);
     expect(existsSync(ra.userDataDir)).toBe(true);
     expect(await stopForeground(a)).toBe(0);
+    // The pipe may deliver the last lines after 'exit'.
+    await eventually(() => a.stderr().includes(`saved — resume with: restory resume ${a.sessionId}`), 5000, 'the resume hint');
+    expect(a.stderr()).toContain('Ctrl-C to stop');
     expect(existsSync(ra.userDataDir)).toBe(false);
     expect(alive(ra.pid)).toBe(false);
 
