@@ -5,7 +5,11 @@
  */
 import type { Companion } from '../companion.js';
 
-export async function runInForeground(companion: Companion): Promise<number> {
+/**
+ * Take over SIGINT/SIGTERM now — before the session line is printed, since whoever reads it may
+ * signal at once — and return what waits for the end.
+ */
+export function foreground(companion: Companion): { run(): Promise<number> } {
   let stopping: Promise<void> | null = null;
   const stop = (signal: string): Promise<void> => {
     if (stopping) {
@@ -23,13 +27,17 @@ export async function runInForeground(companion: Companion): Promise<number> {
   const onSignal = (signal: NodeJS.Signals) => void stop(signal).then(() => process.exit(0), () => process.exit(1));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.stderr.write('restory: running; Ctrl-C to stop (the session stays resumable; --headed shows the browser)\n');
-  // Browsers resumed later from the popup join the set, so keep waiting until none is left.
-  while (!stopping) {
-    const running = companion.runningSessions;
-    if (running.length === 0) break;
-    await Promise.race(running.map((r) => r.ended));
-  }
-  await (stopping ?? companion.shutdown());
-  return 0;
+  return {
+    async run() {
+      process.stderr.write('restory: running; Ctrl-C to stop (the session stays resumable; --headed shows the browser)\n');
+      // Browsers resumed later from the popup join the set, so keep waiting until none is left.
+      while (!stopping) {
+        const running = companion.runningSessions;
+        if (running.length === 0) break;
+        await Promise.race(running.map((r) => r.ended));
+      }
+      await (stopping ?? companion.shutdown());
+      return 0;
+    },
+  };
 }

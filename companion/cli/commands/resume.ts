@@ -3,7 +3,7 @@ import { Companion } from '../../companion.js';
 import { CompanionClient } from '../../socket/client.js';
 import { resolveSessionIdIn } from '../backend.js';
 import { dataDirOf, headedFlag, intFlag, parse, requirePositional } from '../args.js';
-import { runInForeground } from '../foreground.js';
+import { foreground } from '../foreground.js';
 
 export const usage = 'resume <id> [--snapshot K] [--headed] [--cdp-port P]   relaunch a session with its state restored';
 
@@ -31,6 +31,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   const companion = await Companion.open({ dataDir, onNotice: (m) => process.stderr.write(`restory: ${m}\n`) });
+  const waiting = foreground(companion);
   try {
     const already = companion.runningSessions.find((r) => r.sessionId === sessionId);
     if (already) {
@@ -47,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     await companion.shutdown();
     throw e;
   }
-  return runInForeground(companion);
+  return waiting.run();
 }
 
 function printReport(r: ResumeReport, json = false): void {

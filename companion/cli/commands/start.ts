@@ -1,6 +1,6 @@
 import { Companion } from '../../companion.js';
 import { dataDirOf, headedFlag, intFlag, parse, UsageError } from '../args.js';
-import { runInForeground } from '../foreground.js';
+import { foreground } from '../foreground.js';
 
 export const usage = 'start [--url URL]... [--name N] [--headed] [--cdp-port P]   create a session and launch Chromium';
 
@@ -18,6 +18,7 @@ export async function run(argv: string[]): Promise<number> {
   const cdpPort = intFlag('cdp-port', values['cdp-port'], 0, 65535);
   const headed = headedFlag(values.headed);
   const companion = await Companion.open({ dataDir: dataDirOf(values), onNotice: (m) => process.stderr.write(`restory: ${m}\n`) });
+  const waiting = foreground(companion);
   try {
     const session = await companion.start({ urls, name: values.name, headed, cdpPort });
     // The browser is for the user's automation (over CDP), not for this process: no Playwright
@@ -29,5 +30,5 @@ export async function run(argv: string[]): Promise<number> {
     await companion.shutdown();
     throw e;
   }
-  return runInForeground(companion);
+  return waiting.run();
 }
