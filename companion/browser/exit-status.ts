@@ -4,6 +4,7 @@
  * shutdown (the same flag behind its "Restore pages?" prompt), so once the process is gone the
  * Preferences file tells the two apart.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -15,11 +16,17 @@ import { join } from 'node:path';
 export async function waitForProcessExit(pid: number | undefined, timeoutMs = 10_000): Promise<void> {
   if (!pid) return;
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+  while (Date.now() < deadline && isAlive(pid)) await new Promise((r) => setTimeout(r, 50));
+}
+
+/** Running: not gone, and not exited and waiting to be reaped (a zombie counts as gone). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 3, after the parenthesised command name, is the state; Z = exited, not yet reaped.
-    if (stat === null || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return;
-    await new Promise((r) => setTimeout(r, 50));
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
   }
 }
 

@@ -11,7 +11,7 @@
  * session had its own size.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -127,28 +127,28 @@ export async function spawnBrowser(opts: SpawnOptions): Promise<SpawnedBrowser> 
 }
 
 /** With port 0 Chromium picks one and writes it to DevToolsActivePort. */
-async function activePort(userDataDir: string, exited: () => boolean): Promise<number> {
+function activePort(userDataDir: string, exited: () => boolean): Promise<number> {
   const file = join(userDataDir, 'DevToolsActivePort');
-  const deadline = Date.now() + PORT_WAIT_MS;
-  while (Date.now() < deadline) {
-    if (exited()) throw new RestoryError('launch_failed', 'Chromium exited while starting (see: restory doctor)');
-    const port = Number((await readFile(file, 'utf8').catch(() => '')).split('\n')[0]);
-    if (port > 0) return port;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new RestoryError('launch_failed', `Chromium did not report its CDP port in ${file} within ${PORT_WAIT_MS / 1000} s`);
+  return pollForPort(exited, `report its CDP port in ${file}`, async () => Number((await readFile(file, 'utf8').catch(() => '')).split('\n')[0]));
 }
 
 /** A port given on the command line is not written to DevToolsActivePort (measured, Chromium 156): ask it. */
-async function answering(port: number, exited: () => boolean): Promise<number> {
+function answering(port: number, exited: () => boolean): Promise<number> {
+  return pollForPort(exited, `answer on 127.0.0.1:${port}`, async () =>
+    (await fetch(`http://127.0.0.1:${port}/json/version`).then((r) => r.ok, () => false)) ? port : 0,
+  );
+}
+
+/** Ask `probe` every 50 ms until it gives a port (> 0), Chromium exits, or PORT_WAIT_MS pass. */
+async function pollForPort(exited: () => boolean, what: string, probe: () => Promise<number>): Promise<number> {
   const deadline = Date.now() + PORT_WAIT_MS;
   while (Date.now() < deadline) {
     if (exited()) throw new RestoryError('launch_failed', 'Chromium exited while starting (see: restory doctor)');
-    const ok = await fetch(`http://127.0.0.1:${port}/json/version`).then((r) => r.ok, () => false);
-    if (ok) return port;
+    const port = await probe();
+    if (port > 0) return port;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new RestoryError('launch_failed', `Chromium did not answer on 127.0.0.1:${port} within ${PORT_WAIT_MS / 1000} s`);
+  throw new RestoryError('launch_failed', `Chromium did not ${what} within ${PORT_WAIT_MS / 1000} s`);
 }
 
 /** A --cdp-port that something else listens on is refused before anything is created or launched. */
@@ -171,15 +171,6 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Running, not exited and waiting to be reaped (a zombie counts as gone). */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
 
 export async function removeProfile(userDataDir: string): Promise<void> {
   await rm(userDataDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => {});

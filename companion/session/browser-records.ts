@@ -10,7 +10,8 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { isAlive, killGroup, removeProfile } from '../browser/spawn-browser.js';
+import { isAlive, waitForProcessExit } from '../browser/exit-status.js';
+import { killGroup, removeProfile } from '../browser/spawn-browser.js';
 import { DIR_MODE, FILE_MODE } from '../data-dir.js';
 import { debug } from '../debug.js';
 
@@ -76,7 +77,7 @@ export class BrowserRecords {
 export async function endLeftover(records: BrowserRecords, record: BrowserRecord): Promise<void> {
   if (browserRuns(record)) {
     killGroup(record.pid, 'SIGTERM');
-    for (let i = 0; i < 50 && isAlive(record.pid); i++) await new Promise((r) => setTimeout(r, 100));
+    await waitForProcessExit(record.pid, 5000);
     killGroup(record.pid, 'SIGKILL');
   }
   await removeProfile(record.userDataDir);
