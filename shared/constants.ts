@@ -31,3 +31,10 @@ export const ENV = {
   sessionId: 'RESTORY_SESSION_ID',
   chromium: 'RESTORY_CHROMIUM',
 } as const;
+
+/**
+ * Path of the restore's throw-away setup page (companion/browser/restore/local-storage.ts), on every
+ * origin it writes localStorage into. The content script does not capture it: the data it sees there
+ * is the snapshot being restored, and diffing megabytes of it would slow the writes down.
+ */
+export const RESTORE_SETUP_PATH = '/__restory_setup__';
