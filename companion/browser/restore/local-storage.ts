@@ -34,55 +34,67 @@ function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }
 
-/** Replace the origin's localStorage with `items`, in calls of at most MESSAGE_CHARS characters. */
-async function writeLocalStorage(target: Page | Frame, items: StorageItem[]): Promise<void> {
-  // The snapshot is the truth, also when restoring into a used profile. The setup page runs no site
-  // code, so the partial value kept on its window between calls is seen by nobody else.
-  await target.evaluate(() => {
-    localStorage.clear();
-    (window as unknown as { restoryPart: string }).restoryPart = '';
-  });
-  let batch: Array<[string, string]> = [];
-  let batchChars = 0;
-  const flush = async () => {
-    if (!batch.length) return;
-    await target.evaluate((pairs: Array<[string, string]>) => {
-      for (const [k, v] of pairs) localStorage.setItem(k, v);
-    }, batch);
-    batch = [];
-    batchChars = 0;
-  };
-  for (const { name, value } of items) {
-    if (name.length + value.length <= MESSAGE_CHARS) {
-      if (batchChars + name.length + value.length > MESSAGE_CHARS) await flush();
-      batch.push([name, value]);
-      batchChars += name.length + value.length;
-      continue;
-    }
-    await flush();
-    let at = 0;
-    while (at + MESSAGE_CHARS < value.length) {
-      let end = at + MESSAGE_CHARS;
-      if (isHighSurrogate(value.charCodeAt(end - 1))) end--; // never split a pair across messages
-      await target.evaluate((piece: string) => {
-        (window as unknown as { restoryPart: string }).restoryPart += piece;
-      }, value.slice(at, end));
-      at = end;
-    }
-    await target.evaluate(([k, last]: [string, string]) => {
-      const w = window as unknown as { restoryPart: string };
-      localStorage.setItem(k, w.restoryPart + last);
-      w.restoryPart = '';
-    }, [name, value.slice(at)] as [string, string]);
-  }
-  await flush();
+/** One call's worth of writing: whole items, and/or a piece of a long value (set once `key` comes). */
+interface WriteCall {
+  clear: boolean;
+  pairs: Array<[string, string]>;
+  piece?: string;
+  key?: string;
 }
 
-/** Returns how many origins were written; every origin that could not be is in outcome.failures. */
+/** Runs in the setup page. The partial value waits on its window, which no site code shares. */
+function applyWrite(call: WriteCall): void {
+  const w = window as unknown as { restoryPart?: string };
+  if (call.clear) localStorage.clear(); // the snapshot is the truth, also in a used profile
+  for (const [k, v] of call.pairs) localStorage.setItem(k, v);
+  if (call.piece !== undefined) w.restoryPart = (w.restoryPart ?? '') + call.piece;
+  if (call.key !== undefined) {
+    localStorage.setItem(call.key, w.restoryPart ?? '');
+    w.restoryPart = '';
+  }
+}
+
+/** Replace the origin's localStorage with `items`: one call when it fits (the usual case), else several. */
+async function writeLocalStorage(target: Page | Frame, items: StorageItem[]): Promise<void> {
+  const calls: WriteCall[] = [{ clear: true, pairs: [] }];
+  let chars = 0;
+  const next = () => {
+    calls.push({ clear: false, pairs: [] });
+    chars = 0;
+  };
+  for (const { name, value } of items) {
+    const size = name.length + value.length;
+    if (chars > 0 && chars + size > MESSAGE_CHARS) next();
+    if (size <= MESSAGE_CHARS) {
+      calls[calls.length - 1].pairs.push([name, value]);
+      chars += size;
+      continue;
+    }
+    for (let at = 0; at < value.length; ) {
+      let end = Math.min(at + MESSAGE_CHARS, value.length);
+      if (end < value.length && isHighSurrogate(value.charCodeAt(end - 1))) end--; // never split a pair
+      calls[calls.length - 1].piece = value.slice(at, end);
+      at = end;
+      if (at < value.length) next();
+    }
+    calls[calls.length - 1].key = name;
+    next();
+  }
+  for (const call of calls) {
+    if (call.clear || call.pairs.length || call.piece !== undefined || call.key !== undefined) await target.evaluate(applyWrite, call);
+  }
+}
+
+/**
+ * Returns how many origins were written; every origin that could not be is in outcome.failures.
+ * `setupPage`: an idle page to write through (the browser's start-up tab) instead of opening one,
+ * which is most of a second on a busy machine; it is closed at the end either way.
+ */
 export async function restoreLocalStorage(
   context: BrowserContext,
   origins: OriginStorage[],
   outcome: RestoreOutcome,
+  setupPage?: Page,
 ): Promise<number> {
   const wanted = origins.filter((o) => o.localStorage.length > 0);
   for (const o of wanted.filter((o) => !isHttpOrigin(o.origin) || (o.topOrigin && !isHttpOrigin(o.topOrigin)))) {
@@ -94,10 +106,13 @@ export async function restoreLocalStorage(
     if (!o.topOrigin || !isHttpOrigin(o.origin) || !isHttpOrigin(o.topOrigin)) continue;
     partitioned.set(o.topOrigin, [...(partitioned.get(o.topOrigin) ?? []), o]);
   }
-  if (!plain.length && !partitioned.size) return 0;
+  if (!plain.length && !partitioned.size) {
+    await setupPage?.close().catch(() => {});
+    return 0;
+  }
 
   let restored = 0;
-  const page = await context.newPage();
+  const page = setupPage ?? (await context.newPage());
   try {
     // Answer everything the setup page asks for locally: nothing reaches the network, no site code runs.
     await page.route('**/*', async (route: Route) => {

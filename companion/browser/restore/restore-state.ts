@@ -67,7 +67,10 @@ export async function restoreState(
   // 2. localStorage into the profile before any real page loads. Meanwhile create the tab pages
   //    (~150 ms each on 2 cores), one after the other so they stand in tab order (a new page is
   //    appended as the last tab), and start loading each as soon as it exists and storage is in.
-  const storageDone = restoreLocalStorage(context, state.origins, outcome).then((n) => {
+  //    The browser's start-up tab, when there is one, is the setup page: it exists already.
+  const blank = context.pages().filter((p) => p.url() === 'about:blank');
+  const setupPage = state.origins.some((o) => o.localStorage.length > 0) ? blank.shift() : undefined;
+  const storageDone = restoreLocalStorage(context, state.origins, outcome, setupPage).then((n) => {
     outcome.origins = n;
     log(`localStorage: ${n}/${state.origins.length} origins at ${Date.now() - started} ms`);
   });
@@ -75,7 +78,6 @@ export async function restoreState(
   if (new Set(tabs.map((t) => t.windowIndex)).size > 1) {
     outcome.warnings.push('tabs of several windows were restored into one window');
   }
-  const blank = context.pages().filter((p) => p.url() === 'about:blank');
   let created: Promise<unknown> = Promise.resolve();
   const pageReady = tabs.map(() => {
     const page = created.then(() => blank.shift() ?? context.newPage());

@@ -5,6 +5,9 @@ import { resolveSessionIdIn } from '../backend.js';
 import { dataDirOf, headedFlag, intFlag, parse, requirePositional } from '../args.js';
 import { foreground } from '../foreground.js';
 
+/** The shape of the ids restory makes (crypto.randomUUID). */
+const WHOLE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export const usage = 'resume <id> [--snapshot K] [--headed] [--cdp-port P]   relaunch a session with its state restored';
 
 export async function run(argv: string[]): Promise<number> {
@@ -17,8 +20,10 @@ export async function run(argv: string[]): Promise<number> {
   const cdpPort = intFlag('cdp-port', values['cdp-port'], 0, 65535);
   const headed = headedFlag(values.headed);
   const dataDir = dataDirOf(values);
-  // An unambiguous prefix of the id will do (cli/backend.ts).
-  const sessionId = await resolveSessionIdIn(dataDir, requirePositional(positionals, 0, 'session id (see: restory list)'));
+  // An unambiguous prefix of the id will do (cli/backend.ts). Resolving one opens the store an extra
+  // time (~0.3 s), which a whole id, as scripts and the popup pass it, does not need.
+  const typed = requirePositional(positionals, 0, 'session id (see: restory list)');
+  const sessionId = WHOLE_ID.test(typed) ? typed : await resolveSessionIdIn(dataDir, typed);
 
   // A companion already running for this data dir launches the browser itself.
   const client = await CompanionClient.connect(dataDir);
