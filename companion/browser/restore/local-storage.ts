@@ -7,6 +7,7 @@ import type { BrowserContext, Frame, Page, Route } from 'playwright-core';
 // The setup page's path is answered by page.route on every origin: no server ever sees it.
 import { RESTORE_SETUP_PATH } from '../../../shared/constants.js';
 import type { OriginStorage, StorageItem } from '../../../shared/state.js';
+import { storageWriteCalls, type StorageWriteCall } from './storage-writes.js';
 import { escapeHtml, firstLine } from './strings.js';
 import type { RestoreOutcome } from './types.js';
 
@@ -22,67 +23,19 @@ function sameOrigin(url: string, origin: string): boolean {
   }
 }
 
-/**
- * Chromium's DevTools WebSocket handles a large message in time that grows faster than its size:
- * measured on Chromium 156 over connectOverCDP, one evaluate carrying 10 MiB of localStorage (15 MB
- * of UTF-8) took 42 s, the same data in messages of 256 Ki characters ~4 s. So nothing larger than
- * this crosses in one call; longer values are sent in pieces and joined in the setup page.
- */
-const MESSAGE_CHARS = 256 * 1024;
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}
-
-/** One call's worth of writing: whole items, and/or a piece of a long value (set once `key` comes). */
-interface WriteCall {
-  clear: boolean;
-  pairs: Array<[string, string]>;
-  piece?: string;
-  key?: string;
-}
-
-/** Runs in the setup page. The partial value waits on its window, which no site code shares. */
-function applyWrite(call: WriteCall): void {
+/** Runs in the setup page. A long value's pieces wait on its window, which no site code shares. */
+function applyWrite(call: StorageWriteCall): void {
   const w = window as unknown as { restoryPart?: string };
-  if (call.clear) localStorage.clear(); // the snapshot is the truth, also in a used profile
+  if (call.first) localStorage.clear(); // the snapshot is the truth, also in a used profile
   for (const [k, v] of call.pairs) localStorage.setItem(k, v);
   if (call.piece !== undefined) w.restoryPart = (w.restoryPart ?? '') + call.piece;
-  if (call.key !== undefined) {
-    localStorage.setItem(call.key, w.restoryPart ?? '');
-    w.restoryPart = '';
-  }
+  if (call.key !== undefined) localStorage.setItem(call.key, w.restoryPart ?? '');
+  if (call.key !== undefined || call.last) delete w.restoryPart;
 }
 
 /** Replace the origin's localStorage with `items`: one call when it fits (the usual case), else several. */
 async function writeLocalStorage(target: Page | Frame, items: StorageItem[]): Promise<void> {
-  const calls: WriteCall[] = [{ clear: true, pairs: [] }];
-  let chars = 0;
-  const next = () => {
-    calls.push({ clear: false, pairs: [] });
-    chars = 0;
-  };
-  for (const { name, value } of items) {
-    const size = name.length + value.length;
-    if (chars > 0 && chars + size > MESSAGE_CHARS) next();
-    if (size <= MESSAGE_CHARS) {
-      calls[calls.length - 1].pairs.push([name, value]);
-      chars += size;
-      continue;
-    }
-    for (let at = 0; at < value.length; ) {
-      let end = Math.min(at + MESSAGE_CHARS, value.length);
-      if (end < value.length && isHighSurrogate(value.charCodeAt(end - 1))) end--; // never split a pair
-      calls[calls.length - 1].piece = value.slice(at, end);
-      at = end;
-      if (at < value.length) next();
-    }
-    calls[calls.length - 1].key = name;
-    next();
-  }
-  for (const call of calls) {
-    if (call.clear || call.pairs.length || call.piece !== undefined || call.key !== undefined) await target.evaluate(applyWrite, call);
-  }
+  for (const call of storageWriteCalls(items)) await target.evaluate(applyWrite, call);
 }
 
 /**
