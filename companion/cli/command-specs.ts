@@ -107,6 +107,15 @@ export const SPECS = {
       json: { type: 'boolean', help: 'print {sessionId}' },
     },
   },
+  mcp: {
+    name: 'mcp',
+    args: [],
+    summary: 'an MCP server on stdio: Playwright\'s browser tools on a browser that survives restarts, plus session tools',
+    options: {
+      headed: HEADED,
+      resume: { type: 'string', value: 'R', defaultText: 'none (the first browser tool call starts a new session)', help: 'at the first tool call: auto = the running or most recent recoverable session, or a session id (prefix)' },
+    },
+  },
   'install-host': {
     name: 'install-host',
     args: [],
