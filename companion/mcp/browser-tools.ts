@@ -112,17 +112,27 @@ export class BrowserTools {
     // answer the same, with zod's message, but only after that).
     const parsed = tool.schema.inputSchema.safeParse(args);
     if (!parsed.success) return errorResult(`Invalid arguments for tool "${name}": ${pwZod.prettifyError(parsed.error).replace(/\s*\n\s*/g, ' ')}`);
+    await this.dropIfDead();
+    let ensured = await this.current.ensure();
+    let result = await (await this.backendFor(ensured)).callTool(name, args);
     if (this.conn && !this.conn.browser.isConnected()) {
-      // The browser died under us: let the companion record it before ensure() resumes it.
-      const dead = this.conn;
-      this.conn = null;
-      await dead.backend.dispose().catch(() => {});
-      await this.current.waitGone(dead.sessionId);
+      // The browser died before Playwright had noticed (a kill just before this call): the call
+      // failed against the dead one. Resume and run it once more on the restored browser.
+      await this.dropIfDead();
+      ensured = await this.current.ensure();
+      result = await (await this.backendFor(ensured)).callTool(name, args);
     }
-    const ensured = await this.current.ensure();
-    const result = await (await this.backendFor(ensured)).callTool(name, args);
     if (!ensured.notice) return result;
     return { ...result, content: [{ type: 'text', text: ensured.notice }, ...result.content] };
+  }
+
+  /** The browser died under us: let the companion record its end before ensure() resumes it. */
+  private async dropIfDead(): Promise<void> {
+    if (!this.conn || this.conn.browser.isConnected()) return;
+    const dead = this.conn;
+    this.conn = null;
+    await dead.backend.dispose().catch(() => {});
+    await this.current.waitGone(dead.sessionId);
   }
 
   async dispose(): Promise<void> {
