@@ -114,6 +114,7 @@ export const SPECS = {
     options: {
       headed: HEADED,
       resume: { type: 'string', value: 'R', defaultText: 'none (the first browser tool call starts a new session)', help: 'at the first tool call: auto = the running or most recent recoverable session, or a session id (prefix)' },
+      json: { type: 'boolean', help: 'MCP speaks JSON-RPC on stdout already; accepted for uniformity' },
     },
   },
   'install-host': {

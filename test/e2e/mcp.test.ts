@@ -5,7 +5,8 @@
  *     server's process group and its browser; a new server lists the session recoverable, and
  *     session_resume brings back the logged-in page, the storage and both tabs;
  *  2. Chromium SIGKILLed under that live server: the next browser_navigate resumes it and says so;
- *  3. bad input is an isError result with a clear message, and the server keeps answering.
+ *  3. bad input is an isError result with a clear message, and the server keeps answering;
+ *  4. only the server SIGKILLed: its browser runs on, and `--resume auto` takes it up again.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,10 +28,10 @@ interface Server {
 }
 
 /** `restory mcp` in its own process group (setsid), so a test can SIGKILL the whole group. */
-async function startServer(dataDir: string): Promise<Server> {
+async function startServer(dataDir: string, extra: string[] = []): Promise<Server> {
   const transport = new StdioClientTransport({
     command: 'setsid',
-    args: [process.execPath, BIN, 'mcp', '--data-dir', dataDir],
+    args: [process.execPath, BIN, 'mcp', '--data-dir', dataDir, ...extra],
     env: { ...(process.env as Record<string, string>), ...env },
     stderr: 'pipe',
   });
@@ -179,5 +180,21 @@ describe('restory mcp (SDK client over stdio, real Chromium)', () => {
     // Still serving, and the session is untouched.
     expect(await ok(server!, 'list_sessions')).toContain(`${sessionId} (current)`);
     expect(await ok(server!, 'session_snapshots', { sessionId })).toMatch(/^snapshot \d+: /);
+  });
+
+  it('only the server SIGKILLed: a new server with --resume auto takes up the running browser', async () => {
+    await ok(server!, 'browser_tabs', { action: 'select', index: 0 });
+    const pid = server!.transport.pid!;
+    const closed = new Promise<void>((r) => (server!.client.onclose = () => r()));
+    process.kill(-pid, 'SIGKILL');
+    await closed;
+
+    server = await startServer(dataDir, ['--resume', 'auto']);
+    const tabs = await ok(server, 'browser_tabs', { action: 'list' });
+    expect(tabs.split('\n')[0]).toBe(`restory: --resume took session ${sessionId}, whose browser was running`);
+    expect(tabs).toContain(`${site.originB}/storage.html`);
+    await ok(server, 'browser_navigate', { url: `${site.originA}/account` });
+    const state = evaluated<{ who: string; local: string }>(await ok(server, 'browser_evaluate', { function: PAGE_STATE }));
+    expect(state).toMatchObject({ who: 'Logged in as alice', local: 'v1' });
   });
 });
