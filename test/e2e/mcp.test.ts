@@ -6,12 +6,15 @@
  *     session_resume brings back the logged-in page, the storage and both tabs;
  *  2. Chromium SIGKILLed under that live server: the next browser_navigate resumes it and says so;
  *  3. bad input is an isError result with a clear message, and the server keeps answering;
- *  4. only the server SIGKILLed: its browser runs on, and `--resume auto` takes it up again.
+ *  4. only the server SIGKILLed: its browser runs on, and `--resume auto` takes it up again;
+ *  5. `--port 0`: streamable HTTP on 127.0.0.1, a foreign Host or Origin refused (DNS rebinding).
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestoryExport } from '../../shared/state.js';
@@ -196,5 +199,41 @@ describe('restory mcp (SDK client over stdio, real Chromium)', () => {
     await ok(server, 'browser_navigate', { url: `${site.originA}/account` });
     const state = evaluated<{ who: string; local: string }>(await ok(server, 'browser_evaluate', { function: PAGE_STATE }));
     expect(state).toMatchObject({ who: 'Logged in as alice', local: 'v1' });
+  });
+
+  it('--port 0: streamable HTTP on 127.0.0.1; a foreign Host or Origin is refused', async () => {
+    const httpDataDir = tempDataDir('restory-mcp-http-');
+    const child = spawn(process.execPath, [BIN, 'mcp', '--port', '0', '--data-dir', httpDataDir], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | string>((r) => child.on('exit', (code, signal) => r(code ?? signal ?? -1)));
+    try {
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const url = await eventually(() => /^(http:\/\/127\.0\.0\.1:\d+\/mcp)$/m.exec(stdout)?.[1], 20_000, 'the HTTP URL on stdout');
+      const client = new Client({ name: 'restory-test-http', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      const r = (await client.callTool({ name: 'list_sessions', arguments: {} })) as CallToolResult;
+      expect(r.content[0]).toMatchObject({ type: 'text', text: 'no sessions (session_start creates one)' });
+      await client.close();
+
+      const init = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'evil', version: '1' } } });
+      const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+      // fetch sets Host from the URL; a rebinding attack arrives with the attacker's name in it.
+      const port = new URL(url).port;
+      const rebound = await new Promise<number>((resolve, reject) => {
+        import('node:http').then(({ request }) => {
+          const req = request({ host: '127.0.0.1', port, path: '/mcp', method: 'POST', headers: { ...headers, host: `evil.example:${port}` } }, (res) => resolve(res.statusCode ?? 0));
+          req.on('error', reject);
+          req.end(init);
+        }, reject);
+      });
+      expect(rebound).toBe(403);
+      const foreignOrigin = await fetch(url, { method: 'POST', headers: { ...headers, origin: 'http://evil.example' }, body: init });
+      expect(foreignOrigin.status).toBe(403);
+      const body = (await foreignOrigin.json()) as { error: { message: string } };
+      expect(body.error.message).toContain('Origin "http://evil.example" refused');
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
   });
 });
