@@ -88,15 +88,21 @@ export class CurrentSession {
       const picked = pending.kind === 'id' ? await this.resolve(pending.id) : await this.mostRecentResumable();
       if (picked) return this.resumeForTools(picked, 'restory: --resume');
     }
-    if (this.id === null) {
-      const session = await this.companion.start({ headed: this.opts.headed });
-      await session.detach();
-      this.set(session.sessionId);
-      return { sessionId: session.sessionId, cdpEndpoint: session.cdpEndpoint, notice: `restory: started new session ${session.sessionId}` };
-    }
+    if (this.id === null) return this.startForTools('restory:');
     const running = this.running(this.id);
     if (running) return { sessionId: this.id, cdpEndpoint: running.cdpEndpoint, notice: null };
+    // A browser window the user closed ends its session as `closed` (not a crash): nothing to
+    // resume, so a new session takes its place, as Playwright MCP relaunches a closed browser.
+    const state = (await this.companion.list()).find((s) => s.id === this.id)?.state;
+    if (state === 'closed') return this.startForTools(`restory: session ${this.id} was closed (its browser was closed);`);
     return this.resumeForTools(this.id, `restory: the browser of session ${this.id} had ended;`);
+  }
+
+  private async startForTools(why: string): Promise<EnsuredBrowser> {
+    const session = await this.companion.start({ headed: this.opts.headed });
+    await session.detach();
+    this.set(session.sessionId);
+    return { sessionId: session.sessionId, cdpEndpoint: session.cdpEndpoint, notice: `${why} started new session ${session.sessionId}` };
   }
 
   /**
