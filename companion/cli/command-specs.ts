@@ -107,6 +107,17 @@ export const SPECS = {
       json: { type: 'boolean', help: 'print {sessionId}' },
     },
   },
+  mcp: {
+    name: 'mcp',
+    args: [],
+    summary: 'an MCP server (stdio, or HTTP with --port): Playwright\'s browser tools on a browser that survives restarts, plus session tools',
+    options: {
+      headed: HEADED,
+      resume: { type: 'string', value: 'R', defaultText: 'none (the first browser tool call starts a new session)', help: 'at the first tool call: auto = the running or most recent recoverable session, or a session id (prefix)' },
+      port: { type: 'string', value: 'N', defaultText: 'stdio', help: 'serve streamable HTTP at http://127.0.0.1:N/mcp instead of stdio (0 = a free port, printed on stdout); Host and Origin must be loopback' },
+      json: { type: 'boolean', help: 'MCP speaks JSON-RPC already; accepted for uniformity' },
+    },
+  },
   'install-host': {
     name: 'install-host',
     args: [],

@@ -22,6 +22,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   snapshots: () => import('./commands/snapshots.js'),
   export: () => import('./commands/export.js'),
   import: () => import('./commands/import.js'),
+  mcp: () => import('./commands/mcp.js'),
   'install-host': () => import('./commands/install-host.js'),
   status: () => import('./commands/status.js'),
   doctor: () => import('./commands/doctor.js'),

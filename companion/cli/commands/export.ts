@@ -1,6 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { RestoryError } from '../../../shared/errors.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { exists, writePrivateFile } from '../../private-file.js';
 import { resolveSessionId, withBackend, type ExportFormat } from '../backend.js';
 import { dataDirOf, intFlag, parseCommand, requirePositional } from '../args.js';
 import { SPECS } from '../command-specs.js';
@@ -26,37 +26,4 @@ export async function run(argv: string[]): Promise<number> {
   if (values.json) process.stdout.write(JSON.stringify({ output }) + '\n');
   else process.stderr.write(`restory: wrote ${output} (mode 0600)\n`);
   return 0;
-}
-
-/**
- * Owner-only from its first byte (it holds credentials). Without `force` an existing file is never
- * touched (O_EXCL); with it, a fresh 0600 file replaces the old one by rename, so a file that was
- * readable by others does not keep its mode and a failed write leaves the old one whole.
- */
-function writePrivateFile(path: string, text: string, force: boolean): void {
-  const target = force ? join(dirname(path), `.${basename(path)}.${process.pid}.tmp`) : path;
-  let fd: number;
-  try {
-    fd = openSync(target, 'wx', 0o600);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !force) throw exists(path);
-    throw new RestoryError('storage_failed', `cannot write ${path}: ${(e as Error).message}`);
-  }
-  try {
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (force) renameSync(target, path);
-  } catch (e) {
-    // Ours to remove: created above with O_EXCL.
-    rmSync(target, { force: true });
-    throw new RestoryError('storage_failed', `cannot write ${path}: ${(e as Error).message}`);
-  }
-}
-
-function exists(path: string): RestoryError {
-  return new RestoryError('storage_failed', `${path} exists; pass --force to overwrite it`);
 }
