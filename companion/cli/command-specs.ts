@@ -124,8 +124,13 @@ export const SPECS = {
     summary: 'register the native host for your own browser',
     options: {
       browser: { type: 'string', value: 'B', choices: HOST_BROWSER_NAMES, defaultText: 'chromium', help: 'which browser to register with' },
+      'user-data-dir': {
+        type: 'string',
+        value: 'DIR',
+        help: "register with the profile a browser was started with --user-data-dir DIR (Playwright's launchPersistentContext): such a browser looks only in DIR/NativeMessagingHosts",
+      },
       uninstall: { type: 'boolean', help: 'remove the registration instead' },
-      json: { type: 'boolean', help: 'print {browser, manifests, extensionDir} or {browser, removedFrom}' },
+      json: { type: 'boolean', help: 'print {browser, manifests, extensionDir, dataDir} or {browser, removedFrom}' },
     },
   },
   status: {
