@@ -52,14 +52,15 @@ export function restoryForeground(...args) {
 }
 
 /**
- * Wait until the session's captured state satisfies `check` (capture reports within about a second;
- * a crash before that loses the last second, which is what restory's RPO means).
+ * Wait until the session's newest snapshot satisfies `check`. Capture reports within about a second
+ * and is durable at once; `export` shows snapshots, taken a few seconds after navigations and
+ * every 30 s, so a new session has none for its first seconds.
  */
 export async function waitForCapture(sessionId, dataDir, check) {
-  for (let i = 0; i < 100; i++) {
-    const { state } = JSON.parse(await restory('export', sessionId, '--data-dir', dataDir));
-    if (check(state)) return;
-    await new Promise((r) => setTimeout(r, 200));
+  for (let i = 0; i < 60; i++) {
+    const exported = await restory('export', sessionId, '--data-dir', dataDir).catch(() => null);
+    if (exported && check(JSON.parse(exported).state)) return;
+    await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error('the state was not captured within 20 s');
+  throw new Error('no snapshot with the state within 30 s');
 }

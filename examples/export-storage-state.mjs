@@ -10,6 +10,9 @@ import { strict as assert } from 'node:assert';
 import { chromium } from 'playwright-core';
 import { restory, restoryForeground, startDemoSite, waitForCapture } from './demo-site.mjs';
 
+// Snapshots every second, so the demo need not wait for one (default 30 s; what is captured is on
+// disk at once either way, and a resume after a crash includes it).
+process.env.RESTORY_SNAPSHOT_INTERVAL_MS ??= '1000';
 const site = await startDemoSite();
 const dataDir = mkdtempSync(join(tmpdir(), 'restory-example-'));
 const stateFile = join(dataDir, 'state.json');
