@@ -31,6 +31,8 @@ export function createPool(url: string): pg.Pool {
   // An idle client whose server went away emits 'error' on the pool; without a listener that
   // would kill the companion. The next query reconnects (or reports the outage).
   pool.on('error', () => {});
+  // Same for a client checked out between two statements: its query fails and reports the outage.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
