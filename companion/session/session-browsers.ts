@@ -168,6 +168,9 @@ export class SessionBrowsers {
       const where = this.running.has(sessionId) ? ' in this companion' : '';
       throw new RestoryError('invalid_state', `session ${sessionId} is ${record.state}${where}; close it first (restory close ${sessionId})`);
     }
+    // The shared store: take the session's lease (one companion wins a race), recovering what a
+    // dead owner captured after its newest snapshot.
+    await this.store.claimSession?.(sessionId);
     const snapshot = await this.store.requireSnapshot(sessionId, opts.snapshotId);
     if (opts.cdpPort) await assertPortFree(opts.cdpPort);
     const warnings: string[] = [];

@@ -61,6 +61,8 @@ export interface PgStoreOptions {
   ownerId?: string;
   /** How long a write keeps retrying while the server is unreachable. */
   retryForMs?: number;
+  /** Called once the store is closed (open-store.ts releases the data-dir lock). */
+  onClose?: () => void;
 }
 
 // --- Rows read back (a boundary: parsed, not trusted) ---
@@ -191,12 +193,14 @@ export class PgStore implements Store {
   private draining: Promise<void> | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly onClose: () => void;
 
   private constructor(
     private readonly pool: Pool,
     opts: PgStoreOptions,
     private readonly cipher: StoreCipher | null,
   ) {
+    this.onClose = opts.onClose ?? (() => {});
     this.readOnly = opts.readOnly ?? false;
     this.where = redactUrl(opts.url);
     this.ownerId = opts.ownerId ?? randomUUID();
@@ -598,6 +602,7 @@ export class PgStore implements Store {
     } finally {
       this.closed = true;
       await this.pool.end().catch(() => {});
+      this.onClose();
     }
   }
 
@@ -652,18 +657,19 @@ export class PgStore implements Store {
     await this.foldRow(c, id, live, this.seal(JSON.stringify(live.toData())));
   }
 
-  /** Inside a transaction: the live state into its row; the batches it includes go (the queue is FIFO: all of them). */
+  /**
+   * Inside a transaction: the live state into its row; the batches it includes go (the queue is
+   * FIFO: all of them). Fenced like capture: a session another live companion owns is not ours to fold.
+   */
   private async foldRow(c: PoolClient, id: string, live: LiveState, data: Buffer): Promise<void> {
     const digest = stateDigest(live.layout());
-    await c.query('UPDATE sessions SET live_state = $2, instance_id = $3, current_url = $4, current_title = $5, tab_count = $6 WHERE id = $1', [
-      id,
-      data,
-      live.instanceId,
-      digest.currentUrl,
-      digest.currentTitle,
-      digest.tabCount,
-    ]);
-    await c.query('DELETE FROM capture_batches WHERE session_id = $1', [id]);
+    const r = await c.query(
+      `UPDATE sessions SET live_state = $2, instance_id = $3, current_url = $4, current_title = $5, tab_count = $6
+       WHERE id = $1 AND (owner_id IS NULL OR owner_id = $7 OR lease_expires_at < now())`,
+      [id, data, live.instanceId, digest.currentUrl, digest.currentTitle, digest.tabCount, this.ownerId],
+    );
+    if (r.rowCount === 1) await c.query('DELETE FROM capture_batches WHERE session_id = $1', [id]);
+    else log(`not folding ${id}: another companion owns it now`);
   }
 
   private async latestInfo(sessionId: string): Promise<SnapshotInfo | undefined> {
