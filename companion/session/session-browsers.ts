@@ -163,14 +163,14 @@ export class SessionBrowsers {
    * id becomes `active` again and capture continues into it.
    */
   async resume(sessionId: string, opts: BrowserOptions & { snapshotId?: number } = {}): Promise<{ session: AttachedSession; report: ResumeReport }> {
+    // The shared store: take the session's lease first (of companions racing, one wins; the others
+    // hear it is in use elsewhere), recovering what a dead owner captured after its newest snapshot.
+    await this.store.claimSession?.(sessionId);
     const record = await this.store.requireSession(sessionId);
     if (record.state === 'active' || !canBecome(record.state, 'active')) {
       const where = this.running.has(sessionId) ? ' in this companion' : '';
       throw new RestoryError('invalid_state', `session ${sessionId} is ${record.state}${where}; close it first (restory close ${sessionId})`);
     }
-    // The shared store: take the session's lease (one companion wins a race), recovering what a
-    // dead owner captured after its newest snapshot.
-    await this.store.claimSession?.(sessionId);
     const snapshot = await this.store.requireSnapshot(sessionId, opts.snapshotId);
     if (opts.cdpPort) await assertPortFree(opts.cdpPort);
     const warnings: string[] = [];
