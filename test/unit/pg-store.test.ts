@@ -8,6 +8,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PgStore, type PgStoreOptions } from '../../companion/store/pg-store.js';
 import { redactUrl } from '../../companion/store/pg-connection.js';
+import { checkSharedStore } from '../../companion/cli/doctor/shared-store.js';
 import { startPostgres, type PgServer } from '../helpers/postgres.js';
 import { localItems, setLocal, tabsEvent } from '../helpers/store-fixtures.js';
 
@@ -207,5 +208,20 @@ describe('PostgreSQL store: data', () => {
     const err = await PgStore.open({ url: 'postgresql://u:hunter2@127.0.0.1:1/db', env: {} }).catch((e: Error) => e);
     expect(String(err)).toMatch(/^RestoryError: cannot reach the PostgreSQL store at postgresql:\/\/u:\*\*\*@127\.0\.0\.1:1\/db: /);
     expect(String(err)).not.toContain('hunter2');
+  });
+
+  it('doctor reports reachability, schema version and privileges, never the password', async () => {
+    const url = await server.createDatabase();
+    expect(url).toContain(':secret@');
+    const fresh = await checkSharedStore(url);
+    expect(fresh).toMatchObject({ status: 'warn' });
+    expect(fresh.message).toMatch(/reachable, no restory schema yet/);
+    await (await open(url)).close();
+    const ready = await checkSharedStore(url);
+    expect(ready).toMatchObject({ status: 'ok' });
+    expect(ready.message).toMatch(/^postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\w+: PostgreSQL [\d.]+.*, schema 1, writable$/);
+    const down = await checkSharedStore('postgresql://u:hunter2@127.0.0.1:1/db');
+    expect(down).toMatchObject({ status: 'fail' });
+    for (const r of [fresh, ready, down]) expect(JSON.stringify(r)).not.toMatch(/secret|hunter2/);
   });
 });

@@ -21,7 +21,7 @@ export async function checkSharedStore(url: string): Promise<CheckResult> {
     return fail(NAME, `cannot reach ${where}: ${errorMessage(e).split('\n')[0]}`, 'start the PostgreSQL server, or fix the URL (--store / RESTORY_STORE_URL)');
   }
   try {
-    const server = (await client.query<{ v: string }>('SHOW server_version')).rows[0]?.v ?? '?';
+    const server = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?';
     const meta = (await client.query<{ t: string | null }>("SELECT to_regclass('restory_meta')::text AS t")).rows[0]?.t;
     const version = meta
       ? Number((await client.query<{ value: string }>("SELECT value FROM restory_meta WHERE key = 'schema_version'")).rows[0]?.value ?? 0)
