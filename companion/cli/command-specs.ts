@@ -124,6 +124,16 @@ export const SPECS = {
     summary: 'whether a companion is running for the data dir, and its sessions',
     options: { json: JSON_OUT },
   },
+  migrate: {
+    name: 'migrate',
+    args: [],
+    summary: 'copy every session with its snapshots from one store to another (a data dir or a postgres:// URL), verified by hash',
+    options: {
+      from: { type: 'string', value: 'DIR|URL', help: 'the store to copy from (read only; left as it is)' },
+      to: { type: 'string', value: 'DIR|URL', help: 'the store to copy into (sessions it already has are skipped)' },
+      json: { type: 'boolean', help: 'print what was moved as JSON' },
+    },
+  },
   doctor: {
     name: 'doctor',
     args: [],

@@ -9,6 +9,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PgStore, type PgStoreOptions } from '../../companion/store/pg-store.js';
 import { redactUrl } from '../../companion/store/pg-connection.js';
 import { checkSharedStore } from '../../companion/cli/doctor/shared-store.js';
+import { moveSessions } from '../../companion/store/move-sessions.js';
+import { SqlJsStore } from '../../companion/store/sqljs-store.js';
+import { removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
 import { startPostgres, type PgServer } from '../helpers/postgres.js';
 import { localItems, setLocal, tabsEvent } from '../helpers/store-fixtures.js';
 
@@ -223,5 +226,36 @@ describe('PostgreSQL store: data', () => {
     const down = await checkSharedStore('postgresql://u:hunter2@127.0.0.1:1/db');
     expect(down).toMatchObject({ status: 'fail' });
     for (const r of [fresh, ready, down]) expect(JSON.stringify(r)).not.toMatch(/secret|hunter2/);
+  });
+
+  it('migrate moves sessions with their snapshots from a data dir to PostgreSQL and back, verified by hash', async () => {
+    const dir = tempDataDir();
+    let now = 1_700_000_000_000;
+    const src = await SqlJsStore.open({ dataDir: dir, env: {}, clock: () => now });
+    const s = src.createSession({ name: 'mover' });
+    src.applyEvents(s.id, 'i', [tabsEvent(1, [{ tabId: 1, url: 'https://a.test/' }]), setLocal(2, { k: '1', big: 'z'.repeat(20_000) })]);
+    now += 1000;
+    src.saveSnapshot(s.id, 'interval');
+    src.applyEvents(s.id, 'i', [setLocal(3, { k: '2' })]);
+    now += 1000;
+    src.saveSnapshot(s.id, 'shutdown');
+    src.setState(s.id, 'recoverable', 'stopped');
+    await src.close();
+
+    const url = await server.createDatabase();
+    const there = await moveSessions(dir, url);
+    expect(there).toMatchObject([{ id: s.id, name: 'mover' }]);
+    expect(there[0].snapshots).toHaveLength(2);
+    const pgStore = await open(url);
+    expect(await pgStore.requireSession(s.id)).toMatchObject({ state: 'recoverable', lastError: 'stopped', createdAt: 1_700_000_000_000 });
+    const snaps = await pgStore.listSnapshots(s.id);
+    expect(snaps.map((x) => [x.reason, x.takenAt])).toEqual([['shutdown', 1_700_000_002_000], ['interval', 1_700_000_001_000]]);
+    expect(localItems((await pgStore.requireSnapshot(s.id)).state)).toMatchObject({ k: '2' });
+    expect((await moveSessions(dir, url))[0].skipped).toBe('exists in the target');
+
+    const back = tempDataDir();
+    const home = await moveSessions(url, back);
+    expect(home[0].snapshots.map((x) => x.hash)).toEqual(there[0].snapshots.map((x) => x.hash));
+    removeTempDirs();
   });
 });
