@@ -191,6 +191,8 @@ export class PgStore implements Store {
   private readonly queue: Op[] = [];
   private readonly pending = new Set<Promise<void>>();
   private draining: Promise<void> | null = null;
+  /** A capture batch that failed since the last flush: that flush must not resolve as if it were stored. */
+  private eventsFailed: Error | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly onClose: () => void;
@@ -464,9 +466,15 @@ export class PgStore implements Store {
     await this.write([id], (c) => this.foldInto(c, id, live));
   }
 
-  /** Resolves once every write queued so far committed; rejects with the first that failed. */
+  /**
+   * Resolves once every write queued so far committed; rejects with the first that failed —
+   * including a capture batch that failed before this call (its caller had no promise to watch).
+   */
   async flush(): Promise<void> {
     await Promise.all([...this.pending]);
+    const failed = this.eventsFailed;
+    this.eventsFailed = null;
+    if (failed) throw failed;
   }
 
   // --- Snapshots ---
@@ -742,6 +750,7 @@ export class PgStore implements Store {
         const error = e instanceof Error ? e : new Error(String(e));
         // What the cache holds of these sessions was never stored: reload it from the database.
         for (const op of group) for (const sid of op.kind === 'events' ? [op.sid] : op.sids) this.dropCached(sid);
+        if (head.kind === 'events') this.eventsFailed ??= error;
         for (const op of group) op.done.reject(error);
       }
       this.queue.splice(0, group.length);

@@ -4,6 +4,8 @@
  * its browser; from another data dir (another machine) the session is listed `recoverable`, two
  * companions race to resume it (exactly one wins), and the winner has cookies, storage and tabs back.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
@@ -109,4 +111,17 @@ describe('shared PostgreSQL store: a session survives its machine', () => {
     expect(await pageA.evaluate(() => localStorage.getItem('shared'))).toBe('from-A');
     expect((await list(dirA)).find((s) => s.id === sessionId)).toMatchObject({ state: 'active' });
   }, 120_000);
+
+  it('export from one data dir, import from another: a new recoverable session in the shared store', async () => {
+    const r = await runCli(['export', sessionId, '--data-dir', dirC, '--store', url], env);
+    expect(r.code).toBe(0);
+    const file = join(dirC, 'export.json');
+    writeFileSync(file, r.stdout, { mode: 0o600 });
+    const imported = await runCli(['import', file, '--json', '--data-dir', dirC, '--store', url], env);
+    expect(imported.stderr).toBe('');
+    const { sessionId: newId } = JSON.parse(imported.stdout) as { sessionId: string };
+    expect((await list(dirB)).find((s) => s.id === newId)).toMatchObject({ state: 'recoverable', tabCount: 2 });
+    const snaps = await runCli(['snapshots', newId, '--json', '--data-dir', dirA, '--store', url], env);
+    expect(JSON.parse(snaps.stdout)).toMatchObject([{ reason: 'import', cookies: expect.any(Number) }]);
+  });
 });
