@@ -1,7 +1,7 @@
 /**
  * Sessions that outlive the machine, end to end with the real CLI, real Chromium and a real
  * PostgreSQL: companion A (its own data dir) captures into the shared store and is SIGKILLed with
- * its browser; from another data dir (another machine) the session is listed `recoverable`, two
+ * its browser (after riding out a server restart mid-capture); from another data dir (another machine) the session is listed `recoverable`, two
  * companions race to resume it (exactly one wins), and the winner has cookies, storage and tabs back.
  */
 import { writeFileSync } from 'node:fs';
@@ -77,6 +77,24 @@ describe('shared PostgreSQL store: a session survives its machine', () => {
     const busy = await runCli(['resume', sessionId, '--data-dir', dirB, '--store', url], env);
     expect(busy.code).toBe(1);
     expect(busy.stderr).toMatch(/in use by another companion/);
+
+    // The server restarts in the middle of capture: commands say so in one line meanwhile; the
+    // companion keeps retrying, and what the page wrote during the outage is stored afterwards.
+    server.stopServer();
+    await page.evaluate(() => (window as unknown as { writeSet(k: string, v: string): void }).writeSet('outage', 'written-while-down'));
+    const down = await runCli(['list', '--data-dir', dirB, '--store', url], env);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^restory list: cannot reach the PostgreSQL store at postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\w+: .*\n$/);
+    await new Promise((r) => setTimeout(r, 1500));
+    server.startServer();
+    await eventually(
+      async () => {
+        const r = await runCli(['export', sessionId, '--data-dir', dirB, '--store', url], env);
+        return r.code === 0 && (JSON.parse(r.stdout) as RestoryExport).state.origins.some((o) => o.localStorage.some((i) => i.value === 'written-while-down'));
+      },
+      45_000,
+      'the write made during the outage, stored after it',
+    );
     await b1.close().catch(() => {});
 
     expect(await crashForeground(a, dirA)).toBe('SIGKILL');
@@ -109,6 +127,7 @@ describe('shared PostgreSQL store: a session survives its machine', () => {
     expect((await context.cookies(site.originA)).map((c) => c.name)).toEqual(expect.arrayContaining(['sid', 'pref']));
     const pageA = context.pages().find((p) => p.url().startsWith(site.originA))!;
     expect(await pageA.evaluate(() => localStorage.getItem('shared'))).toBe('from-A');
+    expect(await pageA.evaluate(() => localStorage.getItem('outage'))).toBe('written-while-down');
     expect((await list(dirA)).find((s) => s.id === sessionId)).toMatchObject({ state: 'active' });
   }, 120_000);
 
