@@ -2,7 +2,7 @@
  * Sessions that outlive the machine, end to end with the real CLI, real Chromium and a real
  * PostgreSQL: companion A (its own data dir) captures into the shared store and is SIGKILLed with
  * its browser (after riding out a server restart mid-capture); from another data dir (another machine) the session is listed `recoverable`, two
- * companions race to resume it (exactly one wins), and the winner has cookies, storage and tabs back.
+ * companions race to resume it (exactly one wins), and the winner has cookies, storage, tabs and history back.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -108,7 +108,7 @@ describe('shared PostgreSQL store: a session survives its machine', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ running: false, sessions: { recoverable: 1 } });
   });
 
-  it('B and C resume it at once: exactly one wins, with cookies, storage and tabs back', async () => {
+  it('B and C resume it at once: exactly one wins, with cookies, storage, tabs and history back', async () => {
     const results = await Promise.allSettled(
       [dirB, dirC].map((dir) => startForeground(['resume', sessionId, '--data-dir', dir, '--store', url], env, 90_000)),
     );
@@ -128,6 +128,9 @@ describe('shared PostgreSQL store: a session survives its machine', () => {
     const pageA = context.pages().find((p) => p.url().startsWith(site.originA))!;
     expect(await pageA.evaluate(() => localStorage.getItem('shared'))).toBe('from-A');
     expect(await pageA.evaluate(() => localStorage.getItem('outage'))).toBe('written-while-down');
+    // Back history came along: the tab went login → account → storage.html on machine A.
+    await pageA.goBack();
+    expect(pageA.url()).toBe(`${site.originA}/account`);
     expect((await list(dirA)).find((s) => s.id === sessionId)).toMatchObject({ state: 'active' });
   }, 120_000);
 
