@@ -18,7 +18,11 @@
  * (`owner_id`, `lease_expires_at` on the server's clock) renewed every leaseMs/3; every capture
  * write is fenced by it. An `active` session whose lease expired is shown `recoverable` to every
  * companion; `claimSession` (resume) takes the lease in one UPDATE whose WHERE admits only a free
- * or expired lease, so of two companions resuming at once exactly one wins.
+ * or expired lease, so of two companions resuming at once exactly one wins. A lease row rather than
+ * an advisory lock: a session-level advisory lock belongs to one connection, so a pool that
+ * reconnects after a server restart silently loses it, and a half-open connection keeps it until
+ * TCP notices; a lease on the server's clock survives reconnects, fences writes with a plain WHERE,
+ * and every reader sees with a plain query whether a session's owner is alive.
  *
  * With RESTORY_KEY (or RESTORY_KEY_FILE) every payload (live state, capture batches, snapshot
  * states and blobs) is sealed here (crypto.ts) before it is sent: the server never holds cookie or
@@ -43,7 +47,7 @@ import { debug } from '../debug.js';
 import { joinState, splitState } from './blobs.js';
 import { isEncrypted, keyMissing, keySourceFromEnv, saltOf, StoreCipher, type KeySource } from './crypto.js';
 import { createPool, isRetryable, redactUrl, unreachable } from './pg-connection.js';
-import { pgMigrate, pgSchemaVersion } from './pg-migrations.js';
+import { PG_LATEST_SCHEMA_VERSION, pgMigrate, pgSchemaVersion } from './pg-migrations.js';
 import { contentHash, errorLine, stateDigest } from './records.js';
 import type { CaptureCursor, SessionRecord, SnapshotInfo, SnapshotRecord, Store } from './store.js';
 
@@ -226,9 +230,11 @@ export class PgStore implements Store {
       let cipher: StoreCipher | null;
       try {
         if (opts.readOnly) {
+          // A read-only command writes no session data and creates no schema; one older than this
+          // restory reads is migrated first (as the next writer would), a newer one refused.
           const version = await pgSchemaVersion(client);
           if (version === 0) throw new RestoryError('storage_failed', `the PostgreSQL store at ${where} has no restory schema yet; a companion (restory start --store …) creates it`);
-          await pgMigrate(client, where); // refuses a newer schema; an older one is migrated, as sql.js files are
+          if (version !== PG_LATEST_SCHEMA_VERSION) await pgMigrate(client, where); // refuses a newer schema
         } else await pgMigrate(client, where);
         const key = opts.key !== undefined ? opts.key : keySourceFromEnv(opts.env ?? process.env);
         cipher = await PgStore.keyCheck(client, key, where, opts.readOnly ?? false);

@@ -1,8 +1,9 @@
 /**
  * Sessions that outlive the machine, end to end with the real CLI, real Chromium and a real
- * PostgreSQL: companion A (its own data dir) captures into the shared store and is SIGKILLed with
- * its browser (after riding out a server restart mid-capture); from another data dir (another machine) the session is listed `recoverable`, two
- * companions race to resume it (exactly one wins), and the winner has cookies, storage, tabs and history back.
+ * PostgreSQL: companion A (its own data dir) captures into the shared store, rides out a server
+ * restart mid-capture, and is SIGKILLed with its browser; from other data dirs (other machines) the
+ * session is listed `recoverable`, two companions race to resume it (exactly one wins), and the
+ * winner has cookies, storage, tabs and history back.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
