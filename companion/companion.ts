@@ -18,7 +18,7 @@ import { SnapshotScheduler } from './session/snapshot-scheduler.js';
 import { serveConnection, type ConnectionHandlers } from './socket/connection.js';
 import { SocketServer } from './socket/server.js';
 import { loadOrCreateToken } from './socket/token.js';
-import { SqlJsStore } from './store/sqljs-store.js';
+import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
 export type { AttachedSession, BrowserOptions, RunningSession, SessionEnd } from './session/session-browsers.js';
@@ -64,7 +64,7 @@ export class Companion implements ConnectionHandlers {
     const clock = opts.clock ?? Date.now;
     const notice = opts.onNotice ?? (() => {});
     const paths = dataPaths(dataDir);
-    const store = await SqlJsStore.open({ dataDir, clock, config, env });
+    const store = await openStore({ dataDir, clock, config, env });
     let companion: Companion | null = null;
     try {
       const token = loadOrCreateToken(paths.token);

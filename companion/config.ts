@@ -36,6 +36,11 @@ const FIELDS = {
   checkpointIntervalMs: { kind: 'int', default: 5000, min: 100, max: HOUR, env: 'RESTORY_CHECKPOINT_INTERVAL_MS', unit: 'ms' },
   /** Fold early once the journal grows beyond this. */
   journalMaxBytes: { kind: 'int', default: 8 * MIB, min: 64 * 1024, max: 1024 * MIB, unit: 'bytes' },
+  /**
+   * Shared (PostgreSQL) store only: how long a companion's claim on a live session lasts without a
+   * heartbeat. A session whose owner missed it is recoverable to every companion.
+   */
+  leaseMs: { kind: 'int', default: 15_000, min: 500, max: HOUR, env: 'RESTORY_LEASE_MS', unit: 'ms' },
 } as const satisfies Record<string, IntField | BoolField>;
 
 type Fields = typeof FIELDS;

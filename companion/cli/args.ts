@@ -39,6 +39,13 @@ export function parse<O extends Options>(argv: string[], options: O, positionals
       throw new UsageError(`--${name} must be one of ${o.choices.join(', ')} (got "${value}")`);
     }
   }
+  const store = parsed.values.store;
+  if (typeof store === 'string') {
+    if (!/^postgres(ql)?:\/\//i.test(store)) throw new UsageError('--store must be a postgres:// or postgresql:// URL');
+    // The flag is the env var for this process: every store opener (companion, CLI backends, doctor)
+    // reads RESTORY_STORE_URL (store/open-store.ts), so no command threads it through by hand.
+    process.env.RESTORY_STORE_URL = store;
+  }
   return parsed as { values: Values<O>; positionals: string[] };
 }
 

@@ -33,6 +33,7 @@ export const EXPORT_FORMATS = ['restory', 'playwright'] as const;
 /** Every command takes these. */
 export const COMMON = {
   'data-dir': { type: 'string', value: 'DIR', defaultText: 'env RESTORY_DATA_DIR, else $XDG_DATA_HOME/restory or ~/.local/share/restory', help: 'where sessions are stored' },
+  store: { type: 'string', value: 'URL', defaultText: 'env RESTORY_STORE_URL, else the embedded store in the data dir', help: 'a shared PostgreSQL store (postgres://user@host/db) that companions on many machines use' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -139,6 +140,16 @@ export const SPECS = {
     summary: 'whether a companion is running for the data dir, and its sessions',
     options: { json: JSON_OUT },
   },
+  migrate: {
+    name: 'migrate',
+    args: [],
+    summary: 'copy every session with its snapshots from one store to another (a data dir or a postgres:// URL), verified by hash',
+    options: {
+      from: { type: 'string', value: 'DIR|URL', help: 'the store to copy from (read only; left as it is)' },
+      to: { type: 'string', value: 'DIR|URL', help: 'the store to copy into (sessions it already has are skipped)' },
+      json: { type: 'boolean', help: 'print what was moved as JSON' },
+    },
+  },
   doctor: {
     name: 'doctor',
     args: [],
@@ -194,7 +205,7 @@ export function mainHelp(): string {
     'commands:',
     ...specs.map((s) => `  ${(s.name + ' ' + s.args.join(' ')).trimEnd().padEnd(width)}  ${s.summary}`),
     '',
-    'Every command takes --data-dir DIR (env RESTORY_DATA_DIR) and --json.',
+    'Every command takes --data-dir DIR (env RESTORY_DATA_DIR), --store URL (env RESTORY_STORE_URL) and --json.',
     'restory <command> --help (or restory help <command>) lists its options; restory --version prints the version.',
     '',
   ].join('\n');

@@ -26,6 +26,7 @@ const COMMANDS: Record<CommandName, () => Promise<Command>> = {
   'install-host': () => import('./commands/install-host.js'),
   status: () => import('./commands/status.js'),
   doctor: () => import('./commands/doctor.js'),
+  migrate: () => import('./commands/migrate.js'),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -12,7 +12,7 @@
  */
 import { loadConfig } from '../config.js';
 import { dataPaths } from '../data-dir.js';
-import { SqlJsStore } from '../store/sqljs-store.js';
+import { isSharedStore, openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { BrowserRecords, browserRuns } from './browser-records.js';
 import { classifyOrphans } from './orphans.js';
@@ -31,7 +31,17 @@ export function sessionsWithLiveBrowser(dataDir: string): Set<string> {
 /** Run `fn` on the store of `dataDir` with its orphans recovered in memory only (see the header). */
 export async function withOrphansRecovered<T>(dataDir: string, fn: (store: Store) => Promise<T>, now = Date.now()): Promise<T> {
   const config = loadConfig(dataDir);
-  const store = await SqlJsStore.open({ dataDir, readOnly: true, inMemoryWrites: true, config });
+  if (isSharedStore()) {
+    // The shared store shows a dead owner's session recoverable itself, and cannot keep writes in
+    // memory: its newest stored snapshot is shown (the next resume adds the recovery snapshot).
+    const shared = await openStore({ dataDir, readOnly: true, config });
+    try {
+      return await fn(shared);
+    } finally {
+      await shared.close();
+    }
+  }
+  const store = await openStore({ dataDir, readOnly: true, inMemoryWrites: true, config });
   try {
     await classifyOrphans(store, { now, maxSessionAgeMs: config.maxSessionAgeMs }, sessionsWithLiveBrowser(dataDir));
     return await fn(store);

@@ -33,6 +33,8 @@ export async function classifyOrphans(store: Store, policy: OrphanPolicy, runnin
   const outcomes: OrphanOutcome[] = [];
   for (const session of await store.listSessions({ state: 'active' })) {
     if (running.has(session.id)) continue;
+    // With the shared store, a session another live companion owns is no orphan.
+    if (await store.heldElsewhere?.(session.id)) continue;
     const to = await orphanVerdict(store, session.id, policy);
     if (to !== 'closed') await store.saveSnapshot(session.id, 'recovery');
     await transition(store, session.id, to, to === 'closed' ? null : 'the companion stopped while the session was active');

@@ -163,6 +163,9 @@ export class SessionBrowsers {
    * id becomes `active` again and capture continues into it.
    */
   async resume(sessionId: string, opts: BrowserOptions & { snapshotId?: number } = {}): Promise<{ session: AttachedSession; report: ResumeReport }> {
+    // The shared store: take the session's lease first (of companions racing, one wins; the others
+    // hear it is in use elsewhere), recovering what a dead owner captured after its newest snapshot.
+    await this.store.claimSession?.(sessionId);
     const record = await this.store.requireSession(sessionId);
     if (record.state === 'active' || !canBecome(record.state, 'active')) {
       const where = this.running.has(sessionId) ? ' in this companion' : '';

@@ -31,7 +31,7 @@ const MIN_PASSPHRASE = 8;
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
 /** What a blob is; authenticated with it, so blobs cannot be swapped between roles. */
-export type BlobPurpose = 'restory.db' | 'journal record';
+export type BlobPurpose = 'restory.db' | 'journal record' | 'postgres value';
 
 export interface KeySource {
   kind: 'raw' | 'passphrase';

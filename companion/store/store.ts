@@ -104,6 +104,16 @@ export interface Store {
   listSnapshots(sessionId: string): Awaitable<SnapshotInfo[]>;
   pruneSnapshots(sessionId: string, keep: number): Awaitable<number>;
 
+  // Ownership (a shared store only; the embedded store's data-dir lock already makes its companion
+  // the only writer, so it leaves these out).
+  /**
+   * This companion takes the session over (resume): exactly one of several companions racing
+   * wins, the others get an `invalid_state` error. A session whose owner died is recovered first.
+   */
+  claimSession?(id: string): Awaitable<void>;
+  /** Whether another live companion owns the session (so it is no orphan of ours). */
+  heldElsewhere?(id: string): Awaitable<boolean>;
+
   /** Make everything durable and release the store (its lock, its connection). */
   close(): Promise<void>;
 }

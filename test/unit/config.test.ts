@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       snapshotsKept: 10,
       checkpointIntervalMs: 5000,
       journalMaxBytes: 8 * 1024 * 1024,
+      leaseMs: 15_000,
     });
     expect(DEFAULT_CONFIG.snapshotsKept).toBe(10);
   });

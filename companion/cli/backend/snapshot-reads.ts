@@ -5,12 +5,12 @@
  */
 import type { PlaywrightStorageState, RestoryExport } from '../../../shared/state.js';
 import { currentTab } from '../../store/records.js';
-import { SqlJsStore } from '../../store/sqljs-store.js';
+import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import type { ExportFormat, SnapshotRow } from '../backend.js';
 
 export async function withReadOnlyStore<T>(dataDir: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await SqlJsStore.open({ dataDir, readOnly: true });
+  const store = await openStore({ dataDir, readOnly: true });
   try {
     return await fn(store);
   } finally {

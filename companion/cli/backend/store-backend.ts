@@ -2,6 +2,7 @@
  * No companion runs, so the CLI opens the store itself, once per call: read-only for reads (`list`
  * and `status` never write a byte), read-write under the data-dir lock for changes.
  */
+import { RestoryError } from '../../../shared/errors.js';
 import type { SessionState, SessionStatus, SessionSummary } from '../../../shared/state.js';
 import { loadConfig } from '../../config.js';
 import { importSession } from '../../session/import-export.js';
@@ -10,7 +11,7 @@ import { orphanVerdict } from '../../session/orphans.js';
 import { liveBrowserEndpoints, withOrphansRecovered } from '../../session/orphan-preview.js';
 import { BrowserRecords, endLeftover } from '../../session/browser-records.js';
 import { dataPaths } from '../../data-dir.js';
-import { SqlJsStore } from '../../store/sqljs-store.js';
+import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
 import { countByState, type Backend, type BackendStatus, type ExportFormat } from '../backend.js';
 import { exportSnapshot, snapshotRows, withReadOnlyStore } from './snapshot-reads.js';
@@ -30,7 +31,12 @@ export class StoreBackend implements Backend {
   }
 
   async close(sessionId: string): Promise<void> {
-    await this.withWritableStore((store) => transition(store, sessionId, 'closed'));
+    await this.withWritableStore(async (store) => {
+      if (await store.heldElsewhere?.(sessionId)) {
+        throw new RestoryError('invalid_state', `session ${sessionId} is in use by another companion; close it there (or wait until its lease runs out)`);
+      }
+      await transition(store, sessionId, 'closed');
+    });
     // A browser that outlived its companion belongs to the session: it ends with it.
     const records = new BrowserRecords(dataPaths(this.dataDir).browsers);
     const record = records.get(sessionId);
@@ -67,13 +73,15 @@ export class StoreBackend implements Backend {
     for (const record of await store.listSessions()) {
       const cdpEndpoint = running.get(record.id);
       if (record.state === 'active' && cdpEndpoint) shown.push({ ...record, cdpEndpoint });
+      // Another companion (another machine, with the shared store) is capturing into it.
+      else if (record.state === 'active' && (await store.heldElsewhere?.(record.id))) shown.push(record);
       else shown.push(record.state === 'active' ? { ...record, state: await orphanVerdict(store, record.id, policy) } : record);
     }
     return shown;
   }
 
   private async withWritableStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-    const store = await SqlJsStore.open({ dataDir: this.dataDir });
+    const store = await openStore({ dataDir: this.dataDir });
     try {
       const result = await fn(store);
       await store.flush();

@@ -11,7 +11,9 @@ import { checkHostManifests, checkHostScript } from './native-host.js';
 import { checkPermissions } from './permissions.js';
 import { fail, type CheckResult } from './result.js';
 import { CheckRunner } from './runner.js';
+import { checkSharedStore } from './shared-store.js';
 import { checkDatabase, checkEncryption, checkJournal } from './store.js';
+import { STORE_URL_ENV } from '../../store/pg-connection.js';
 
 // The runner's limits are a backstop for a check that hangs: each lies beyond the limits the check
 // applies itself, so the check's own, more telling message is the one a user sees.
@@ -41,6 +43,8 @@ export async function runChecks(dataDir: string, env: NodeJS.ProcessEnv = proces
   const key = encryption?.key ?? null;
   await runner.run('database', inDataDir('database', () => checkDatabase(paths, key)), DATABASE_TIMEOUT_MS);
   await runner.run('journal', inDataDir('journal', () => checkJournal(paths, key)), FILE_CHECK_TIMEOUT_MS);
+  const url = env[STORE_URL_ENV]?.trim();
+  if (url) await runner.run('shared store', () => checkSharedStore(url), FILE_CHECK_TIMEOUT_MS);
   await runner.run('permissions', () => (dirProblem ? fail('permissions', dirProblem) : checkPermissions(paths)), FILE_CHECK_TIMEOUT_MS);
   return runner.results;
 }
