@@ -71,9 +71,10 @@ export class PopupBridge {
       return undefined;
     }
     if (!this.link.ready) {
-      // The link's own reason (e.g. host_not_installed) says more than "unreachable"; keep its code.
+      // Always companion_unreachable: the popup then re-reads the link status, whose lastError has
+      // the precise code (host_not_installed, version_mismatch, ...) for its screen.
       const reason = this.link.lastError;
-      sendResponse(reason ? fail(reason.code, `${UNREACHABLE} (${reason.message})`) : fail('companion_unreachable', UNREACHABLE));
+      sendResponse(fail('companion_unreachable', `${UNREACHABLE}${reason ? ` (${reason.message})` : ''}`));
       return undefined;
     }
     const id = crypto.randomUUID();
