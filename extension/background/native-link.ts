@@ -8,14 +8,15 @@
  *   registered in index.ts) connects again.
  * - Chromium starts a fresh host process per connectNative(); when it exits, onDisconnect fires
  *   and chrome.runtime.lastError says why ("Native host has exited.", "Specified native messaging
- *   host not found.", ...). We keep that text for the popup.
+ *   host not found.", ...). link-errors.ts turns that text into a code for the popup.
  */
 import { NATIVE_HOST_NAME, PROTOCOL_VERSION } from '../../shared/constants.js';
 import { CompanionMessageSchema, type CompanionMessage, type ExtensionMessage, type Response, versionMismatch } from '../../shared/protocol.js';
-import type { PopupStatus } from '../../shared/messages/popup.js';
+import type { PopupErrorInfo, PopupStatus } from '../../shared/messages/popup.js';
 import { parseMessage } from '../../shared/validate.js';
 import { counters } from './counters.js';
 import { createDebug, warn } from './debug.js';
+import { chromiumLinkError } from './link-errors.js';
 import { getInstanceId, saveSessionId } from './persisted.js';
 
 const debug = createDebug('link');
@@ -45,9 +46,9 @@ export class NativeLink {
   private retry: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   sessionId: string | null = null;
-  lastError: string | null = null;
+  lastError: PopupErrorInfo | null = null;
   /** An error frame received on the current port, if any. */
-  private portError: string | null = null;
+  private portError: PopupErrorInfo | null = null;
 
   constructor(private readonly handlers: LinkHandlers) {}
 
@@ -98,7 +99,8 @@ export class NativeLink {
     try {
       port = chrome.runtime.connectNative(NATIVE_HOST_NAME);
     } catch (e) {
-      this.lastError = e instanceof Error ? e.message : String(e);
+      // Thrown synchronously only for a malformed host name or a missing permission: our bug.
+      this.lastError = { code: 'internal', message: e instanceof Error ? e.message : String(e) };
       this.state = 'disconnected';
       this.scheduleRetry();
       return;
@@ -122,8 +124,8 @@ export class NativeLink {
     switch (message.type) {
       case 'welcome':
         if (message.v !== PROTOCOL_VERSION) {
-          const reason = versionMismatch(message.v).message;
-          warn('link', reason);
+          const reason = versionMismatch(message.v).toInfo();
+          warn('link', reason.message);
           const port = this.port;
           port?.disconnect(); // does not fire our own onDisconnect
           this.onDisconnect(port, { reason, delay: BACKOFF_MAX_MS });
@@ -149,7 +151,7 @@ export class NativeLink {
         this.handlers.onResponse(message);
         return;
       case 'error':
-        this.lastError = `${message.error.code}: ${message.error.message}`;
+        this.lastError = message.error;
         // The host says why before it exits (e.g. companion_unreachable); Chromium's own reason
         // that follows is only "Native host has exited.", so keep this one for the disconnect.
         this.portError = this.lastError;
@@ -165,16 +167,16 @@ export class NativeLink {
     }
   }
 
-  private onDisconnect(port: chrome.runtime.Port | null, override?: { reason: string; delay: number }): void {
+  private onDisconnect(port: chrome.runtime.Port | null, override?: { reason: PopupErrorInfo; delay: number }): void {
     if (!port || port !== this.port) return;
     // Reading lastError here also keeps Chromium from logging "Unchecked runtime.lastError".
-    const lastError = chrome.runtime.lastError?.message;
-    const reason = override?.reason ?? this.portError ?? lastError ?? 'native host disconnected';
+    const chromiumReason = chrome.runtime.lastError?.message;
+    const reason = override?.reason ?? this.portError ?? chromiumLinkError(chromiumReason);
     this.lastError = reason;
-    debug(`disconnected: ${reason}`);
+    debug(`disconnected: ${reason.code}: ${reason.message}`);
     this.port = null;
     this.state = 'disconnected';
-    this.handlers.onDisconnect(reason);
+    this.handlers.onDisconnect(reason.message);
     this.scheduleRetry(override?.delay);
   }
 

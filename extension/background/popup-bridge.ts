@@ -5,8 +5,7 @@
  */
 import { parseMessage } from '../../shared/validate.js';
 import type { Response } from '../../shared/protocol.js';
-import { RestoryError } from '../../shared/errors.js';
-import { PopupMessageSchema, type PopupReply, type PopupStatus } from '../../shared/messages/popup.js';
+import { PopupMessageSchema, type PopupErrorCode, type PopupReply, type PopupStatus } from '../../shared/messages/popup.js';
 import type { NativeLink } from './native-link.js';
 
 /** A resume launches a browser: generous, but a popup must not wait forever. */
@@ -72,13 +71,16 @@ export class PopupBridge {
       return undefined;
     }
     if (!this.link.ready) {
-      sendResponse(fail('companion_unreachable', `${UNREACHABLE}${this.link.lastError ? ` (${this.link.lastError})` : ''}`));
+      // Always companion_unreachable: the popup then re-reads the link status, whose lastError has
+      // the precise code (host_not_installed, version_mismatch, ...) for its screen.
+      const reason = this.link.lastError;
+      sendResponse(fail('companion_unreachable', `${UNREACHABLE}${reason ? ` (${reason.message})` : ''}`));
       return undefined;
     }
     const id = crypto.randomUUID();
     const timer = setTimeout(() => {
       this.pending.delete(id);
-      sendResponse(fail('companion_unreachable', `the companion did not answer ${message.request.method} within ${REQUEST_TIMEOUT_MS / 1000} s`));
+      sendResponse(fail('request_timeout', `the companion did not answer ${message.request.method} within ${REQUEST_TIMEOUT_MS / 1000} s`));
     }, REQUEST_TIMEOUT_MS);
     this.pending.set(id, { reply: sendResponse, timer });
     const sent = this.link.post({ type: 'request', id, method: message.request.method, params: message.request.params });
@@ -87,6 +89,6 @@ export class PopupBridge {
   };
 }
 
-function fail(code: RestoryError['code'], message: string): PopupReply {
-  return { ok: false, error: new RestoryError(code, message).toInfo() };
+function fail(code: PopupErrorCode, message: string): PopupReply {
+  return { ok: false, error: { code, message } };
 }

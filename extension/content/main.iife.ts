@@ -7,6 +7,10 @@
  * Nothing here touches the page: no main-world script, no globals, no DOM nodes, no prototype
  * patches. The page cannot see the capture, and a page that breaks its own globals cannot break it
  * (the isolated world has its own copies of every built-in).
+ *
+ * `chrome.*` directly, no webextension-polyfill (the whole extension; README "Extension API"): in
+ * this script it would run in every frame of every page: +31 KB (11.8 → 42.7 KB) and ~3.4 ms of CPU
+ * per frame to compile and run, for promises chrome.* already returns on Chrome ≥ 116.
  */
 import type { BackgroundToContent } from '../../shared/messages/content.js';
 import { isCapturableDocument } from './origin.js';

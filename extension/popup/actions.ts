@@ -1,8 +1,7 @@
 /** The popup's actions on a session, each one companion request, turned into what the user reads. */
-import { RestoryError } from '../../shared/errors.js';
 import type { SessionSummary } from '../../shared/state.js';
-import { request } from './background-client.js';
-import { resumeHeaded, type Action } from './model.js';
+import { PopupError, request } from './background-client.js';
+import { failureText, isLinkLost, resumeHeaded, type Action } from './model.js';
 import type { Outcome } from './render.js';
 
 export async function runAction(action: Action, session: SessionSummary): Promise<Outcome> {
@@ -27,16 +26,12 @@ export async function runAction(action: Action, session: SessionSummary): Promis
   }
 }
 
-/** An action's failure as a sentence, with what to do where we know it. */
+/** An action's failure as a sentence (model.ts decides by its code). */
 export function describeFailure(action: Action, error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  if (action === 'resume' && error instanceof RestoryError && /did not answer/.test(message)) {
-    return `${message}. The browser may still be starting; the list shows the session as active once it is.`;
-  }
-  return message;
+  return error instanceof PopupError ? failureText(action, error) : error instanceof Error ? error.message : String(error);
 }
 
 /** Whether an error means the connection itself is gone (show the connection screens again). */
 export function isUnreachable(error: unknown): boolean {
-  return error instanceof RestoryError && error.code === 'companion_unreachable' && !/did not answer/.test(error.message);
+  return error instanceof PopupError && isLinkLost(error.code);
 }

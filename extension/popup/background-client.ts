@@ -1,14 +1,30 @@
 /**
  * The popup's only channel: runtime messages to the background, which relays requests to the
  * companion over its native port (extension/background/popup-bridge.ts). Replies are validated here,
- * once; callers get typed results or a RestoryError.
+ * once; callers get typed results or a PopupError whose `code` they branch on.
  */
-import { PopupReplySchema, PopupStatusSchema, type PopupMessage, type PopupStatus } from '../../shared/messages/popup.js';
+import {
+  PopupReplySchema,
+  PopupStatusSchema,
+  type PopupErrorCode,
+  type PopupMessage,
+  type PopupStatus,
+} from '../../shared/messages/popup.js';
 import { Methods, type MethodName, type MethodParams, type MethodResult } from '../../shared/protocol.js';
-import { RestoryError } from '../../shared/errors.js';
 import { parseMessage } from '../../shared/validate.js';
 
-async function send(message: PopupMessage, error: RestoryError): Promise<unknown> {
+/** A failed popup request: the companion's code, or one of the extension's own (shared/messages/popup.ts). */
+export class PopupError extends Error {
+  constructor(
+    readonly code: PopupErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PopupError';
+  }
+}
+
+async function send(message: PopupMessage, error: PopupError): Promise<unknown> {
   try {
     return await chrome.runtime.sendMessage(message);
   } catch (e) {
@@ -20,19 +36,19 @@ async function send(message: PopupMessage, error: RestoryError): Promise<unknown
 
 /** The link's state; `reconnect` asks the background to try connecting now. */
 export async function linkStatus(reconnect = false): Promise<PopupStatus> {
-  const error = new RestoryError('internal', '');
+  const error = new PopupError('background_unavailable', '');
   const reply = await send({ type: 'popup-status', reconnect }, error);
   return parseMessage(PopupStatusSchema, reply, 'status from the background');
 }
 
-/** One companion request through the background. Rejects with the companion's error, code included. */
+/** One companion request through the background. Rejects with a PopupError carrying the reply's code. */
 export async function request<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResult<M>> {
   // Created before sending, so a failure carries the caller's stack.
-  const error = new RestoryError('internal', '');
+  const error = new PopupError('background_unavailable', '');
   const raw = await send({ type: 'popup-request', request: { method, params } }, error);
   const reply = parseMessage(PopupReplySchema, raw, `reply to ${method}`);
   if (!reply.ok) {
-    throw Object.assign(new RestoryError(reply.error.code, reply.error.message), { stack: error.stack });
+    throw Object.assign(new PopupError(reply.error.code, reply.error.message), { stack: error.stack });
   }
   return parseMessage(Methods[method].result, reply.result, `${method} result`) as MethodResult<M>;
 }

@@ -1,9 +1,10 @@
 /**
  * The popup's pure logic: which screen the connection state calls for, how a session is labelled,
- * which actions its state allows, how ages and resume reports read. No chrome.* and no DOM here, so
+ * which actions its state allows, how ages, resume reports and failures read. Decisions branch on
+ * error codes, never on message text. No chrome.* and no DOM here, so
  * all of it is unit-tested in Node (test/unit/popup-model.test.ts).
  */
-import type { PopupStatus } from '../../shared/messages/popup.js';
+import type { PopupErrorCode, PopupErrorInfo, PopupStatus } from '../../shared/messages/popup.js';
 import type { ResumeReport } from '../../shared/protocol.js';
 import type { SessionStatus, SessionSummary } from '../../shared/state.js';
 
@@ -17,32 +18,50 @@ export type Screen =
   | { kind: 'failed'; title: string; detail: string }
   | { kind: 'ready' };
 
-/** chrome.runtime.lastError texts of connectNative (Chromium's native_message_process_host.cc). */
-const HOST_NOT_FOUND = /specified native messaging host not found/i;
-const HOST_FORBIDDEN = /access to the specified native messaging host is forbidden/i;
 /** How long a first connection may take before "connecting" becomes "not running". */
 export const CONNECT_GRACE_MS = 4000;
 
 /**
- * Decide the screen from the background's link state.
+ * Decide the screen from the background's link state, by the code of its last error (the message
+ * is only shown as the details):
  * - ready → the list.
- * - Chromium found no host manifest (or one not allowing our id) → "host not installed".
- * - a version mismatch → its own message (reload the extension / update restory).
+ * - host_not_installed (no host manifest for this profile, or one not allowing our id) → "host not installed".
+ * - version_mismatch → its own message (reload the extension / update restory).
+ * - unauthorized → the companion refused this extension.
  * - otherwise a failed or dropped connection means the companion is not there: the host relays
- *   `companion_unreachable` and exits, and the link records "Native host has exited.".
+ *   `companion_unreachable` and exits, or simply exits (`host_exited`).
  * - 'connecting' (or not yet started) is given CONNECT_GRACE_MS before it counts as "not running".
  */
 export function decideScreen(status: PopupStatus, waitedMs: number): Screen {
   if (status.state === 'ready') return { kind: 'ready' };
   const error = status.lastError;
-  if (error && (HOST_NOT_FOUND.test(error) || HOST_FORBIDDEN.test(error))) return { kind: 'host-missing', detail: error };
-  if (error && /version_mismatch|protocol version/i.test(error)) {
-    return { kind: 'failed', title: 'restory versions do not match', detail: error };
+  switch (error?.code) {
+    case 'host_not_installed':
+      return { kind: 'host-missing', detail: error.message };
+    case 'version_mismatch':
+      return { kind: 'failed', title: 'restory versions do not match', detail: error.message };
+    case 'unauthorized':
+      return { kind: 'failed', title: 'The companion refused this extension', detail: error.message };
   }
-  if (error && /^unauthorized/i.test(error)) return { kind: 'failed', title: 'The companion refused this extension', detail: error };
   const settled = status.state === 'disconnected' && error !== null;
   if (!settled && waitedMs < CONNECT_GRACE_MS) return { kind: 'connecting' };
-  return { kind: 'companion-down', detail: error };
+  return { kind: 'companion-down', detail: error?.message ?? null };
+}
+
+/** Codes that mean "no companion behind the link": show the connection screens again. */
+const LINK_LOST: ReadonlySet<PopupErrorCode> = new Set(['companion_unreachable', 'host_not_installed', 'host_exited']);
+
+/** Whether a failed request means the link is gone (a slow answer, request_timeout, is not). */
+export function isLinkLost(code: PopupErrorCode): boolean {
+  return LINK_LOST.has(code);
+}
+
+/** An action's failure as a sentence, with what to do where we know it. */
+export function failureText(action: Action, error: PopupErrorInfo): string {
+  if (action === 'resume' && error.code === 'request_timeout') {
+    return `${error.message}. The browser may still be starting; the list shows the session as active once it is.`;
+  }
+  return error.message;
 }
 
 /** The `restory install-host` command for the browser the popup runs in (from its UA brands). */
@@ -56,6 +75,15 @@ export function installHostCommand(brands: readonly { brand: string }[] | undefi
         ? 'chrome'
         : 'chromium';
   return `restory install-host --browser ${browser}`;
+}
+
+/**
+ * The same command for a browser started with its own profile (`--user-data-dir`, as every Playwright
+ * launchPersistentContext is): Chromium looks for hosts in `<that dir>/NativeMessagingHosts`. The popup
+ * cannot read its profile's path, so this is a template the user completes.
+ */
+export function installHostProfileCommand(brands: readonly { brand: string }[] | undefined): string {
+  return `${installHostCommand(brands)} --user-data-dir <this profile's dir>`;
 }
 
 /** Resume in the same mode as the asking browser: a person clicking wants a window; a headless test does not. */

@@ -2,6 +2,8 @@
  * The popup: asks the background for the link state, shows a screen saying how to fix a missing
  * host or companion, otherwise lists the companion's sessions and runs actions on them.
  * State lives here; model.ts decides, render.ts draws, actions.ts talks to the companion.
+ * Failures arrive as `{ code, message }` (shared/messages/popup.ts); screens are chosen by code.
+ * `chrome.*` directly, like the rest of the extension (no webextension-polyfill; README "Extension API").
  */
 import '../zod-setup.js';
 import type { SessionSummary } from '../../shared/state.js';

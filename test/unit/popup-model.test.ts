@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PopupStatus } from '../../shared/messages/popup.js';
+import type { PopupErrorCode, PopupErrorInfo, PopupStatus } from '../../shared/messages/popup.js';
 import type { ResumeReport } from '../../shared/protocol.js';
 import type { SessionStatus, SessionSummary } from '../../shared/state.js';
 import {
@@ -9,9 +9,12 @@ import {
   actionsFor,
   countByState,
   decideScreen,
+  failureText,
   formatAge,
   formatElapsed,
   installHostCommand,
+  installHostProfileCommand,
+  isLinkLost,
   locationOf,
   reportHeadline,
   reportProblems,
@@ -35,40 +38,64 @@ const session = (over: Partial<SessionSummary> = {}): SessionSummary => ({
   ...over,
 });
 
-const status = (state: PopupStatus['state'], lastError: string | null = null): PopupStatus => ({ state, sessionId: null, lastError });
+const status = (state: PopupStatus['state'], lastError: PopupErrorInfo | null = null): PopupStatus => ({ state, sessionId: null, lastError });
+const err = (code: PopupErrorCode, message = 'whatever the text says'): PopupErrorInfo => ({ code, message });
 
 describe('popup: screen decision', () => {
   it('decideScreen(ready) shows the list', () => {
     expect(decideScreen({ state: 'ready', sessionId: 'x', lastError: null }, 0)).toEqual({ kind: 'ready' });
   });
 
-  it('decideScreen(host not found) says the native host is not installed', () => {
-    const error = 'Specified native messaging host not found.';
-    expect(decideScreen(status('disconnected', error), 0)).toEqual({ kind: 'host-missing', detail: error });
+  it('decideScreen(host_not_installed) says the native host is not installed, the message as details', () => {
+    const error = err('host_not_installed', 'Specified native messaging host not found.');
+    expect(decideScreen(status('disconnected', error), 0)).toEqual({ kind: 'host-missing', detail: error.message });
     // Also while the link is retrying after that failure.
     expect(decideScreen(status('connecting', error), 0).kind).toBe('host-missing');
-    expect(decideScreen(status('disconnected', 'Access to the specified native messaging host is forbidden.'), 0).kind).toBe('host-missing');
   });
 
-  it('decideScreen(host exited / companion_unreachable) says the companion is not running', () => {
-    expect(decideScreen(status('disconnected', 'Native host has exited.'), 0)).toEqual({
+  it('decideScreen branches on the code, not the message text', () => {
+    // A message that reads like another failure does not change the screen its code calls for.
+    expect(decideScreen(status('disconnected', err('host_exited', 'Specified native messaging host not found.')), 0).kind).toBe('companion-down');
+    expect(decideScreen(status('disconnected', err('companion_unreachable', 'protocol version 9 mismatch')), 0).kind).toBe('companion-down');
+    expect(decideScreen(status('disconnected', err('host_not_installed', '')), 0).kind).toBe('host-missing');
+  });
+
+  it('decideScreen(host_exited / companion_unreachable / anything else) says the companion is not running', () => {
+    expect(decideScreen(status('disconnected', err('host_exited', 'Native host has exited.')), 0)).toEqual({
       kind: 'companion-down',
       detail: 'Native host has exited.',
     });
-    const relayed = 'companion_unreachable: restory companion is not running (ENOENT at /x/sock). Start it with: restory start';
-    expect(decideScreen(status('disconnected', relayed), 0).kind).toBe('companion-down');
+    for (const code of ['companion_unreachable', 'storage_failed', 'internal'] as const) {
+      expect(decideScreen(status('disconnected', err(code)), 0).kind, code).toBe('companion-down');
+    }
   });
 
   it('decideScreen(connecting) waits CONNECT_GRACE_MS before calling the companion down', () => {
     expect(decideScreen(status('connecting'), 0)).toEqual({ kind: 'connecting' });
-    expect(decideScreen(status('connecting', 'Native host has exited.'), CONNECT_GRACE_MS - 1)).toEqual({ kind: 'connecting' });
+    expect(decideScreen(status('connecting', err('host_exited')), CONNECT_GRACE_MS - 1)).toEqual({ kind: 'connecting' });
     expect(decideScreen(status('disconnected'), 10)).toEqual({ kind: 'connecting' });
     expect(decideScreen(status('connecting'), CONNECT_GRACE_MS)).toEqual({ kind: 'companion-down', detail: null });
   });
 
-  it('decideScreen(version mismatch) explains instead of blaming the companion', () => {
-    const s = decideScreen(status('disconnected', 'protocol version 2 is not supported (this side speaks 1); update restory'), 0);
-    expect(s.kind).toBe('failed');
+  it('decideScreen(version_mismatch / unauthorized) explains instead of blaming the companion', () => {
+    const mismatch = decideScreen(status('disconnected', err('version_mismatch', 'protocol version 2 is not supported')), 0);
+    expect(mismatch).toEqual({ kind: 'failed', title: 'restory versions do not match', detail: 'protocol version 2 is not supported' });
+    expect(decideScreen(status('connecting', err('unauthorized')), 0)).toMatchObject({ kind: 'failed', title: 'The companion refused this extension' });
+  });
+
+  it('isLinkLost: the link codes go back to the connection screens; a timeout or a companion error does not', () => {
+    for (const code of ['companion_unreachable', 'host_not_installed', 'host_exited'] as const) expect(isLinkLost(code), code).toBe(true);
+    for (const code of ['request_timeout', 'launch_failed', 'unknown_session', 'invalid_state', 'internal'] as const) {
+      expect(isLinkLost(code), code).toBe(false);
+    }
+  });
+
+  it('failureText adds a hint to a resume that timed out, by its code', () => {
+    const timeout = err('request_timeout', 'the companion did not answer resume within 60 s');
+    expect(failureText('resume', timeout)).toBe(`${timeout.message}. The browser may still be starting; the list shows the session as active once it is.`);
+    expect(failureText('close', timeout)).toBe(timeout.message);
+    // The same words under another code get no hint.
+    expect(failureText('resume', err('launch_failed', 'the companion did not answer'))).toBe('the companion did not answer');
   });
 
   it('installHostCommand picks --browser from the UA brands', () => {
@@ -77,6 +104,10 @@ describe('popup: screen decision', () => {
     expect(installHostCommand([{ brand: 'Chromium' }, { brand: 'Google Chrome' }])).toBe('restory install-host --browser chrome');
     expect(installHostCommand([{ brand: 'Microsoft Edge' }, { brand: 'Chromium' }])).toBe('restory install-host --browser edge');
     expect(installHostCommand([{ brand: 'Brave' }, { brand: 'Chromium' }])).toBe('restory install-host --browser brave');
+  });
+
+  it('installHostProfileCommand adds --user-data-dir as a template the user completes', () => {
+    expect(installHostProfileCommand(undefined)).toBe("restory install-host --browser chromium --user-data-dir <this profile's dir>");
   });
 
   it('resumeHeaded follows whether the asking browser is headless', () => {
