@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { PgStore } from '../companion/store/pg-store.js';
 import { SqlJsStore } from '../companion/store/sqljs-store.js';
 import type { Store } from '../companion/store/store.js';
-import { redactUrl } from '../companion/store/pg-connection.js';
+import { redactUrl } from '../companion/store/store-url.js';
 import { summarize } from './stats.js';
 
 interface Line {

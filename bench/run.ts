@@ -22,8 +22,9 @@ import { restoreTime } from './restore-time.js';
 import { storeScaling } from './store-scaling.js';
 import { idleCpu } from './idle-cpu.js';
 import { captureCost } from './capture-cost.js';
+import { cliStartup } from './cli-startup.js';
 
-export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, storeScaling, idleCpu, captureCost];
+export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, storeScaling, idleCpu, captureCost, cliStartup];
 
 export interface BenchResults {
   format: 'restory-bench';

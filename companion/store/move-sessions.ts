@@ -7,7 +7,7 @@
  */
 import { RestoryError } from '../../shared/errors.js';
 import type { SessionStatus } from '../../shared/state.js';
-import { isPostgresUrl } from './pg-connection.js';
+import { isPostgresUrl } from './store-url.js';
 import { contentHash } from './records.js';
 import type { Store } from './store.js';
 

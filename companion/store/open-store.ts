@@ -9,7 +9,7 @@
 import { RestoryError } from '../../shared/errors.js';
 import { dataPaths, ensureDataDir } from '../data-dir.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { isPostgresUrl, STORE_URL_ENV } from './pg-connection.js';
+import { isPostgresUrl, STORE_URL_ENV } from './store-url.js';
 import type { Store, StoreOptions } from './store.js';
 
 /** The store URL in effect, or undefined for the embedded store; a URL that is not postgres:// is an error. */

@@ -1,29 +1,10 @@
 /**
- * Connecting to the shared PostgreSQL store: the pool, what a store URL looks like, how it is shown
- * (never with its password), and which errors mean "the server is unreachable, try again" rather
+ * Connecting to the shared PostgreSQL store: the pool, and which errors mean "the server is unreachable, try again" rather
  * than "this statement is wrong".
  */
 import pg from 'pg';
 import { RestoryError } from '../../shared/errors.js';
-
-export const STORE_URL_ENV = 'RESTORY_STORE_URL';
-
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
-
-/** The URL as it may be printed: the password (if any) replaced by `***`. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    // A password may also come as a query parameter (libpq's `?password=`).
-    if (u.searchParams.has('password')) u.searchParams.set('password', '***');
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
-  }
-}
+import { redactUrl } from './store-url.js';
 
 export function createPool(url: string): pg.Pool {
   // Few connections: one companion writes through one queue; reads are short.

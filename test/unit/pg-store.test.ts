@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PgStore, type PgStoreOptions } from '../../companion/store/pg-store.js';
-import { redactUrl } from '../../companion/store/pg-connection.js';
+import { redactUrl } from '../../companion/store/store-url.js';
 import { checkSharedStore } from '../../companion/cli/doctor/shared-store.js';
 import { moveSessions } from '../../companion/store/move-sessions.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';

@@ -1,7 +1,7 @@
 import { moveSessions } from '../../store/move-sessions.js';
 import { parseCommand, UsageError } from '../args.js';
 import { SPECS } from '../command-specs.js';
-import { redactUrl } from '../../store/pg-connection.js';
+import { redactUrl } from '../../store/store-url.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommand(SPECS.migrate, argv);

@@ -13,7 +13,7 @@ import { fail, type CheckResult } from './result.js';
 import { CheckRunner } from './runner.js';
 import { checkSharedStore } from './shared-store.js';
 import { checkDatabase, checkEncryption, checkJournal } from './store.js';
-import { STORE_URL_ENV } from '../../store/pg-connection.js';
+import { STORE_URL_ENV } from '../../store/store-url.js';
 
 // The runner's limits are a backstop for a check that hangs: each lies beyond the limits the check
 // applies itself, so the check's own, more telling message is the one a user sees.

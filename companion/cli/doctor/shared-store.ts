@@ -4,7 +4,7 @@
  * Only reads: nothing is migrated.
  */
 import pg from 'pg';
-import { redactUrl } from '../../store/pg-connection.js';
+import { redactUrl } from '../../store/store-url.js';
 import { PG_LATEST_SCHEMA_VERSION } from '../../store/pg-migrations.js';
 import { errorMessage, fail, ok, warn, type CheckResult } from './result.js';
 
