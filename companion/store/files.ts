@@ -21,8 +21,13 @@ export function tempPathFor(file: string): string {
  * Replace `file` with `bytes` atomically: temp file in the same directory (0600) → fsync → rename
  * over `file` → fsync the directory. A crash at any point leaves either the old or the new file.
  */
-export function writeFileAtomic(file: string, bytes: Uint8Array): void {
-  const tmp = tempPathFor(file);
+export function writeFileAtomic(file: string, bytes: Uint8Array, tmp = tempPathFor(file)): void {
+  writeFileDurable(tmp, bytes);
+  renameDurable(tmp, file);
+}
+
+/** First half of writeFileAtomic: `tmp` (0600) written and fsync'd; removed again if that fails. */
+export function writeFileDurable(tmp: string, bytes: Uint8Array): void {
   const fd = openSync(tmp, 'w', FILE_MODE);
   try {
     let off = 0;
@@ -38,6 +43,10 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
     throw e;
   }
   closeSync(fd);
+}
+
+/** Second half of writeFileAtomic: rename the durable `tmp` over `file` and make the rename durable. */
+export function renameDurable(tmp: string, file: string): void {
   renameSync(tmp, file);
   fsyncDir(dirname(file));
 }
