@@ -22,8 +22,9 @@ import { restoreTime } from './restore-time.js';
 import { storeScaling } from './store-scaling.js';
 import { idleCpu } from './idle-cpu.js';
 import { captureCost } from './capture-cost.js';
+import { checkpointLatency } from './checkpoint-latency.js';
 
-export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, storeScaling, idleCpu, captureCost];
+export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, storeScaling, checkpointLatency, idleCpu, captureCost];
 
 export interface BenchResults {
   format: 'restory-bench';
