@@ -31,6 +31,8 @@ import { loadSqlJs } from './sqljs.js';
 import { transaction } from './sqljs-rows.js';
 
 const data = workerData as WorkerData;
+/** Flush the new file in steps of this size, so the journal's fdatasyncs never wait behind one big flush (files.ts). */
+const SYNC_EVERY = 4 * 1024 * 1024;
 const lock = new PersistLock(data.lock);
 // Structured clone turns the key's Buffer into a Uint8Array.
 const key = data.key ? { ...data.key, secret: Buffer.from(data.key.secret) } : null;
@@ -92,7 +94,7 @@ async function checkpoint(req: CheckpointRequest): Promise<CheckpointReply> {
   r.db.run('PRAGMA foreign_keys = ON'); // older sql.js versions reopened the database on export
   const bytes = r.cipher ? r.cipher.seal(plain, 'restory.db') : plain;
   const exported = performance.now();
-  writeFileDurable(data.tempPath, bytes);
+  writeFileDurable(data.tempPath, bytes, SYNC_EVERY);
   let renamed = false;
   lock.withLock((diskLsn) => {
     if (lsn <= diskLsn) return diskLsn; // the companion persisted something newer meanwhile
