@@ -25,7 +25,8 @@ const DIST = join(projectRoot(), 'dist');
 const PROBE = join(DIST, 'bench', 'checkpoint-probe.js');
 
 export interface LatencyArm {
-  arm: 'now' | 'before';
+  /** `floor`: this build with checkpoints off (interval 1 h): what the journal's fdatasync alone costs on this machine. */
+  arm: 'now' | 'before' | 'floor';
   root: string;
   ack: Summary;
   loopDelayP99Ms: number;
@@ -51,10 +52,16 @@ export const checkpointLatency: Benchmark = {
   title: 'Ack latency during checkpoints',
   async run(ctx) {
     const sizes = ctx.quick ? [1] : process.env.RESTORY_BENCH_200MB === '1' ? [1, 10, 50, 200] : [1, 10, 50];
-    const opts: ProbeOptions = ctx.quick ? { rate: 100, durationMs: 2000, intervalMs: 500 } : { rate: 100, durationMs: 15_000, intervalMs: 1000 };
+    // The default checkpoint interval (5 s): at 50 MB a checkpoint takes seconds in the worker, so a
+    // shorter one would have the worker rewrite the file back to back.
+    const opts: ProbeOptions = ctx.quick ? { rate: 100, durationMs: 2000, intervalMs: 500 } : { rate: 100, durationMs: 20_000, intervalMs: 5000 };
     const before = process.env.RESTORY_BENCH_BEFORE;
     if (before && !existsSync(join(before, 'companion', 'store', 'sqljs-store.js'))) throw new Error(`RESTORY_BENCH_BEFORE=${before} holds no build (companion/store/sqljs-store.js)`);
-    const arms: { arm: LatencyArm['arm']; root: string }[] = [{ arm: 'now', root: DIST }, ...(before ? [{ arm: 'before' as const, root: before }] : [])];
+    const arms: { arm: LatencyArm['arm']; root: string }[] = [
+      { arm: 'floor', root: DIST },
+      { arm: 'now', root: DIST },
+      ...(before ? [{ arm: 'before' as const, root: before }] : []),
+    ];
     const cases: LatencyCase[] = [];
     for (const mb of sizes) {
       const built = tempDir('ckpt-latency');
@@ -66,7 +73,7 @@ export const checkpointLatency: Benchmark = {
           const copy = tempDir('ckpt-latency-run');
           try {
             cpSync(built.path, copy.path, { recursive: true });
-            const r = await probe(a.root, copy.path, opts);
+            const r = await probe(a.root, copy.path, a.arm === 'floor' ? { ...opts, intervalMs: 3_600_000 } : opts);
             const ack = summarize(r.ackMs);
             c.arms.push({ arm: a.arm, root: a.root, ack, loopDelayP99Ms: r.loopDelayP99Ms, loopDelayMaxMs: r.loopDelayMaxMs, rssMaxMb: r.rssMaxMb, listOpenMs: r.listOpenMs, openMs: r.openMs });
             ctx.log(`  ${mb} MB ${a.arm}: ack p50 ${fmtMs(ack.p50)} p99 ${fmtMs(ack.p99)} max ${fmtMs(ack.max)}, RSS ${r.rssMaxMb.toFixed(0)} MB`);
@@ -84,7 +91,8 @@ export const checkpointLatency: Benchmark = {
     const aims: Aim[] = [];
     for (const c of cases) {
       for (const a of c.arms) {
-        const what = `${c.mb} MB database (${c.fileMb.toFixed(1)} MB file), ${opts.rate} writes/s, checkpoint every ${opts.intervalMs} ms: ${a.arm}`;
+        const every = a.arm === 'floor' ? 'no checkpoints' : `checkpoint every ${opts.intervalMs} ms`;
+        const what = `${c.mb} MB database (${c.fileMb.toFixed(1)} MB file), ${opts.rate} writes/s, ${every}: ${a.arm}`;
         const value =
           `ack p50 ${fmtMs(a.ack.p50)}, p99 ${fmtMs(a.ack.p99)}, max ${fmtMs(a.ack.max)} (${a.ack.n} writes); event-loop delay p99 ${fmtMs(a.loopDelayP99Ms)}, max ${fmtMs(a.loopDelayMaxMs)}; ` +
           `RSS ${a.rssMaxMb.toFixed(0)} MB; open for list ${fmtMs(a.listOpenMs)}, read-write ${fmtMs(a.openMs)}`;

@@ -15,6 +15,7 @@
  * The cost is memory: a second copy of the database (≈ its size) for the companion's lifetime.
  */
 import { existsSync, unlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Database } from 'sql.js';
 import { RestoryError } from '../../shared/errors.js';
@@ -29,6 +30,15 @@ import { getMeta, setMeta } from './migrations.js';
 import { PersistLock } from './persist-lock.js';
 import { loadSqlJs } from './sqljs.js';
 import { transaction } from './sqljs-rows.js';
+
+// Lowest CPU priority for this thread only (on Linux, setpriority with pid 0 applies to the calling
+// thread): a checkpoint finishing late costs nothing, but on a busy machine a worker exporting
+// 50 MB at normal priority takes CPU from the companion's thread and delays acknowledgements.
+try {
+  setPriority(19);
+} catch {
+  // not permitted here: run at normal priority
+}
 
 const data = workerData as WorkerData;
 /** Flush the new file in steps of this size, so the journal's fdatasyncs never wait behind one big flush (files.ts). */
