@@ -11,7 +11,7 @@
  * Data dirs live under the system temp dir; on tmpfs fsync is free and the numbers flatter.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, statSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, fsyncSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../companion/project-root.js';
@@ -40,6 +40,15 @@ export interface LatencyCase {
   mb: number;
   fileMb: number;
   arms: LatencyArm[];
+}
+
+function fsyncFile(file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function probe(root: string, dataDir: string, opts: ProbeOptions): Promise<ProbeResult> {
@@ -73,6 +82,9 @@ export const checkpointLatency: Benchmark = {
           const copy = tempDir('ckpt-latency-run');
           try {
             cpSync(built.path, copy.path, { recursive: true });
+            // Flush the copy first: on ext4 (data=ordered) the probe's first journal fdatasyncs
+            // would otherwise wait for the copy's tens of MB of dirty pages to reach the disk.
+            for (const f of readdirSync(copy.path)) fsyncFile(join(copy.path, f));
             const r = await probe(a.root, copy.path, a.arm === 'floor' ? { ...opts, intervalMs: 3_600_000 } : opts);
             const ack = summarize(r.ackMs);
             c.arms.push({ arm: a.arm, root: a.root, ack, loopDelayP99Ms: r.loopDelayP99Ms, loopDelayMaxMs: r.loopDelayMaxMs, rssMaxMb: r.rssMaxMb, listOpenMs: r.listOpenMs, openMs: r.openMs });
