@@ -23,8 +23,9 @@ import { storeScaling } from './store-scaling.js';
 import { idleCpu } from './idle-cpu.js';
 import { captureCost } from './capture-cost.js';
 import { cliStartup } from './cli-startup.js';
+import { checkpointLatency } from './checkpoint-latency.js';
 
-export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, storeScaling, idleCpu, captureCost, cliStartup];
+export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, storeScaling, checkpointLatency, idleCpu, captureCost, cliStartup];
 
 export interface BenchResults {
   format: 'restory-bench';

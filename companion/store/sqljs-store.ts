@@ -25,10 +25,10 @@ import { assertDataDirUsable, dataPaths, ensureDataDir, type DataPaths } from '.
 import { debug } from '../debug.js';
 import { splitState } from './blobs.js';
 import { Checkpointer, readDataFiles } from './checkpoint.js';
-import { keySourceFromEnv, type StoreCipher } from './crypto.js';
+import { keySourceFromEnv, type KeySource, type StoreCipher } from './crypto.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { removeStaleTemps, tightenFileMode } from './files.js';
-import { parseJournal } from './journal-format.js';
+import { parseJournals } from './journal-format.js';
 import { LiveStates } from './live-states.js';
 import { getMeta } from './migrations.js';
 import { contentHash, stateDigest } from './records.js';
@@ -60,6 +60,7 @@ export class SqlJsStore implements Store {
     foldedLsn: number,
     /** Encrypts what is written; null when no key is set. */
     cipher: StoreCipher | null,
+    key: KeySource | null,
   ) {
     this.paths = dataPaths(opts.dataDir);
     this.readOnly = opts.readOnly ?? false;
@@ -72,6 +73,7 @@ export class SqlJsStore implements Store {
       lives: this.lives,
       paths: this.paths,
       cipher,
+      key,
       foldedLsn,
       checkpointIntervalMs: opts.config?.checkpointIntervalMs ?? DEFAULT_CONFIG.checkpointIntervalMs,
       journalMaxBytes: opts.config?.journalMaxBytes ?? DEFAULT_CONFIG.journalMaxBytes,
@@ -92,11 +94,12 @@ export class SqlJsStore implements Store {
     }
     let db: Database | undefined;
     try {
-      const { opened, journalBytes } = await readDataFiles(paths, key, readOnly);
+      const { opened, journals } = await readDataFiles(paths, key, readOnly);
       db = opened.db;
-      const store = new SqlJsStore(db, opts, Number(getMeta(db, 'journal_lsn') ?? 0), opened.cipher);
-      const parsed = parseJournal(journalBytes, paths.journal, opened.cipher);
-      if (parsed.tornBytes > 0) log(`dropping a torn tail of ${parsed.tornBytes} bytes from ${paths.journal}`);
+      const store = new SqlJsStore(db, opts, Number(getMeta(db, 'journal_lsn') ?? 0), opened.cipher, key);
+      const parsed = parseJournals(journals, opened.cipher);
+      for (const t of parsed.torn) log(`dropping a torn tail of ${t.bytes} bytes from ${t.file}`);
+      const journalBytes = journals.reduce((n, j) => n + j.bytes.length, 0);
       store.checkpointer.replay(parsed.records);
       if (!readOnly) {
         store.lock = lock;
@@ -107,7 +110,7 @@ export class SqlJsStore implements Store {
         // data dir that now has a key is encrypted right here.
         const encrypting = opened.existed && !opened.encrypted && opened.cipher !== null;
         if (encrypting) log(`encrypting ${paths.db} and the journal (a key is set now)`);
-        if (!opened.existed || journalBytes.length > 0 || opened.migrated.length > 0 || encrypting) store.checkpoint();
+        if (!opened.existed || journalBytes > 0 || opened.migrated.length > 0 || encrypting) store.checkpoint();
         store.checkpointer.startTimer();
       }
       return store;
@@ -298,6 +301,17 @@ export class SqlJsStore implements Store {
     this.assertWritable();
     if (this.readOnly) return; // in-memory writes: there is nothing to fold into
     this.checkpointer.checkpoint();
+  }
+
+  /**
+   * Start a checkpoint the way the timer does (off the event loop when a worker is available,
+   * checkpoint.ts) and resolve when no background checkpoint runs any more. For tests and benchmarks.
+   */
+  async checkpointInBackground(): Promise<void> {
+    this.assertWritable();
+    if (this.readOnly) return;
+    this.checkpointer.startBackgroundCheckpoint();
+    await this.checkpointer.idle();
   }
 
   /** Final checkpoint, stop the timer, release the lock. */

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const RUN = fileURLToPath(new URL('../../dist/bench/run.js', import.meta.url));
-const SECTIONS = ['captureOverhead', 'durableLatency', 'crashLoss', 'restoreTime', 'storeScaling', 'idleCpu', 'captureCost', 'cliStartup'];
+const SECTIONS = ['captureOverhead', 'durableLatency', 'crashLoss', 'restoreTime', 'storeScaling', 'checkpointLatency', 'idleCpu', 'captureCost', 'cliStartup'];
 
 /** Every number anywhere in the value, with its path. */
 function numbers(value: unknown, path = '$'): [string, number][] {
@@ -67,5 +67,5 @@ describe('bench --quick', () => {
     for (const row of results.rows) expect(row.value, `${row.section}: ${row.metric}`).not.toBe('');
     expect(results.aims.every((a) => typeof a.met === 'boolean')).toBe(true);
     expect(results.table).toContain('Capture overhead');
-  }, 480_000); // eight benchmarks, most launching Chromium; a "does it complete" check, not a timing
+  }, 600_000); // nine benchmarks, most launching Chromium; a "does it complete" check, not a timing
 });

@@ -19,7 +19,9 @@ export function buildStore(): { dir: string; storeJs: string; lockJs: string; re
     process.execPath,
     [tsc, '--ignoreConfig', '--outDir', dir, '--rootDir', ROOT, '--module', 'nodenext', '--moduleResolution', 'nodenext',
       '--target', 'es2022', '--strict', '--skipLibCheck', '--types', 'node',
-      join(ROOT, 'companion/store/sqljs-store.ts'), join(ROOT, 'companion/store/data-dir-lock.ts')],
+      join(ROOT, 'companion/store/sqljs-store.ts'), join(ROOT, 'companion/store/data-dir-lock.ts'),
+      // Started as a worker by URL, so not in sqljs-store.ts's import closure.
+      join(ROOT, 'companion/store/checkpoint-worker.ts')],
     { cwd: ROOT, stdio: 'pipe' },
   );
   return {

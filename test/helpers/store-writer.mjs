@@ -1,14 +1,28 @@
 // Crash-test child: opens the Store, streams storage.change events as fast as it can and prints
 // every acknowledged seq (after flush() resolved) on its own line. The parent SIGKILLs it.
-// Usage: node store-writer.mjs <store.js> <dataDir> <run> <checkpointIntervalMs>
+// Usage: node store-writer.mjs <store.js> <dataDir> <run> <checkpointIntervalMs> [background]
+// With `background`, the store also holds ~3 MB of padding and background checkpoints (journal
+// rotation + the checkpoint worker) run back to back, so kills land between a rotation and the
+// new restory.db being renamed in, inside the worker's export and write, and around the rename.
 import { pathToFileURL } from 'node:url';
 
-const [storeJs, dataDir, run, interval] = process.argv.slice(2);
+const [storeJs, dataDir, run, interval, mode] = process.argv.slice(2);
 const { SqlJsStore: Store } = await import(pathToFileURL(storeJs).href);
 const store = await Store.open({ dataDir, config: { checkpointIntervalMs: Number(interval), journalMaxBytes: 256 * 1024 } });
 if (!store.getSession('crash')) store.createSession({ name: 'crash', id: 'crash' });
+if (mode === 'background' && !store.getSession('pad')) {
+  store.createSession({ name: 'pad', id: 'pad' });
+  const set = {};
+  for (let i = 0; i < 3; i++) set[`pad${i}`] = String(i).repeat(1024 * 1024);
+  store.applyEvents('pad', 'pad', [{ seq: 1, at: Date.now(), event: { kind: 'storage.change', tabId: 1, frameId: 0, origin: 'https://pad.test', area: 'local', clear: false, remove: [], set } }]);
+}
 await store.flush();
 process.stdout.write('ready\n');
+if (mode === 'background') {
+  (async () => {
+    for (;;) await store.checkpointInBackground();
+  })();
+}
 
 const instance = `writer-${run}`;
 let seq = 0;

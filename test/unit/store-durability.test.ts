@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRecord, parseJournal } from '../../companion/store/journal-format.js';
@@ -169,3 +169,83 @@ describe('damaged database file', () => {
   });
 });
 
+
+/**
+ * The file states a SIGKILL can leave during a background checkpoint (checkpoint.ts), built
+ * deterministically: the kill tests in store-crash.test.ts hit them at random.
+ */
+describe('crash states of an off-loop checkpoint', () => {
+  /** The store's journal writer, to rotate it as a background checkpoint does, without the worker. */
+  function journalOf(store: SqlJsStore): { rotate(): Promise<number> } {
+    return (store as unknown as { checkpointer: { journal: { rotate(): Promise<number> } } }).checkpointer.journal;
+  }
+  function crash(store: SqlJsStore): void {
+    (store as unknown as { closed: boolean }).closed = true;
+    (store as unknown as { lock: { release(): void } }).lock.release();
+  }
+  async function write(store: SqlJsStore, from: number, to: number): Promise<void> {
+    for (let i = from; i <= to; i++) {
+      store.applyEvents('s', 'inst', [setLocal(i, { [`k${i}`]: String(i) })]);
+      await store.flush();
+    }
+  }
+  async function expectAll(dir: string, n: number): Promise<void> {
+    const store = await SqlJsStore.open({ dataDir: dir, config: NO_TIMER });
+    try {
+      const have = localItems(store.currentState('s'));
+      for (let i = 1; i <= n; i++) expect(have[`k${i}`]).toBe(String(i));
+      expect(store.captureCursor('s').lastSeq).toBe(n);
+    } finally {
+      await store.close();
+    }
+    expect(existsSync(join(dir, 'journal.log.rotated'))).toBe(false);
+  }
+
+  it('killed after the rotation, before the new db is renamed in: both journal files are replayed', async () => {
+    const dir = tempDataDir();
+    const store = await SqlJsStore.open({ dataDir: dir, config: NO_TIMER });
+    store.createSession({ name: 's', id: 's' });
+    await write(store, 1, 10);
+    await journalOf(store).rotate();
+    await write(store, 11, 20);
+    crash(store);
+    expect(existsSync(join(dir, 'journal.log.rotated'))).toBe(true);
+    await expectAll(dir, 20);
+  });
+
+  it('killed after the rename, before the rotated segment is deleted: its records are skipped, not applied twice', async () => {
+    const dir = tempDataDir();
+    const store = await SqlJsStore.open({ dataDir: dir, config: NO_TIMER });
+    store.createSession({ name: 's', id: 's' });
+    await write(store, 1, 10);
+    await journalOf(store).rotate();
+    const rotated = join(dir, 'journal.log.rotated');
+    const kept = readFileSync(rotated);
+    await write(store, 11, 20);
+    store.checkpoint(); // restory.db now holds 1..20 and the rotated segment is deleted…
+    writeFileSync(rotated, kept); // …which the kill prevented
+    await write(store, 21, 25);
+    crash(store);
+    await expectAll(dir, 25);
+  });
+
+  it('killed while the worker wrote its temp file: the file is removed at open, nothing is lost', async () => {
+    const dir = await dirWithJournal(5);
+    writeFileSync(join(dir, `.restory.db.tmp-${process.pid}-worker`), 'half a database');
+    await expectAll(dir, 5);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('a background checkpoint folds the journal into restory.db and leaves no rotated segment', async () => {
+    const dir = tempDataDir();
+    const store = await SqlJsStore.open({ dataDir: dir, config: NO_TIMER });
+    store.createSession({ name: 's', id: 's' });
+    await write(store, 1, 10);
+    await store.checkpointInBackground();
+    crash(store);
+    expect(existsSync(join(dir, 'journal.log.rotated'))).toBe(false);
+    // Whether the worker ran (dist/ built) or the synchronous fallback did, restory.db holds all 10 now.
+    writeFileSync(join(dir, 'journal.log'), '');
+    await expectAll(dir, 10);
+  });
+});
