@@ -50,7 +50,7 @@ import { createPool, isRetryable, unreachable } from './pg-connection.js';
 import { redactUrl } from './store-url.js';
 import { PG_LATEST_SCHEMA_VERSION, pgMigrate, pgSchemaVersion } from './pg-migrations.js';
 import { contentHash, errorLine, stateDigest } from './records.js';
-import type { CaptureCursor, SessionRecord, SnapshotInfo, SnapshotRecord, Store } from './store.js';
+import { newEvents, type CaptureCursor, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store } from './store.js';
 
 const log = debug('pg-store');
 
@@ -432,15 +432,7 @@ export class PgStore implements Store {
       live = await this.load(sessionId);
       this.lives.set(sessionId, live);
     }
-    const sameInstance = live.instanceId === instanceId;
-    let last = sameInstance ? live.lastSeq : 0;
-    const accepted: SequencedEvent[] = [];
-    for (const e of events) {
-      if (e.seq > last) {
-        accepted.push(e);
-        last = e.seq;
-      }
-    }
+    const { accepted, lastSeq: last, sameInstance } = newEvents(live, instanceId, events);
     if (accepted.length > 0 || !sameInstance) {
       if (!sameInstance) {
         live.instanceId = instanceId;

@@ -34,7 +34,7 @@ import { getMeta } from './migrations.js';
 import { contentHash, stateDigest } from './records.js';
 import { countSnapshots, latestSnapshotInfo, listSnapshotInfos, nextSnapshotId, readSnapshot } from './snapshot-rows.js';
 import { all, one, SESSION_COLUMNS, toSessionRecord } from './sqljs-rows.js';
-import type { CaptureCursor, SessionRecord, SnapshotInfo, SnapshotRecord, Store, StoreOptions } from './store.js';
+import { newEvents, type CaptureCursor, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store, type StoreOptions } from './store.js';
 
 const log = debug('store');
 
@@ -205,15 +205,7 @@ export class SqlJsStore implements Store {
   applyEvents(sessionId: string, instanceId: string, events: SequencedEvent[]): { accepted: number; lastSeq: number } {
     this.assertWritable();
     const live = this.lives.get(sessionId);
-    const sameInstance = live.instanceId === instanceId;
-    let last = sameInstance ? live.lastSeq : 0;
-    const accepted: SequencedEvent[] = [];
-    for (const e of events) {
-      if (e.seq > last) {
-        accepted.push(e);
-        last = e.seq;
-      }
-    }
+    const { accepted, lastSeq: last, sameInstance } = newEvents(live, instanceId, events);
     if (accepted.length > 0 || !sameInstance) {
       this.checkpointer.commit({ t: 'events', sid: sessionId, inst: instanceId, at: this.clock(), evs: accepted });
     }

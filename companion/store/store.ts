@@ -42,6 +42,27 @@ export interface CaptureCursor {
   lastSeq: number;
 }
 
+/**
+ * The events of a batch that are new for `cursor` (CaptureCursor's rule), and the cursor's sequence
+ * number after them. Both stores decide duplicates with this.
+ */
+export function newEvents(
+  cursor: CaptureCursor,
+  instanceId: string,
+  events: SequencedEvent[],
+): { accepted: SequencedEvent[]; lastSeq: number; sameInstance: boolean } {
+  const sameInstance = cursor.instanceId === instanceId;
+  let lastSeq = sameInstance ? cursor.lastSeq : 0;
+  const accepted: SequencedEvent[] = [];
+  for (const e of events) {
+    if (e.seq > lastSeq) {
+      accepted.push(e);
+      lastSeq = e.seq;
+    }
+  }
+  return { accepted, lastSeq, sameInstance };
+}
+
 export interface StoreOptions {
   dataDir: string;
   /** No lock, no file written: loads the db and replays the journal in memory (`restory list`). */
