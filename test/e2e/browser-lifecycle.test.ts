@@ -11,7 +11,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { crashForeground, eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
 
@@ -52,7 +53,7 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
   });
 
   it('SIGKILL of the companion alone: the browser and its CDP client stay up, the next companion adopts it and keeps the writes made meanwhile', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = tempDir();
     const first = await startForeground(['start', '--data-dir', dataDir, '--url', `${site.originA}/storage.html`], env);
     cleanups.push(() => crashForeground(first, dataDir));
     const [record] = records(dataDir);
@@ -103,7 +104,7 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
   }, 180_000);
 
   it('--cdp-port: a port in use is refused before anything is created; a free one is used as given', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = tempDir();
     const busy = createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
     cleanups.push(() => new Promise((r) => busy.close(r)));
@@ -122,7 +123,7 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
   }, 120_000);
 
   it('restory close of the only session a foreground start runs: closed, answered, and the companion ends', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = tempDir();
     const fg = await startForeground(['start', '--data-dir', dataDir], env);
     cleanups.push(() => crashForeground(fg, dataDir));
     const [record] = records(dataDir);
@@ -136,7 +137,7 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
   }, 120_000);
 
   it('the temporary profile is removed after Ctrl-C, after a double Ctrl-C, and after a crash at the next start', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = tempDir();
     // Ctrl-C
     const a = await startForeground(['start', '--data-dir', dataDir], env);
     const [ra] = records(dataDir);

@@ -6,9 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
 import { findChromium } from '../../companion/browser/find-chromium.js';
 import type { PlaywrightStorageState, RestoryExport } from '../../shared/state.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
 
@@ -31,7 +32,7 @@ describe('capture (real Chromium, extension, native messaging, companion process
   beforeAll(async () => {
     site = await startTestSite();
     frameTop = site.originA;
-    dataDir = tempDataDir();
+    dataDir = tempDir();
     companion = await startForeground(['start', '--data-dir', dataDir, '--name', 'capture-e2e', '--url', `${site.originA}/login?user=alice`], env);
     browser = await chromium.connectOverCDP(companion.cdp);
     context = browser.contexts()[0];

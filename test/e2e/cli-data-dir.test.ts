@@ -8,8 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
+
 import { BIN, runCli } from '../helpers/restory-cli.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 afterAll(removeTempDirs);
 
@@ -22,7 +23,7 @@ function expectOneLineError(r: { code: number | null; stdout: string; stderr: st
   expect(r.stderr).not.toMatch(/\n\s+at |unexpected error|aside|mv /);
 }
 
-function importFile(dir = join(tempDataDir(), '..')): string {
+function importFile(dir = join(newDataDirPath(), '..')): string {
   const file = join(dir, 'state.json');
   writeFileSync(file, JSON.stringify({ cookies: [], origins: [{ origin: 'https://a.test', localStorage: [{ name: 'k', value: 'v' }] }] }));
   return file;
@@ -42,7 +43,7 @@ function runAsNobody(args: string[]): { code: number | null; stdout: string; std
 
 describe('data dir errors', () => {
   it('--data-dir pointing at a regular file: one line naming it, for reads, writes and start; doctor reports it', async () => {
-    const file = join(tempDataDir(), '..', 'not-a-dir');
+    const file = join(newDataDirPath(), '..', 'not-a-dir');
     writeFileSync(file, 'x');
     const imported = importFile();
     for (const args of [['list'], ['status'], ['snapshots', 'x'], ['export', 'x'], ['close', 'x'], ['import', imported], ['start']]) {
@@ -61,7 +62,7 @@ describe('data dir errors', () => {
   });
 
   it.skipIf(!ROOT_WITH_SETPRIV)('a data dir the user cannot read: says so (no "move restory.db aside"); doctor does not crash', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = newDataDirPath();
     const r = await runCli(['import', importFile(), '--data-dir', dataDir]);
     expect(r.code, r.stderr).toBe(0);
     chmodSync(join(dataDir, '..'), 0o755); // nobody may reach it, not enter it (it is root's, 0700)
@@ -79,7 +80,7 @@ describe('data dir errors', () => {
   });
 
   it('an existing directory of the user\'s (0755, other files) is refused, not chmod\'ed; the subfolder it suggests works, created 0700', async () => {
-    const mine = join(tempDataDir(), '..', 'mine');
+    const mine = join(newDataDirPath(), '..', 'mine');
     mkdirSync(mine);
     chmodSync(mine, 0o755);
     writeFileSync(join(mine, 'notes.txt'), 'mine');

@@ -6,7 +6,7 @@
  * build is not simulated: it would break the other tests running against dist/.)
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,20 +16,13 @@ import { encodeFrame } from '../../shared/frame-codec.js';
 import { dataPaths } from '../../companion/data-dir.js';
 import { writeHostManifestTo } from '../../companion/native-host/manifest.js';
 import { nativeHostScript } from '../../companion/project-root.js';
-import { eventually, runCli, tempDataDir as makeTempDir } from '../helpers/restory-cli.js';
+import { eventually, runCli } from '../helpers/restory-cli.js';
 import { deadPid } from '../helpers/processes.js';
+import { removeTempDirs, tempDir as tempDataDir } from '../helpers/temp-dirs.js';
 
 const COMPANION = fileURLToPath(new URL('../helpers/companion-process.mjs', import.meta.url));
 
-const dirs: string[] = [];
-function tempDataDir(prefix: string): string {
-  const dir = makeTempDir(prefix);
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTempDirs);
 
 interface Check {
   name: string;
@@ -75,7 +68,6 @@ async function healthyDataDir(env: NodeJS.ProcessEnv): Promise<string> {
   expect(r.code, r.stderr).toBe(0);
   return dataDir;
 }
-
 
 /**
  * A companion that hangs, in this process: it holds the data dir's socket and token, accepts

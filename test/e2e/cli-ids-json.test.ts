@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RestoryExport, SessionState, SessionSummary } from '../../shared/state.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
-import { removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
+
 import { BIN, runCli, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 afterAll(removeTempDirs);
 
@@ -25,7 +26,7 @@ function stateAt(url: string): SessionState {
 }
 
 async function storeWith(ids: string[]): Promise<string> {
-  const dataDir = tempDataDir();
+  const dataDir = newDataDirPath();
   const store = await SqlJsStore.open({ dataDir });
   for (const id of ids) {
     const state = stateAt(`https://a.test/${id}`);
@@ -140,7 +141,7 @@ describe('with a running companion', () => {
   afterAll(async () => stopForeground(fg));
 
   it('start --json, resume --json and prefixes(go through the companion: one JSON line each)', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = newDataDirPath();
     const d = ['--data-dir', dataDir];
     const started = await startJson(['start', ...d]);
     fg = started.fg;

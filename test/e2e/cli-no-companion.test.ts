@@ -11,8 +11,9 @@ import { parseMessage } from '../../shared/validate.js';
 import type { RestoryExport, SessionState, SessionSummary } from '../../shared/state.js';
 import { classifyOrphans } from '../../companion/session/orphans.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
-import { localItems, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
+import { localItems, setLocal, tabsEvent } from '../helpers/store-fixtures.js';
 import { runCli } from '../helpers/restory-cli.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -44,11 +45,11 @@ function now(e: SequencedEvent): SequencedEvent {
  * has not folded them. Copying the flushed files of a store that is still open is that state on disk.
  */
 async function killedCompanion(prepare: (store: SqlJsStore) => Promise<void>): Promise<string> {
-  const live = tempDataDir();
+  const live = newDataDirPath();
   const store = await SqlJsStore.open({ dataDir: live, config: { checkpointIntervalMs: 3_600_000 } });
   await prepare(store);
   await store.flush();
-  const dataDir = tempDataDir();
+  const dataDir = newDataDirPath();
   cpSync(live, dataDir, { recursive: true, filter: (src) => !src.endsWith('.lock') });
   await store.close();
   return dataDir;
@@ -56,7 +57,7 @@ async function killedCompanion(prepare: (store: SqlJsStore) => Promise<void>): P
 
 describe('restory without a companion', () => {
   it('status(counts sessions by the orphan verdict list shows, and neither writes)', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = newDataDirPath();
     const store = await SqlJsStore.open({ dataDir });
     await store.createSession({ id: 'fresh', name: 'fresh', state: 'active', initial: stateAt(Date.now()) });
     await store.createSession({ id: 'old', name: 'old', state: 'active', initial: stateAt(Date.now() - 3 * DAY) });
@@ -144,7 +145,7 @@ describe('restory without a companion', () => {
       { name: 'toString', value: 't' },
       { name: 'plain', value: 'x' },
     ];
-    const dataDir = tempDataDir();
+    const dataDir = newDataDirPath();
     const store = await SqlJsStore.open({ dataDir });
     store.createSession({ id: 'protos', name: 'protos', state: 'active' });
     store.applyEvents('protos', 'inst', [
@@ -176,7 +177,7 @@ describe('restory without a companion', () => {
   });
 
   it('list(prints a stored multi-line, coloured lastError as one clean line)', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = newDataDirPath();
     const store = await SqlJsStore.open({ dataDir });
     store.createSession({ id: 'coloured', name: 'coloured', state: 'active' });
     // As rows were written before lastError was kept to one line.

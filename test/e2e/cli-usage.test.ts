@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { COMMON, SPECS, type CommandSpec, type OptionSpec } from '../../companion/cli/command-specs.js';
-import { runCli, tempDataDir } from '../helpers/restory-cli.js';
+import { runCli } from '../helpers/restory-cli.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const specs: CommandSpec[] = Object.values(SPECS);
@@ -48,7 +49,7 @@ describe('restory help and version', () => {
 const NO_DISPLAY = { DISPLAY: '', WAYLAND_DISPLAY: '' };
 
 describe('restory usage errors', () => {
-  const dataDir = tempDataDir();
+  const dataDir = tempDir();
   const cases: [string[], RegExp][] = [
     [['list', '--state', 'bogus'], /--state must be one of active, closed, error, recoverable, stale, failed \(got "bogus"\)/],
     [['export', 'some-id', '--format', 'bogus'], /--format must be one of restory, playwright \(got "bogus"\)/],

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import type { RestoryExport } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { crashForeground, eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
 
@@ -51,7 +52,7 @@ describe('bad input: huge, strange and numerous (real Chromium, capture → snap
 
   beforeAll(async () => {
     site = await startTestSite();
-    dataDir = tempDataDir();
+    dataDir = tempDir();
     first = await startForeground(['start', '--data-dir', dataDir, '--url', `${site.originA}/storage.html`], env);
     browser = await chromium.connectOverCDP(first.cdp);
     context = browser.contexts()[0];

@@ -12,14 +12,15 @@ import { findChromium } from '../../companion/browser/find-chromium.js';
 import { NATIVE_HOST_NAME } from '../../shared/constants.js';
 import type { SessionSummary } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 describe('install-host --user-data-dir (a persistent Playwright profile)', () => {
   let site: TestSite;
   let companion: ForegroundCompanion | undefined;
   let context: BrowserContext | undefined;
-  const dataDir = tempDataDir();
-  const profile = join(tempDataDir('restory-profile-test-'), 'profile');
+  const dataDir = tempDir();
+  const profile = join(tempDir('restory-profile-test-'), 'profile');
 
   beforeAll(async () => {
     site = await startTestSite();

@@ -19,7 +19,8 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestoryExport } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { BIN, eventually, killBrowsersOf, tempDataDir } from '../helpers/restory-cli.js';
+import { BIN, eventually, killBrowsersOf } from '../helpers/restory-cli.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
 
@@ -84,7 +85,7 @@ describe('restory mcp (SDK client over stdio, real Chromium)', () => {
 
   beforeAll(async () => {
     site = await startTestSite();
-    dataDir = tempDataDir('restory-mcp-');
+    dataDir = tempDir('restory-mcp-');
   });
   afterAll(async () => {
     await server?.client.close().catch(() => {});
@@ -211,7 +212,7 @@ describe('restory mcp (SDK client over stdio, real Chromium)', () => {
   });
 
   it('--port 0: streamable HTTP on 127.0.0.1; a foreign Host or Origin is refused', async () => {
-    const httpDataDir = tempDataDir('restory-mcp-http-');
+    const httpDataDir = tempDir('restory-mcp-http-');
     const child = spawn(process.execPath, [BIN, 'mcp', '--port', '0', '--data-dir', httpDataDir], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | string>((r) => child.on('exit', (code, signal) => r(code ?? signal ?? -1)));
     try {

@@ -12,7 +12,8 @@ import { chromium, type Browser } from 'playwright-core';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
 import { startPostgres, type PgServer } from '../helpers/postgres.js';
-import { crashForeground, eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000', RESTORY_LEASE_MS: '1500' };
 
@@ -21,9 +22,9 @@ describe('shared PostgreSQL store: a session survives its machine', () => {
   let site: TestSite;
   let url: string;
   let sessionId: string;
-  const dirA = tempDataDir();
-  const dirB = tempDataDir();
-  const dirC = tempDataDir();
+  const dirA = tempDir();
+  const dirB = tempDir();
+  const dirC = tempDir();
   let winner: ForegroundCompanion | undefined;
   let browser: Browser | undefined;
 

@@ -11,7 +11,8 @@ import { EXTENSION_ID } from '../../shared/constants.js';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
 import { launchBrowser, type LaunchedBrowser } from '../../companion/browser/launch.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { crashForeground, eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const EXTENSION_DIR = root('dist/extension');
@@ -61,9 +62,8 @@ describe('popup (real Chromium, extension, native messaging, companion processes
     await site?.close();
   });
 
-
   it('popup(lists a session left by a SIGKILLed companion and resumes it with its tab and localStorage)', async () => {
-    const dataDir = tempDataDir('restory-popup-');
+    const dataDir = tempDir('restory-popup-');
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
 
     // Companion 1: a session with some localStorage, snapshotted, then the companion is SIGKILLed.
@@ -140,7 +140,7 @@ describe('popup (real Chromium, extension, native messaging, companion processes
   }, 180_000);
 
   it('popup(says the companion is not running, how to start it, and connects once it runs)', async () => {
-    const dataDir = tempDataDir('restory-popup-down-');
+    const dataDir = tempDir('restory-popup-down-');
     cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const browser: LaunchedBrowser = await launchBrowser({ extensionDir: EXTENSION_DIR, hostScript: HOST_SCRIPT, env: { RESTORY_DATA_DIR: dataDir } });
     cleanups.push(() => browser.close());

@@ -9,9 +9,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RestoryExport, SessionState, SessionSummary, TabState } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { eventually, runCli, startForeground, tempDataDir } from '../helpers/restory-cli.js';
+import { eventually, runCli, startForeground } from '../helpers/restory-cli.js';
 import { Companion } from '../../companion/companion.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 async function deadPort(): Promise<number> {
   const server = createServer();
@@ -63,7 +64,7 @@ describe('recovery edge cases', () => {
   };
 
   it('a partial resume restores the tabs it can and lists the one that failed', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = tempDir();
     const id = await importState(dataDir, 'partial', stateWith([`${site.originA}/storage.html?partial`, dead]));
     expect((await list(dataDir))[0]).toMatchObject({ id, state: 'recoverable' });
     const c = await startForeground(['resume', id, '--data-dir', dataDir]);
@@ -78,7 +79,7 @@ describe('recovery edge cases', () => {
   });
 
   it('a resume that restores nothing marks the session failed with the reason; resuming tries again', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = tempDir();
     const id = await importState(dataDir, 'doomed', stateWith([dead]));
     const first = await runCli(['resume', id, '--data-dir', dataDir]);
     expect(first.code).toBe(1);
@@ -92,13 +93,13 @@ describe('recovery edge cases', () => {
   });
 
   it('an unknown session id gets a clear error', async () => {
-    const r = await runCli(['resume', 'no-such-session', '--data-dir', tempDataDir()]);
+    const r = await runCli(['resume', 'no-such-session', '--data-dir', tempDir()]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no session with id "no-such-session".*restory list/);
   });
 
   it('auto-resume resumes recoverable sessions when a companion starts', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = tempDir();
     const id = await importState(dataDir, 'auto', stateWith([`${site.originA}/storage.html?auto`]));
     const c = await startForeground(['start', '--data-dir', dataDir, '--url', `${site.originA}/`], { RESTORY_AUTO_RESUME: 'true' });
     const startup = await site.waitForStartupLog((l) => l.page === '/storage.html?auto', 20_000);
@@ -109,7 +110,7 @@ describe('recovery edge cases', () => {
   });
 
   it('library start() resolves once the opened page is captured: a shutdown right after keeps it', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = tempDir();
     const url = `${site.originA}/storage.html?started`;
     const companion = await Companion.open({ dataDir });
     const { sessionId } = await companion.start({ urls: [url] });
@@ -124,7 +125,7 @@ describe('recovery edge cases', () => {
   });
 
   it('a stale session resumes with a warning (library API)', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = tempDir();
     const store = await SqlJsStore.open({ dataDir });
     const old = { ...stateWith([`${site.originA}/storage.html?stale`]), capturedAt: Date.now() - 3 * 3600_000 };
     const { id } = store.createSession({ name: 'old', state: 'stale' });

@@ -8,7 +8,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { EXTENSION_ID } from '../../shared/constants.js';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { crashForeground, eventually, runCli, startForeground, stopForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
 
@@ -56,7 +57,7 @@ describe('recovery after SIGKILL (real companion processes, real Chromium)', () 
 
   beforeAll(async () => {
     site = await startTestSite();
-    dataDir = tempDataDir();
+    dataDir = tempDir();
 
     // --- Record: log in, storage in three tabs, an SPA, a scrolled page. -------------------------
     const first = await startForeground(['start', '--data-dir', dataDir, '--url', `${site.originA}/login?user=carol`], env);

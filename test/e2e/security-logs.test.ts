@@ -15,7 +15,8 @@ import { dataPaths } from '../../companion/data-dir.js';
 import { EXTENSION_ORIGIN, MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
 import type { SequencedEvent } from '../../shared/capture-events.js';
-import { eventually, runCli, tempDataDir } from '../helpers/restory-cli.js';
+import { eventually, runCli } from '../helpers/restory-cli.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const COMPANION = fileURLToPath(new URL('../helpers/companion-process.mjs', import.meta.url));
 const DEBUG_ENV = { DEBUG: 'restory:*', RESTORY_KEY: '', RESTORY_KEY_FILE: '' };
@@ -90,7 +91,7 @@ describe('no cookie or storage value in any log (DEBUG=restory:*)', () => {
   const cliOutputs: { args: string[]; stdout: string; stderr: string }[] = [];
 
   beforeAll(async () => {
-    dataDir = tempDataDir('restory-logs-');
+    dataDir = tempDir('restory-logs-');
     child = spawn(process.execPath, [COMPANION, dataDir], {
       env: { ...process.env, ...DEBUG_ENV, RESTORY_SNAPSHOT_INTERVAL_MS: '1000' },
       stdio: ['ignore', 'pipe', 'pipe'],

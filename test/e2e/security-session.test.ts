@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { crashForeground, eventually, runCli, startForeground, tempDataDir, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, runCli, startForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
 import type { RestoryExport } from '../../shared/state.js';
+import { tempDir } from '../helpers/temp-dirs.js';
 
 const tag = randomBytes(6).toString('hex');
 const LOCAL_VALUE = `local${tag}A`;
@@ -71,7 +72,7 @@ describe('a real session: file modes, encryption on disk, clean logs', () => {
   beforeAll(async () => {
     oldUmask = process.umask(0); // inherited by the companion: modes must not depend on it
     site = await startTestSite();
-    dataDir = tempDataDir('restory-sec-session-');
+    dataDir = tempDir('restory-sec-session-');
     companion = await startForeground(['start', '--data-dir', dataDir, '--url', `${site.originA}/login?user=alice`], env);
     browser = await chromium.connectOverCDP(companion.cdp);
     const context = browser.contexts()[0];

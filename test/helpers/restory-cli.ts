@@ -3,16 +3,11 @@
  * (`start` / `resume`) whose stdout announces the session and CDP endpoint, and one-shot commands.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/restory.js', import.meta.url));
-
-export function tempDataDir(prefix = 'restory-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
 
 export interface CliResult {
   code: number | null;

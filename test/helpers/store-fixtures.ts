@@ -1,22 +1,9 @@
-/** Temp data dirs and capture events for the store tests. */
+/** Capture events and opened stores for the store tests (temp dirs: temp-dirs.ts). */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SequencedEvent } from '../../shared/capture-events.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
-
-const dirs: string[] = [];
-
-/** A fresh data dir (not yet created inside a fresh parent, so the store creates it). */
-export function tempDataDir(): string {
-  const parent = mkdtempSync(join(tmpdir(), 'restory-store-'));
-  dirs.push(parent);
-  return join(parent, 'data');
-}
-
-export function removeTempDirs(): void {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-}
 
 export function setLocal(seq: number, set: Record<string, string>, origin = 'https://a.test'): SequencedEvent {
   return {

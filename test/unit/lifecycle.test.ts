@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SessionStatusSchema } from '../../shared/state.js';
 import { canBecome, transition, TRANSITIONS } from '../../companion/session/lifecycle.js';
-import { closeStores, openStore, tempDataDir } from '../helpers/store-fixtures.js';
+import { closeStores, openStore } from '../helpers/store-fixtures.js';
+import { newDataDirPath } from '../helpers/temp-dirs.js';
 
 afterEach(closeStores);
 
@@ -34,14 +35,14 @@ describe('session lifecycle', () => {
   });
 
   it('transition refuses a move outside the table and leaves the state as it was', async () => {
-    const store = await openStore(tempDataDir());
+    const store = await openStore(newDataDirPath());
     const { id } = store.createSession({ name: 'x', state: 'closed' });
     await expect(transition(store, id, 'error', 'disk full')).rejects.toThrow(`session ${id} is closed; it cannot become error`);
     expect(store.requireSession(id)).toMatchObject({ state: 'closed', lastError: null });
   });
 
   it('records why for failures and clears it when the session is active or closed again', async () => {
-    const store = await openStore(tempDataDir());
+    const store = await openStore(newDataDirPath());
     const { id } = store.createSession({ name: 'x' });
     await transition(store, id, 'recoverable', 'the browser exited unexpectedly');
     expect(store.requireSession(id)).toMatchObject({ state: 'recoverable', lastError: 'the browser exited unexpectedly' });
@@ -53,12 +54,12 @@ describe('session lifecycle', () => {
   });
 
   it('an unknown session is an unknown_session error', async () => {
-    const store = await openStore(tempDataDir());
+    const store = await openStore(newDataDirPath());
     await expect(transition(store, 'nope', 'closed')).rejects.toMatchObject({ code: 'unknown_session' });
   });
 
   it('lastError is kept to its first line, without terminal escapes, at most 300 characters', async () => {
-    const store = await openStore(tempDataDir());
+    const store = await openStore(newDataDirPath());
     const { id } = store.createSession({ name: 'x', state: 'active' });
     // What Playwright throws when a browser does not start: colours, then a call log.
     const launch = '\u001b[31mbrowserType.launch: Target page, context or browser has been closed\u001b[39m\n' +
@@ -76,7 +77,7 @@ describe('session lifecycle', () => {
   });
 
   it('a lastError stored before it was kept to one line is shown as one clean line', async () => {
-    const store = await openStore(tempDataDir());
+    const store = await openStore(newDataDirPath());
     const { id } = store.createSession({ name: 'x', state: 'active' });
     store.setState(id, 'failed', '\u001b[1mfirst\u001b[0m\nsecond');
     expect(store.requireSession(id).lastError).toBe('first');

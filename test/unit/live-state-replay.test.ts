@@ -10,7 +10,8 @@ import { LiveState } from '../../companion/session-state/live-state.js';
 import { contentHash } from '../../companion/store/records.js';
 import { CaptureEventSchema, type CaptureEvent, type CaptureEventInput, type SequencedEvent } from '../../shared/capture-events.js';
 import type { Cookie } from '../../shared/state.js';
-import { closeStores, forgetStore, openStore, removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
+import { closeStores, forgetStore, openStore } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 const cookie = (name: string, value: string): Cookie => ({
   name, value, domain: 'a.test', path: '/', expires: -1, httpOnly: false, secure: false, sameSite: 'Lax',
@@ -110,7 +111,7 @@ describe('replay = live', () => {
   });
 
   it('store: a snapshot taken live has the same hash after a SIGKILL and a replay from the last checkpoint', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = newDataDirPath();
     const s = await openStore(dataDir, { config: { checkpointIntervalMs: 3_600_000 } });
     s.createSession({ id: 's', name: 's' });
     const seq = (from: number, events: CaptureEvent[]): SequencedEvent[] => events.map((event, i) => ({ seq: from + i + 1, at: 1000 + from + i, event }));
@@ -121,7 +122,7 @@ describe('replay = live', () => {
     const taken = s.saveSnapshot('s', 'manual')!;
     await s.flush();
     forgetStore(s); // SIGKILL: no final checkpoint
-    const copy = tempDataDir();
+    const copy = newDataDirPath();
     const { cpSync } = await import('node:fs');
     cpSync(dataDir, copy, { recursive: true, filter: (src) => !src.endsWith('.lock') });
     const reopened = await openStore(copy);

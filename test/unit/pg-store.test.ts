@@ -11,9 +11,10 @@ import { redactUrl } from '../../companion/store/store-url.js';
 import { checkSharedStore } from '../../companion/cli/doctor/shared-store.js';
 import { moveSessions } from '../../companion/store/move-sessions.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
-import { removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
+
 import { startPostgres, type PgServer } from '../helpers/postgres.js';
 import { localItems, setLocal, tabsEvent } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 let server: PgServer;
 const opened: PgStore[] = [];
@@ -229,7 +230,7 @@ describe('PostgreSQL store: data', () => {
   });
 
   it('migrate moves sessions with their snapshots from a data dir to PostgreSQL and back, verified by hash', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     let now = 1_700_000_000_000;
     const src = await SqlJsStore.open({ dataDir: dir, env: {}, clock: () => now });
     const s = src.createSession({ name: 'mover' });
@@ -253,7 +254,7 @@ describe('PostgreSQL store: data', () => {
     expect(localItems((await pgStore.requireSnapshot(s.id)).state)).toMatchObject({ k: '2' });
     expect((await moveSessions(dir, url))[0].skipped).toBe('exists in the target');
 
-    const back = tempDataDir();
+    const back = newDataDirPath();
     const home = await moveSessions(url, back);
     expect(home[0].snapshots.map((x) => x.hash)).toEqual(there[0].snapshots.map((x) => x.hash));
     removeTempDirs();

@@ -11,7 +11,8 @@ import { integrityCheck } from '../../companion/store/database.js';
 import { parseJournal } from '../../companion/store/journal-format.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import type { SequencedEvent } from '../../shared/capture-events.js';
-import { localItems, removeTempDirs, setLocal, tempDataDir } from '../helpers/store-fixtures.js';
+import { localItems, setLocal } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 afterEach(() => removeTempDirs());
 
@@ -78,7 +79,7 @@ describe('key handling', () => {
   });
 
   it('RESTORY_KEY_FILE must be 0600: a looser file is refused with the chmod that fixes it', () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'key');
     writeFileSync(file, HEX_KEY + '\n', { mode: 0o644 });
@@ -111,14 +112,14 @@ describe('encrypted store', () => {
     ['a passphrase (scrypt)', { RESTORY_KEY: 'correct horse battery staple' }],
   ] as const) {
     it(`with ${what}: restory.db and the journal hold no cookie or storage value, and read back with the key`, async () => {
-      const folded = tempDataDir();
+      const folded = newDataDirPath();
       await writeSecrets(folded, env, true);
       const db = readFileSync(join(folded, 'restory.db'));
       expect(db.subarray(0, ENC_MAGIC.length).equals(ENC_MAGIC)).toBe(true);
       expectNoSecrets(join(folded, 'restory.db'));
       await expectSecretsBack(folded, env);
 
-      const crashed = tempDataDir();
+      const crashed = newDataDirPath();
       await writeSecrets(crashed, env, false);
       const journal = readFileSync(join(crashed, 'journal.log'));
       expect(journal.length).toBeGreaterThan(0);
@@ -130,7 +131,7 @@ describe('encrypted store', () => {
   }
 
   it('a wrong key is refused naming the file, and nothing is changed', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     await writeSecrets(dir, { RESTORY_KEY: 'correct horse battery staple' }, false);
     const db = readFileSync(join(dir, 'restory.db'));
     const journal = readFileSync(join(dir, 'journal.log'));
@@ -147,7 +148,7 @@ describe('encrypted store', () => {
   });
 
   it('an encrypted data dir without a key is refused with what to set', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     await writeSecrets(dir, { RESTORY_KEY: HEX_KEY }, true);
     const db = readFileSync(join(dir, 'restory.db'));
     for (const readOnly of [false, true]) {
@@ -162,7 +163,7 @@ describe('encrypted store', () => {
   });
 
   it('journal: encrypted records are refused without the key or with a wrong one, and a torn encrypted tail is still dropped', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     await writeSecrets(dir, { RESTORY_KEY: HEX_KEY }, false);
     const file = join(dir, 'journal.log');
     const journal = readFileSync(file);
@@ -187,7 +188,7 @@ describe('encrypted store', () => {
   });
 
   it('a key file (0600) works like RESTORY_KEY', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     mkdirSync(dir, { recursive: true });
     const keyFile = join(dir, '..', 'restory.key');
     writeFileSync(keyFile, 'my long passphrase from a file\n', { mode: 0o600 });
@@ -201,7 +202,7 @@ describe('encrypted store', () => {
 
 describe('enabling encryption on a plaintext data dir', () => {
   it('the first read-write open with a key encrypts restory.db and the pending journal at once; read-only opens write nothing', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     await writeSecrets(dir, {}, false); // plaintext db + plaintext journal with the secrets
     const db = join(dir, 'restory.db');
     const journal = join(dir, 'journal.log');
@@ -231,7 +232,7 @@ describe('enabling encryption on a plaintext data dir', () => {
   });
 
   it('a journal mixing plaintext and encrypted records (key set between two crashes) replays in order', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await SqlJsStore.open({ dataDir: dir, env: {}, config: NO_TIMER });
     store.createSession({ name: 's', id: 's' });
     store.checkpoint();

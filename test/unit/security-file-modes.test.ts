@@ -9,7 +9,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { loadOrCreateToken } from '../../companion/socket/token.js';
 import { ENC_MAGIC } from '../../companion/store/crypto.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
-import { removeTempDirs, setLocal, tempDataDir } from '../helpers/store-fixtures.js';
+import { setLocal } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 /** Temp files seen by renameSync just before they replace their target: mode and first bytes. */
 const renamed: { from: string; to: string; mode: number; head: Buffer }[] = [];
@@ -44,7 +45,7 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 
 describe('file modes (umask 000)', () => {
   it('the data dir is 0700; restory.db, journal.log, the lock and every persist temp file are 0600', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await SqlJsStore.open({ dataDir: dir, env: {}, config: { checkpointIntervalMs: 3_600_000 } });
     store.createSession({ name: 's', id: 's' });
     store.applyEvents('s', 'i', [setLocal(1, { k: 'v' })]);
@@ -64,7 +65,7 @@ describe('file modes (umask 000)', () => {
   });
 
   it('with a key, the persist temp file holds ciphertext, never the plaintext image', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await SqlJsStore.open({ dataDir: dir, env: { RESTORY_KEY: 'c3'.repeat(32) } });
     store.createSession({ name: 's', id: 's' });
     await store.close();
@@ -77,7 +78,7 @@ describe('file modes (umask 000)', () => {
   });
 
   it('files found with a looser mode are made 0600 again, and the dir 0700', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const first = await SqlJsStore.open({ dataDir: dir, env: {} });
     first.createSession({ name: 's', id: 's' });
     await first.close();
@@ -95,7 +96,7 @@ describe('file modes (umask 000)', () => {
   });
 
   it('a new token file is 0600', () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     mkdirSync(dir, { recursive: true });
     const token = loadOrCreateToken(join(dir, 'token'));
     expect(readFileSync(join(dir, 'token'), 'utf8').trim()).toBe(token);

@@ -10,7 +10,8 @@ import { CompanionClient } from '../../companion/socket/client.js';
 import { dataPaths } from '../../companion/data-dir.js';
 import { EXTENSION_ORIGIN, MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
-import { removeTempDirs, setLocal, tempDataDir } from '../helpers/store-fixtures.js';
+import { setLocal } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 interface RawResult {
   frames: unknown[];
@@ -61,7 +62,7 @@ describe('companion socket authentication', () => {
   let token: string;
 
   beforeAll(async () => {
-    dir = tempDataDir();
+    dir = newDataDirPath();
     companion = await Companion.open({ dataDir: dir, env: {}, config: { snapshotIntervalMs: 3_600_000 } });
     socketPath = dataPaths(dir).socket;
     token = readFileSync(dataPaths(dir).token, 'utf8').trim();

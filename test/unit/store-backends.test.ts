@@ -11,7 +11,8 @@ import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import type { Store, StoreOptions } from '../../companion/store/store.js';
 import type { Config } from '../../companion/config.js';
 import { startPostgres, type PgServer } from '../helpers/postgres.js';
-import { localItems, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
+import { localItems, setLocal, tabsEvent } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 type Opts = Pick<StoreOptions, 'clock' | 'env'> & { config?: Partial<Config> };
 
@@ -34,7 +35,7 @@ async function track<T extends Store>(s: Promise<T>): Promise<T> {
 const backends: Backend[] = [
   {
     name: 'sql.js',
-    place: async () => tempDataDir(),
+    place: async () => newDataDirPath(),
     open: (dataDir, opts = {}) => track(SqlJsStore.open({ dataDir, env: {}, ...opts })),
   },
   {

@@ -15,7 +15,8 @@ import { contentHash } from '../../companion/store/records.js';
 import { loadSqlJs } from '../../companion/store/sqljs.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { emptySessionState, type SessionState } from '../../shared/state.js';
-import { closeStores, forgetStore, openStore, localItems, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
+import { closeStores, forgetStore, openStore, localItems, setLocal, tabsEvent } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 const NO_TIMER = { checkpointIntervalMs: 3_600_000 };
 afterEach(async () => {
@@ -96,7 +97,7 @@ function richState(): SessionState {
 
 describe('snapshot blobs', () => {
   it('a large localStorage is stored once however many snapshots share it', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await openStore(dir, { config: { ...NO_TIMER, snapshotsKept: 10 } });
     const s = store.createSession({ name: 'x', id: 's' });
     store.applyEvents('s', 'i', [setLocal(1, bigItems(500))]); // ~0.5 MB
@@ -133,7 +134,7 @@ describe('snapshot blobs', () => {
   });
 
   it('a write to an origin holding megabytes stores one new chunk, not the whole list again', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await openStore(dir, { config: { ...NO_TIMER, snapshotsKept: 10 } });
     store.createSession({ name: 'x', id: 's' });
     // 2,000 keys of 1 KB and two values of 1 MB: about 4 MB on one origin.
@@ -177,7 +178,7 @@ describe('snapshot blobs', () => {
   });
 
   it('round-trips exactly: unicode, empty and small lists, partitioned origins, sessionStorage, duplicates', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await openStore(dir, { config: NO_TIMER });
     store.createSession({ name: 'x', id: 's' });
     const state = richState();
@@ -208,7 +209,7 @@ describe('snapshot blobs', () => {
   });
 
   it('pruning and deleting remove blobs no snapshot refers to any more', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await openStore(dir, { config: { ...NO_TIMER, snapshotsKept: 2 } });
     store.createSession({ name: 'x', id: 's' });
     store.createSession({ name: 'y', id: 't' });
@@ -244,7 +245,7 @@ describe('snapshot blobs', () => {
   });
 
   it('replaying the journal after a crash produces the same rows and blobs', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await openStore(dir, { config: { ...NO_TIMER, snapshotsKept: 3 } });
     store.createSession({ name: 'x', id: 's' });
     store.checkpoint();
@@ -276,7 +277,7 @@ describe('snapshot blobs', () => {
     v2.run("INSERT INTO sessions (id, name, state, created_at, last_activity_at, tab_count, live_state) VALUES ('old', 'legacy', 'recoverable', 1, 2, 0, ?)", [JSON.stringify(live)]);
     const json = JSON.stringify(state);
     v2.run("INSERT INTO session_snapshots (session_id, taken_at, reason, state, content_hash, state_bytes) VALUES ('old', 3, 'interval', ?, ?, ?)", [json, contentHash(state), json.length]);
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'restory.db'), v2.export());
 
@@ -297,7 +298,7 @@ describe('snapshot blobs', () => {
   });
 
   it('with a key, blobs are encrypted with the rest of the file', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const env = { RESTORY_KEY: 'a1'.repeat(32) };
     const secret = 'blob-secret-Qx93Lm'.padEnd(10_000, '!');
     const store = await openStore(dir, { env, config: NO_TIMER });

@@ -8,7 +8,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { buildStore } from '../helpers/store-build.js';
-import { localItems, removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
+import { localItems } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 const WRITER = resolve(import.meta.dirname, '../helpers/store-writer.mjs');
 let build: ReturnType<typeof buildStore>;
@@ -49,7 +50,7 @@ async function runAndKill(dataDir: string, run: number, intervalMs: number, kill
 
 describe('crash safety', () => {
   it('every acknowledged event survives SIGKILL at random points', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = newDataDirPath();
     const acked = new Map<number, number>();
     const deadline = Date.now() + 20_000;
     let iterations = 0;
@@ -89,7 +90,7 @@ describe('crash safety', () => {
   }, 60_000);
 
   it('every acknowledged event survives SIGKILL during off-loop checkpoints (rotated journal, worker export, write, rename)', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = newDataDirPath();
     const acked = new Map<number, number>();
     let rotatedAtKill = 0;
     let workerTempAtKill = 0;
@@ -129,7 +130,7 @@ describe('crash safety', () => {
   }, 90_000);
 
   it('a read-only open beside a live writer in another process sees every acknowledged event', async () => {
-    const dataDir = tempDataDir();
+    const dataDir = newDataDirPath();
     // Checkpoints every 20 ms, so they keep landing between a reader's read of the db and of the journal.
     const child = spawn(process.execPath, [WRITER, build.storeJs, dataDir, '1', '20'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let acked = 0;
@@ -159,7 +160,7 @@ describe('crash safety', () => {
   it('the lock module works across processes: of several racers for a stale lock exactly one wins', async () => {
     const { spawnSync } = await import('node:child_process');
     const { mkdirSync, writeFileSync } = await import('node:fs');
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     mkdirSync(dir, { recursive: true });
     const lockFile = join(dir, 'companion.lock');
     const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString());

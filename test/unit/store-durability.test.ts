@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRecord, parseJournal } from '../../companion/store/journal-format.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
-import { localItems, removeTempDirs, setLocal, tempDataDir } from '../helpers/store-fixtures.js';
+import { localItems, setLocal } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 afterEach(() => removeTempDirs());
 
@@ -11,7 +12,7 @@ const NO_TIMER = { checkpointIntervalMs: 3_600_000 };
 
 /** A data dir holding a folded db plus `n` journaled-but-unfolded events (k1..kn) for session "s". */
 async function dirWithJournal(n: number): Promise<string> {
-  const dir = tempDataDir();
+  const dir = newDataDirPath();
   const store = await SqlJsStore.open({ dataDir: dir, config: NO_TIMER });
   store.createSession({ name: 's', id: 's' });
   store.checkpoint();
@@ -27,7 +28,7 @@ async function dirWithJournal(n: number): Promise<string> {
 
 /** A closed data dir whose database holds 20 snapshots (well over 16 KiB, several pages). */
 async function dirWithSnapshots(): Promise<{ dir: string; db: string }> {
-  const dir = tempDataDir();
+  const dir = newDataDirPath();
   const store = await SqlJsStore.open({ dataDir: dir });
   const s = store.createSession({ name: 'big', id: 's' });
   for (let i = 1; i <= 20; i++) {
@@ -64,7 +65,7 @@ describe('journal replay', () => {
     const full = readFileSync(journal);
     const lastStart = full.lastIndexOf('J1 ', full.length - 2);
     for (const cut of [lastStart + 1, lastStart + 10, full.length - 1]) {
-      const d = tempDataDir();
+      const d = newDataDirPath();
       mkdirSync(d, { recursive: true });
       copyFileSync(join(dir, 'restory.db'), join(d, 'restory.db'));
       writeFileSync(join(d, 'journal.log'), full.subarray(0, cut), { mode: 0o600 });
@@ -137,7 +138,7 @@ describe('journal replay', () => {
 
 describe('damaged database file', () => {
   it('refuses a file that is not SQLite and leaves it intact', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     mkdirSync(dir, { recursive: true });
     const db = join(dir, 'restory.db');
     writeFileSync(db, 'this is not a database, just some text that is long enough to have a header '.repeat(4));
@@ -145,7 +146,7 @@ describe('damaged database file', () => {
   });
 
   it('refuses an empty file', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'restory.db'), '');
     await expectRefusedIntact(dir, join(dir, 'restory.db'), /not a SQLite database/);
@@ -168,7 +169,6 @@ describe('damaged database file', () => {
     await expectRefusedIntact(dir, db, /restory\.db cannot be used: SQLite reports it damaged/);
   });
 });
-
 
 /**
  * The file states a SIGKILL can leave during a background checkpoint (checkpoint.ts), built
@@ -202,7 +202,7 @@ describe('crash states of an off-loop checkpoint', () => {
   }
 
   it('killed after the rotation, before the new db is renamed in: both journal files are replayed', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await SqlJsStore.open({ dataDir: dir, config: NO_TIMER });
     store.createSession({ name: 's', id: 's' });
     await write(store, 1, 10);
@@ -214,7 +214,7 @@ describe('crash states of an off-loop checkpoint', () => {
   });
 
   it('killed after the rename, before the rotated segment is deleted: its records are skipped, not applied twice', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await SqlJsStore.open({ dataDir: dir, config: NO_TIMER });
     store.createSession({ name: 's', id: 's' });
     await write(store, 1, 10);
@@ -237,7 +237,7 @@ describe('crash states of an off-loop checkpoint', () => {
   });
 
   it('a background checkpoint folds the journal into restory.db and leaves no rotated segment', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await SqlJsStore.open({ dataDir: dir, config: NO_TIMER });
     store.createSession({ name: 's', id: 's' });
     await write(store, 1, 10);

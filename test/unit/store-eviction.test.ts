@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { emptySessionState, type SessionState } from '../../shared/state.js';
 import { LiveState } from '../../companion/session-state/live-state.js';
 import type { SqlJsStore } from '../../companion/store/sqljs-store.js';
-import { closeStores, navigate, openStore, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
+import { closeStores, navigate, openStore, setLocal, tabsEvent } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 const NO_TIMER = { checkpointIntervalMs: 3_600_000 };
 
@@ -31,7 +32,7 @@ function captured(store: SqlJsStore, id: string, state: 'closed' | 'active' | 'e
 
 describe('Store live-state eviction', () => {
   it('drops the live state of a session nothing captures into once a checkpoint found it idle, and reloads it identically', async () => {
-    const store = await openStore(tempDataDir(), { config: NO_TIMER });
+    const store = await openStore(newDataDirPath(), { config: NO_TIMER });
     captured(store, 'closed', 'closed');
     captured(store, 'active', 'active');
     captured(store, 'error', 'error');
@@ -57,7 +58,7 @@ describe('Store live-state eviction', () => {
   });
 
   it('a session that is touched again stays loaded for another checkpoint', async () => {
-    const store = await openStore(tempDataDir(), { config: NO_TIMER });
+    const store = await openStore(newDataDirPath(), { config: NO_TIMER });
     captured(store, 's', 'recoverable');
     store.checkpoint();
     store.applyEvents('s', 'inst-s', [setLocal(5, { more: '1' })]);
@@ -69,7 +70,7 @@ describe('Store live-state eviction', () => {
   });
 
   it('summaries are unchanged by eviction even when the newest snapshot was of a state the caller gave', async () => {
-    const store = await openStore(tempDataDir(), { config: NO_TIMER });
+    const store = await openStore(newDataDirPath(), { config: NO_TIMER });
     // A file:// tab is no web page: the live state leaves it out, the given snapshot state has it.
     const given: SessionState = {
       ...emptySessionState(5),
@@ -95,7 +96,7 @@ describe('Store live-state eviction', () => {
   });
 
   it('an interval snapshot of an evicted, unchanged state is skipped without serialising it; a changed one is taken', async () => {
-    const store = await openStore(tempDataDir(), { config: NO_TIMER });
+    const store = await openStore(newDataDirPath(), { config: NO_TIMER });
     captured(store, 'same', 'closed');
     captured(store, 'changed', 'closed');
     expect(store.saveSnapshot('same', 'interval')).not.toBeNull();
@@ -119,7 +120,7 @@ describe('Store live-state eviction', () => {
   });
 
   it('a reset while evicted is not mistaken for the snapshotted state', async () => {
-    const store = await openStore(tempDataDir(), { config: NO_TIMER });
+    const store = await openStore(newDataDirPath(), { config: NO_TIMER });
     captured(store, 's', 'closed');
     expect(store.saveSnapshot('s', 'interval')).not.toBeNull();
     store.checkpoint();

@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DataDirLock } from '../../companion/store/data-dir-lock.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
-import { removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
+
 import { deadPid } from '../helpers/processes.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 afterEach(() => removeTempDirs());
 
-
 describe('data dir lock', () => {
   it('a second read-write open is refused with a message naming the pid; read-only opens are fine', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const first = await SqlJsStore.open({ dataDir: dir });
     await expect(SqlJsStore.open({ dataDir: dir })).rejects.toMatchObject({
       code: 'invalid_state',
@@ -26,7 +26,7 @@ describe('data dir lock', () => {
   });
 
   it('takes over a lock left by a dead process', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     mkdirSync(dir, { recursive: true });
     const lockFile = join(dir, 'companion.lock');
     writeFileSync(lockFile, JSON.stringify({ pid: deadPid(), startedAt: 1, bootId: null, token: 'old' }));
@@ -36,7 +36,7 @@ describe('data dir lock', () => {
   });
 
   it('takes over a lock from before the last reboot even if its pid is alive now', () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     mkdirSync(dir, { recursive: true });
     const lockFile = join(dir, 'companion.lock');
     writeFileSync(lockFile, JSON.stringify({ pid: process.pid, startedAt: 1, bootId: 'another-boot', token: 'old' }));

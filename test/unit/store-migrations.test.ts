@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LATEST_SCHEMA_VERSION, migrate, schemaVersion, setMeta } from '../../companion/store/migrations.js';
 import { loadSqlJs } from '../../companion/store/sqljs.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
-import { removeTempDirs, tempDataDir } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 afterEach(() => removeTempDirs());
 
@@ -32,7 +32,7 @@ describe('migrations', () => {
     const live = { state: { cookies: [], origins: [{ origin: 'https://a.test', localStorage: [{ name: 'k', value: 'v' }] }], tabs: [], windows: [], capturedAt: 5 }, tabIds: [], windowIds: [], instanceId: 'inst', lastSeq: 7 };
     v1.run("INSERT INTO sessions (id, name, state, created_at, last_activity_at, current_url, tab_count, live_state) VALUES ('old', 'legacy', 'recoverable', 1, 2, 'https://a.test/', 1, ?)", [JSON.stringify(live)]);
     v1.run("INSERT INTO session_snapshots (session_id, taken_at, reason, state, content_hash) VALUES ('old', 3, 'interval', ?, 'h1')", [JSON.stringify(live.state)]);
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'restory.db'), v1.export());
 
@@ -52,7 +52,7 @@ describe('migrations', () => {
     const db = new SQL.Database();
     migrate(db);
     setMeta(db, 'schema_version', LATEST_SCHEMA_VERSION + 5);
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'restory.db');
     const bytes = Buffer.from(db.export());

@@ -5,7 +5,8 @@ import { RestoryError } from '../../shared/errors.js';
 import { emptySessionState } from '../../shared/state.js';
 import { LiveState } from '../../companion/session-state/live-state.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
-import { closeStores, openStore, localItems, navigate, removeTempDirs, setLocal, tabsEvent, tempDataDir } from '../helpers/store-fixtures.js';
+import { closeStores, openStore, localItems, navigate, setLocal, tabsEvent } from '../helpers/store-fixtures.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 afterEach(async () => {
   await closeStores();
@@ -20,7 +21,7 @@ function fakeClock(start = 1_000) {
 
 describe('Store sessions', () => {
   it('createSession/getSession/requireSession/listSessions round-trip and survive reopen', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const { clock, tick } = fakeClock();
     const store = await openStore(dir, { clock });
     const a = store.createSession({ name: 'first' });
@@ -45,7 +46,7 @@ describe('Store sessions', () => {
   });
 
   it('setState keeps, sets and clears lastError; deleteSession removes the session and its snapshots', async () => {
-    const store = await openStore(tempDataDir());
+    const store = await openStore(newDataDirPath());
     const s = store.createSession({ name: 'x' });
     store.setState(s.id, 'error', 'browser crashed');
     expect(store.requireSession(s.id)).toMatchObject({ state: 'error', lastError: 'browser crashed' });
@@ -64,7 +65,7 @@ describe('Store sessions', () => {
   });
 
   it('createSession starts from a given state', async () => {
-    const store = await openStore(tempDataDir());
+    const store = await openStore(newDataDirPath());
     const state = { ...emptySessionState(5), origins: [{ origin: 'https://b.test', localStorage: [{ name: 'x', value: 'y' }] }] };
     const s = store.createSession({ name: 'imported', initial: state });
     expect(localItems(store.currentState(s.id), 'https://b.test')).toEqual({ x: 'y' });
@@ -73,7 +74,7 @@ describe('Store sessions', () => {
 
 describe('Store.applyEvents', () => {
   it('drops seq ≤ lastSeq of the same instance and restarts the sequence for a new instance', async () => {
-    const store = await openStore(tempDataDir());
+    const store = await openStore(newDataDirPath());
     const s = store.createSession({ name: 'x' });
     expect(store.applyEvents(s.id, 'inst-A', [setLocal(1, { a: '1' }), setLocal(2, { b: '2' })])).toEqual({ accepted: 2, lastSeq: 2 });
     expect(store.applyEvents(s.id, 'inst-A', [setLocal(2, { b: 'dup' }), setLocal(3, { c: '3' })])).toEqual({ accepted: 1, lastSeq: 3 });
@@ -88,7 +89,7 @@ describe('Store.applyEvents', () => {
 
   it('updates lastActivityAt and, after a checkpoint, the row (url, title, tab count)', async () => {
     const { clock, tick } = fakeClock(50);
-    const store = await openStore(tempDataDir(), { clock });
+    const store = await openStore(newDataDirPath(), { clock });
     const s = store.createSession({ name: 'x' });
     tick(100);
     store.applyEvents(s.id, 'inst-A', [navigate(1, 7, 'https://a.test/'), tabsEvent(2, [{ tabId: 7, url: 'https://a.test/', title: 'A' }])]);
@@ -102,7 +103,7 @@ describe('Store.applyEvents', () => {
   });
 
   it('flush resolves once the journal holds the events, and many flushes share one group', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await openStore(dir);
     const s = store.createSession({ name: 'x' });
     const flushes: Promise<void>[] = [];
@@ -120,7 +121,7 @@ describe('Store.applyEvents', () => {
 describe('Store snapshots', () => {
   it('saves, lists newest first with sizes, loads, dedupes identical content and updates the row', async () => {
     const { clock, tick } = fakeClock(10);
-    const store = await openStore(tempDataDir(), { clock });
+    const store = await openStore(newDataDirPath(), { clock });
     const s = store.createSession({ name: 'x' });
     store.applyEvents(s.id, 'i1', [navigate(1, 1, 'https://a.test/'), setLocal(2, { a: '1' })]);
     const first = store.saveSnapshot(s.id, 'manual');
@@ -147,7 +148,7 @@ describe('Store snapshots', () => {
   });
 
   it('an unchanged live state is not even serialised again, and an explicit snapshot resets that', async () => {
-    const store = await openStore(tempDataDir());
+    const store = await openStore(newDataDirPath());
     const s = store.createSession({ name: 'x' });
     store.applyEvents(s.id, 'i1', [navigate(1, 1, 'https://a.test/'), setLocal(2, { a: '1' })]);
     expect(store.saveSnapshot(s.id, 'manual')).not.toBeNull();
@@ -165,7 +166,7 @@ describe('Store snapshots', () => {
   });
 
   it('an explicit state is stored as given and survives reopen without touching the live state', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await openStore(dir);
     const s = store.createSession({ name: 'x' });
     const state = { ...emptySessionState(1), cookies: [{ name: 'c', value: '1', domain: 'a.test', path: '/', expires: -1, httpOnly: false, secure: false, sameSite: 'Lax' as const }] };
@@ -179,7 +180,7 @@ describe('Store snapshots', () => {
 
   it('retention keeps exactly the newest N, and pruneSnapshots prunes on demand', async () => {
     const { clock, tick } = fakeClock();
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await openStore(dir, { clock, config: { snapshotsKept: 3 } });
     const s = store.createSession({ name: 'x' });
     const ids: number[] = [];
@@ -203,7 +204,7 @@ describe('Store snapshots', () => {
 
 describe('Store files', () => {
   it('creates the data dir 0700 and its files 0600', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await openStore(dir);
     store.createSession({ name: 'x' });
     await store.flush();
@@ -217,7 +218,7 @@ describe('Store files', () => {
   });
 
   it('readOnly writes nothing, sees journaled-but-unfolded events and refuses mutations', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const writer = await openStore(dir, { config: { checkpointIntervalMs: 3_600_000 } });
     const s = writer.createSession({ name: 'x' });
     writer.applyEvents(s.id, 'i1', [setLocal(1, { journaled: 'yes' })]);
@@ -242,7 +243,7 @@ describe('Store files', () => {
   });
 
   it('readOnly on a data dir that does not exist sees nothing and creates nothing', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const ro = await openStore(dir, { readOnly: true });
     expect(ro.listSessions()).toEqual([]);
     await ro.close();
@@ -252,7 +253,7 @@ describe('Store files', () => {
 
 describe('Store replay of snapshots', () => {
   it('a snapshot journaled without its state is rebuilt identically from the events before it', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await openStore(dir, { config: { checkpointIntervalMs: 3_600_000 } });
     const s = store.createSession({ name: 'x' });
     store.checkpoint();
@@ -275,7 +276,7 @@ describe('Store replay of snapshots', () => {
 
 describe('Store.resetLive', () => {
   it('replaces the live state durably (resume from a snapshot)', async () => {
-    const dir = tempDataDir();
+    const dir = newDataDirPath();
     const store = await openStore(dir, { config: { checkpointIntervalMs: 3_600_000 } });
     const s = store.createSession({ name: 'x' });
     store.applyEvents(s.id, 'old-instance', [setLocal(1, { before: '1' })]);
