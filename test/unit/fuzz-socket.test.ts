@@ -157,8 +157,8 @@ describe(`fuzz: companion socket (seed ${SEED})`, () => {
           c.sendRaw(bytes);
           // A client that stops talking (as a truncated frame's sender would) half-closes.
           if (kind === 0 || kind === kinds.length - 1 || g.int(3) === 0) c.socket.end();
-          const closed = await c.closesWithin(1500);
-          if (!closed) slow.push(`connection ${start + i} (kind ${kind}, ${bytes.length} bytes) still open after 1.5 s`);
+          const closed = await c.closesWithin(5000); // generous: a loaded CI machine, not the server, is what is slow
+          if (!closed) slow.push(`connection ${start + i} (kind ${kind}, ${bytes.length} bytes) still open after 5 s`);
           for (const m of c.messages) expect(m).toMatchObject({ type: 'error', error: { code: expect.any(String) } });
           c.destroy();
           counts.preAuth++;

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { buildStore } from '../helpers/store-build.js';
 import { localItems } from '../helpers/store-fixtures.js';
@@ -141,9 +141,17 @@ describe('crash safety', () => {
       out = lines.pop()!;
       for (const l of lines) if (/^\d+$/.test(l)) acked = Math.max(acked, Number(l));
     });
+    // Killed however the test ends: on a timeout this function keeps running, and a writer left
+    // going grows the store without end (a CI run once spun here for 20 minutes).
+    onTestFinished(() => {
+      child.kill('SIGKILL');
+    });
     try {
       while (acked === 0) await sleep(20);
-      for (let i = 0; i < 60; i++) {
+      // Each open loads the whole (growing) store, retrying while checkpoints replace it: a time
+      // budget rather than a count keeps this within its timeout on a slow machine.
+      const until = Date.now() + 20_000;
+      for (let i = 0; i < 60 && (i < 5 || Date.now() < until); i++) {
         const mustSee = acked;
         const reader = await SqlJsStore.open({ dataDir, readOnly: true });
         try {
