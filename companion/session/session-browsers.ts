@@ -83,6 +83,12 @@ export interface CompanionEndpoint {
 
 export class SessionBrowsers {
   private readonly running = new Map<string, Running>();
+  /**
+   * Browsers found gone whose session has not yet moved on (browserGone is between taking them out
+   * of `running` and the state transition): a resume waits for that instead of finding the session
+   * still `active`.
+   */
+  private readonly ending = new Map<string, Promise<SessionEnd>>();
   private readonly records: BrowserRecords;
 
   constructor(
@@ -163,6 +169,7 @@ export class SessionBrowsers {
    * id becomes `active` again and capture continues into it.
    */
   async resume(sessionId: string, opts: BrowserOptions & { snapshotId?: number } = {}): Promise<{ session: AttachedSession; report: ResumeReport }> {
+    await this.ending.get(sessionId); // its last browser was just found gone: let its state settle first
     // The shared store: take the session's lease first (of companions racing, one wins; the others
     // hear it is in use elsewhere), recovering what a dead owner captured after its newest snapshot.
     await this.store.claimSession?.(sessionId);
@@ -307,7 +314,12 @@ export class SessionBrowsers {
       gone: () => {
         running.gone = () => {};
         clearInterval(running.watch);
-        void this.browserGone(running).then(resolveEnded, () => resolveEnded('crashed'));
+        this.ending.set(running.sessionId, running.ended);
+        void this.browserGone(running)
+          .then(resolveEnded, () => resolveEnded('crashed'))
+          .finally(() => {
+            if (this.ending.get(running.sessionId) === running.ended) this.ending.delete(running.sessionId);
+          });
       },
     };
     running.watch.unref();

@@ -168,7 +168,7 @@ describe('no space left on the device (a 2 MiB tmpfs)', () => {
     if (mountPoint) execFileSync('umount', ['-l', mountPoint]);
   });
 
-  it('a full disk: clear error and no ack, the previous db intact, capture acknowledged again once space returns', async (ctx) => {
+  it('a full disk: clear error, nothing acknowledged that is not on disk, the previous db intact, capture acknowledged again once space returns', async (ctx) => {
     // Shown as skipped, with the reason, rather than passing without having run.
     if (!mountPoint) return ctx.skip(`ENOSPC test not run: ${why}`);
     const dataDir = join(mountPoint, 'data');
@@ -211,7 +211,10 @@ describe('no space left on the device (a 2 MiB tmpfs)', () => {
       writer.close();
       await sleep(200);
       expect(companion.child.exitCode, companion.stderr()).toBeNull();
-      expect(full.acked, 'an event was acknowledged while the disk was full').toBe(ackedBefore);
+      // An append that still fits in the page tmpfs already gave the journal can succeed on a full
+      // disk (seen in CI once the journal rotates at checkpoints): a few acks are possible, and each
+      // must be durable (checked below); the rest fail with a clear error.
+      expect(full.acked - ackedBefore, 'acknowledged on a full disk').toBeLessThan(full.nextSeq - 1 - ackedBefore);
       expect(full.errors.join('\n')).toMatch(/storage_failed.*ENOSPC|ENOSPC.*storage_failed/);
       expect(full.errors.join('\n')).toMatch(/journal\.log/);
       // Checkpoints fail too, and leave the previous database as it was (and openable).
@@ -219,7 +222,7 @@ describe('no space left on the device (a 2 MiB tmpfs)', () => {
       expect(readFileSync(join(dataDir, 'restory.db')).equals(dbBefore), 'restory.db changed on a full disk').toBe(true);
       const ro = await SqlJsStore.open({ dataDir, readOnly: true });
       const seen = localItems(ro.currentState(full.sessionId!), 'https://storm.test');
-      for (let s = 1; s <= ackedBefore; s++) expect(seen[`k${s}`]).toBe(`v${s}`);
+      for (let s = 1; s <= full.acked; s++) expect(seen[`k${s}`]).toBe(`v${s}`);
       await ro.close();
       expect(companion.child.exitCode).toBeNull();
 
