@@ -19,6 +19,7 @@ import type { SessionStatus } from '../../shared/state.js';
 import { LiveState, type StoredLiveStateData } from '../session-state/live-state.js';
 import { stateDigest } from './records.js';
 import { one, type Row } from './sqljs-rows.js';
+import { unknownSession } from './store.js';
 
 /** Sessions whose live state stays loaded whatever their activity: they are (or may again be) captured into. */
 const CAPTURING: readonly SessionStatus[] = ['active', 'error'];
@@ -169,7 +170,7 @@ export class LiveStates {
 
   private load(id: string): LiveState {
     const row = one(this.db, 'SELECT live_state FROM sessions WHERE id = ?', [id]);
-    if (!row) throw new RestoryError('unknown_session', `no session with id "${id}"; list them with: restory list`);
+    if (!row) throw unknownSession(id);
     let data: StoredLiveStateData;
     try {
       data = JSON.parse(String(row.live_state)) as StoredLiveStateData;

@@ -50,7 +50,7 @@ import { createPool, isRetryable, unreachable } from './pg-connection.js';
 import { redactUrl } from './store-url.js';
 import { PG_LATEST_SCHEMA_VERSION, pgMigrate, pgSchemaVersion } from './pg-migrations.js';
 import { contentHash, errorLine, stateDigest } from './records.js';
-import { newEvents, type CaptureCursor, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store } from './store.js';
+import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store } from './store.js';
 
 const log = debug('pg-store');
 
@@ -308,7 +308,7 @@ export class PgStore implements Store {
 
   async requireSession(id: string): Promise<SessionRecord> {
     const record = await this.getSession(id);
-    if (!record) throw new RestoryError('unknown_session', `no session with id "${id}"; list them with: restory list`);
+    if (!record) throw unknownSession(id);
     return record;
   }
 
@@ -567,10 +567,7 @@ export class PgStore implements Store {
   async requireSnapshot(sessionId: string, snapshotId?: number): Promise<SnapshotRecord> {
     await this.requireSession(sessionId);
     const snap = snapshotId === undefined ? await this.latestSnapshot(sessionId) : await this.getSnapshot(sessionId, snapshotId);
-    if (!snap) {
-      const what = snapshotId === undefined ? 'no snapshot yet' : `no snapshot ${snapshotId}`;
-      throw new RestoryError('invalid_state', `session "${sessionId}" has ${what}; list them with: restory snapshots ${sessionId}`);
-    }
+    if (!snap) throw missingSnapshot(sessionId, snapshotId);
     return snap;
   }
 
@@ -581,7 +578,7 @@ export class PgStore implements Store {
 
   async pruneSnapshots(sessionId: string, keep: number): Promise<number> {
     this.assertWritable();
-    if (!Number.isInteger(keep) || keep < 0) throw new RestoryError('bad_message', `keep must be a non-negative integer, got ${keep}`);
+    assertKeepCount(keep);
     let deleted = 0;
     await this.write([], async (c) => {
       deleted = await pruneRows(c, sessionId, keep);
@@ -638,7 +635,7 @@ export class PgStore implements Store {
       const row = (await c.query<{ live_state: Buffer }>('SELECT live_state FROM sessions WHERE id = $1', [id])).rows[0];
       const batches = (await c.query<{ instance_id: string; events: Buffer }>('SELECT instance_id, events FROM capture_batches WHERE session_id = $1 ORDER BY id', [id])).rows;
       await c.query('COMMIT');
-      if (!row) throw new RestoryError('unknown_session', `no session with id "${id}"; list them with: restory list`);
+      if (!row) throw unknownSession(id);
       const where = `the live state of session "${id}" in ${this.where}`;
       // LiveDataSchema checks the frame; the items inside are as LiveState.toData wrote them.
       const data = LiveDataSchema.parse(this.parseJson(this.unseal(row.live_state, where), where)) as unknown as LiveStateData;
@@ -783,7 +780,7 @@ export class PgStore implements Store {
         const exists = (await c.query('SELECT 1 FROM sessions WHERE id = $1', [op.sid])).rowCount === 1;
         throw exists
           ? new RestoryError('invalid_state', `session ${op.sid} is now owned by another companion (this one's lease ran out); capture refused`)
-          : new RestoryError('unknown_session', `no session with id "${op.sid}"; list them with: restory list`);
+          : unknownSession(op.sid);
       }
     }
   }

@@ -34,7 +34,7 @@ import { getMeta } from './migrations.js';
 import { contentHash, stateDigest } from './records.js';
 import { countSnapshots, latestSnapshotInfo, listSnapshotInfos, nextSnapshotId, readSnapshot } from './snapshot-rows.js';
 import { all, one, SESSION_COLUMNS, toSessionRecord } from './sqljs-rows.js';
-import { newEvents, type CaptureCursor, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store, type StoreOptions } from './store.js';
+import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store, type StoreOptions } from './store.js';
 
 const log = debug('store');
 
@@ -142,7 +142,7 @@ export class SqlJsStore implements Store {
 
   requireSession(id: string): SessionRecord {
     const record = this.getSession(id);
-    if (!record) throw new RestoryError('unknown_session', `no session with id "${id}"; list them with: restory list`);
+    if (!record) throw unknownSession(id);
     return record;
   }
 
@@ -264,10 +264,7 @@ export class SqlJsStore implements Store {
   requireSnapshot(sessionId: string, snapshotId?: number): SnapshotRecord {
     this.requireSession(sessionId);
     const snap = snapshotId === undefined ? this.latestSnapshot(sessionId) : this.getSnapshot(sessionId, snapshotId);
-    if (!snap) {
-      const what = snapshotId === undefined ? 'no snapshot yet' : `no snapshot ${snapshotId}`;
-      throw new RestoryError('invalid_state', `session "${sessionId}" has ${what}; list them with: restory snapshots ${sessionId}`);
-    }
+    if (!snap) throw missingSnapshot(sessionId, snapshotId);
     return snap;
   }
 
@@ -279,7 +276,7 @@ export class SqlJsStore implements Store {
   /** Keep the newest `keep` snapshots of the session; returns how many were deleted. */
   pruneSnapshots(sessionId: string, keep: number): number {
     this.assertWritable();
-    if (!Number.isInteger(keep) || keep < 0) throw new RestoryError('bad_message', `keep must be a non-negative integer, got ${keep}`);
+    assertKeepCount(keep);
     const count = countSnapshots(this.db, sessionId);
     if (count <= keep) return 0;
     this.checkpointer.commit({ t: 'prune', sid: sessionId, keep });

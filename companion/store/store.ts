@@ -9,6 +9,7 @@
  * feeds it and the newest sequence number folded in), and its versioned snapshots.
  */
 import type { SequencedEvent } from '../../shared/capture-events.js';
+import { RestoryError } from '../../shared/errors.js';
 import type { SessionState, SessionStatus, SessionSummary, SnapshotReason } from '../../shared/state.js';
 import type { Config } from '../config.js';
 import type { KeySource } from './crypto.js';
@@ -61,6 +62,22 @@ export function newEvents(
     }
   }
   return { accepted, lastSeq, sameInstance };
+}
+
+/** What every store says for an id it does not hold. */
+export function unknownSession(id: string): RestoryError {
+  return new RestoryError('unknown_session', `no session with id "${id}"; list them with: restory list`);
+}
+
+/** What every store says when a session has no snapshot (`snapshotId` undefined: none at all). */
+export function missingSnapshot(sessionId: string, snapshotId?: number): RestoryError {
+  const what = snapshotId === undefined ? 'no snapshot yet' : `no snapshot ${snapshotId}`;
+  return new RestoryError('invalid_state', `session "${sessionId}" has ${what}; list them with: restory snapshots ${sessionId}`);
+}
+
+/** Both stores refuse the same `keep` values. */
+export function assertKeepCount(keep: number): void {
+  if (!Number.isInteger(keep) || keep < 0) throw new RestoryError('bad_message', `keep must be a non-negative integer, got ${keep}`);
 }
 
 export interface StoreOptions {
