@@ -7,6 +7,7 @@
  */
 import type { PlaywrightStorageState, RestoryExport, SessionState, SessionStatus, SessionSummary, SnapshotReason } from '../../shared/state.js';
 import { CompanionClient } from '../socket/client.js';
+import { idsNamedBy } from '../session/id-prefix.js';
 import { UsageError } from './args.js';
 
 export type ExportFormat = 'restory' | 'playwright';
@@ -69,9 +70,7 @@ export async function withBackend<T>(dataDir: string, fn: (backend: Backend) => 
  * nothing is returned unchanged, so the command fails with the usual unknown-session error.
  */
 export async function resolveSessionId(backend: Backend, idOrPrefix: string): Promise<string> {
-  const ids = await backend.sessionIds();
-  if (ids.includes(idOrPrefix)) return idOrPrefix;
-  const candidates = ids.filter((id) => id.startsWith(idOrPrefix)).sort();
+  const candidates = idsNamedBy(await backend.sessionIds(), idOrPrefix);
   if (candidates.length === 1) return candidates[0];
   if (candidates.length > 1) {
     const shown = candidates.slice(0, 10).join(', ') + (candidates.length > 10 ? `, and ${candidates.length - 10} more` : '');

@@ -11,6 +11,7 @@
 import { RestoryError } from '../../shared/errors.js';
 import type { ResumeReport } from '../../shared/protocol.js';
 import type { Companion, RunningSession } from '../companion.js';
+import { idsNamedBy } from '../session/id-prefix.js';
 
 export type ResumeMode = { kind: 'auto' } | { kind: 'none' } | { kind: 'id'; id: string };
 
@@ -48,9 +49,7 @@ export class CurrentSession {
 
   /** The full id for an id or an unambiguous prefix of one (as the CLI accepts); unknown → unknown_session. */
   async resolve(idOrPrefix: string): Promise<string> {
-    const ids = (await this.companion.list()).map((s) => s.id);
-    if (ids.includes(idOrPrefix)) return idOrPrefix;
-    const candidates = ids.filter((id) => id.startsWith(idOrPrefix)).sort();
+    const candidates = idsNamedBy((await this.companion.list()).map((s) => s.id), idOrPrefix);
     if (candidates.length === 1) return candidates[0];
     if (candidates.length > 1) {
       throw new RestoryError('unknown_session', `session id prefix "${idOrPrefix}" is ambiguous: it starts ${candidates.length} ids (${candidates.slice(0, 5).join(', ')}); give more of it`);
