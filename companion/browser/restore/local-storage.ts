@@ -41,7 +41,9 @@ async function writeLocalStorage(target: Page | Frame, items: StorageItem[]): Pr
 /**
  * Returns how many origins were written; every origin that could not be is in outcome.failures.
  * `setupPage`: an idle page to write through (the browser's start-up tab) instead of opening one,
- * which is most of a second on a busy machine; it is closed at the end either way.
+ * which is most of a second on a busy machine. It is left on about:blank for the caller to close
+ * once other tabs exist (the last window closing would end a headed browser); a page opened here
+ * is closed here.
  */
 export async function restoreLocalStorage(
   context: BrowserContext,
@@ -59,10 +61,7 @@ export async function restoreLocalStorage(
     if (!o.topOrigin || !isHttpOrigin(o.origin) || !isHttpOrigin(o.topOrigin)) continue;
     partitioned.set(o.topOrigin, [...(partitioned.get(o.topOrigin) ?? []), o]);
   }
-  if (!plain.length && !partitioned.size) {
-    await setupPage?.close().catch(() => {});
-    return 0;
-  }
+  if (!plain.length && !partitioned.size) return 0;
 
   let restored = 0;
   const page = setupPage ?? (await context.newPage());
@@ -108,7 +107,7 @@ export async function restoreLocalStorage(
     // before the storage service has the last writes: measured on Chromium 156, a tab opened next saw
     // 4 of 5 freshly written 1 MiB keys in 3 of 8 runs, and 5 of 5 in 32 of 32 after this navigation.
     await page.goto('about:blank').catch(() => {});
-    await page.close().catch(() => {});
+    if (!setupPage) await page.close().catch(() => {});
   }
   return restored;
 }

@@ -67,9 +67,10 @@ export async function restoreState(
   // 2. localStorage into the profile before any real page loads. Meanwhile create the tab pages
   //    (~150 ms each on 2 cores), one after the other so they stand in tab order (a new page is
   //    appended as the last tab), and start loading each as soon as it exists and storage is in.
-  //    The browser's start-up tab, when there is one, is the setup page: it exists already.
+  //    The browser's start-up tab, when there is one, is the setup page: it exists already. It is
+  //    closed once the tabs are there (the last window closing would end a headed browser).
   const blank = context.pages().filter((p) => p.url() === 'about:blank');
-  const setupPage = state.origins.some((o) => o.localStorage.length > 0) ? blank.shift() : undefined;
+  const setupPage = state.tabs.length > 0 && state.origins.some((o) => o.localStorage.length > 0) ? blank.shift() : undefined;
   const storageDone = restoreLocalStorage(context, state.origins, outcome, setupPage).then((n) => {
     outcome.origins = n;
     log(`localStorage: ${n}/${state.origins.length} origins at ${Date.now() - started} ms`);
@@ -103,6 +104,7 @@ export async function restoreState(
     }
   };
   await Promise.all([storageDone, ...Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, tabs.length)) }, worker)]);
+  await setupPage?.close().catch(() => {});
   outcome.tabs = results;
   outcome.pages = pages.filter((p): p is Page => p !== undefined);
   log(`tabs: ${results.filter((t) => t.ok).length}/${tabs.length} loaded at ${Date.now() - started} ms`);
