@@ -167,6 +167,7 @@ export class Companion implements ConnectionHandlers {
 
   captureEnded(sessionId: string): void {
     this.capture.ended(sessionId);
+    this.browsers.streamEnded(sessionId);
   }
 
   request(method: MethodName, params: unknown, from: RequestOrigin): Promise<unknown> {
