@@ -8,7 +8,7 @@
  * Deltas come from diffing the Storage objects (see storage-mirror.ts for why) on an adaptive
  * timer, which costs a renderer wake-up per tick even when nothing changes, so it only runs fast
  * when a write is likely:
- * - FAST_MS after a change was seen, a `storage` event (another document of the origin wrote),
+ * - at the window's load event, and FAST_MS after a change was seen, a `storage` event (another document of the origin wrote),
  *   input (keys, pointer, form edits) or the page becoming visible;
  * - then doubling while nothing changes, up to MAX_MS: the worst case from a write to its diff
  *   while the page is visible. With the outbox's coalescing and the companion's fsync that keeps
@@ -134,6 +134,10 @@ export function startStorageCapture(win: Window = window, viewport?: Viewport): 
     options,
   );
   win.addEventListener('beforeunload', diffNow, options);
+  // What the page wrote while loading goes out at once, so it joins the batch of the navigation
+  // whose tab is just completing (NavigationHold): one frame per page load rather than two. Not
+  // capturing: on window, a capturing listener would also get every image's and script's load.
+  win.addEventListener('load', diffNow, { once: true, passive: true, signal: abort.signal });
   doc.addEventListener(
     'visibilitychange',
     () => {

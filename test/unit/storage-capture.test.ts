@@ -130,4 +130,19 @@ describe('storage capture (content script)', () => {
     expect(changes()).toHaveLength(1);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('the window load event diffs at once (a page load\'s writes join its navigation\'s batch)', async () => {
+    const { win, local } = fakeWindow();
+    startStorageCapture(win);
+    await vi.advanceTimersByTimeAsync(0);
+    local.setItem('written-while-loading', '1');
+    win.dispatchEvent(new Event('load'));
+    expect(changes()).toEqual([{ type: 'restory.storage.change', area: 'local', clear: false, set: { 'written-while-loading': '1' }, remove: [] }]);
+    // Only the window's own load: a second one (an image's, seen through capture) diffs nothing new.
+    local.setItem('later', '2');
+    win.dispatchEvent(new Event('load'));
+    expect(changes()).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(FAST_MS);
+    expect(changes()).toHaveLength(2);
+  });
 });
