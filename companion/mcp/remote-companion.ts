@@ -14,6 +14,7 @@
  *  - Exports come over the socket, so one larger than a socket frame (64 MiB) is refused with an
  *    error (in process there is no such limit).
  */
+import { RestoryError } from '../../shared/errors.js';
 import type { SessionStatus } from '../../shared/state.js';
 import type { ExportFormat } from '../cli/backend.js';
 import type { CompanionClient } from '../socket/client.js';
@@ -55,7 +56,7 @@ export class RemoteCompanion implements McpCompanion {
     const report = await this.client.request('resume', { sessionId, ...opts });
     // The companion's resume always reports where the browser is; the schema keeps it optional
     // for the popup, which has no use for it.
-    if (!report.cdpEndpoint) throw new Error(`the companion resumed session ${sessionId} but did not say where its browser is`);
+    if (!report.cdpEndpoint) throw new RestoryError('internal', `the companion resumed session ${sessionId} but did not say where its browser is`);
     return { report, cdpEndpoint: report.cdpEndpoint };
   }
 

@@ -2,14 +2,14 @@
  * `restory mcp` beside a running companion (issue 14: one companion per data dir): a real
  * `restory start` in the foreground owns the data dir; the real `restory mcp` over stdio (MCP SDK
  * Client) works through its socket instead of refusing, real Chromium, the local test site.
- *  1. the session tools go through the running companion (list, start, close, snapshot, snapshots,
- *     export to a 0600 file with no value in any result) and the browser tools act on the
- *     foreground session's own browser;
+ *  1. the session tools go through the running companion (list, start, close), and so do the
+ *     browser tools, on the foreground session's own browser, and snapshot, snapshots and export
+ *     (to a 0600 file, with no value in any result);
  *  2. bad input (an unknown session) is a clear isError result;
  *  3. the running companion SIGKILLed: the next tool call takes over as the companion, adopting the
  *     browser that outlived it (its page's in-memory state is still there);
- *  4. the foreground companion ends with its last browser (killed): the next browser tool call
- *     takes over and resumes the session.
+ *  4. beside a foreground `restory resume` (adopting that browser), the companion ends with its
+ *     last browser (killed): the next browser tool call takes over and resumes the session.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ describe('restory mcp beside a running `restory start` (client of its socket)', 
   let dataDir: string;
   let fg: ForegroundCompanion | null = null;
   let mcp: McpStdio | null = null;
+  let firstSessionId = '';
   /** Every tool result, to check that none carries a cookie or storage value. */
   const results: { name: string; text: string }[] = [];
   const call = async (name: string, args: Record<string, unknown> = {}) => {
@@ -37,15 +38,15 @@ describe('restory mcp beside a running `restory start` (client of its socket)', 
     return text;
   };
 
-  /** SIGKILL the MCP server's process group and the browsers of `dir` (quicker than a clean stop). */
-  const killMcp = async (dir: string) => {
+  /** SIGKILL the MCP server's process group, and the browsers of `dir` if given (quicker than a clean stop). */
+  const killMcp = async (dir: string | null) => {
     if (mcp) {
       const closed = new Promise<void>((r) => (mcp!.client.onclose = () => r()));
       process.kill(-mcp.transport.pid!, 'SIGKILL');
       await closed;
       mcp = null;
     }
-    killBrowsersOf(dir);
+    if (dir) killBrowsersOf(dir);
   };
 
   beforeAll(async () => {
@@ -59,9 +60,9 @@ describe('restory mcp beside a running `restory start` (client of its socket)', 
     await site?.close();
   });
 
-  it('works through the running companion: session tools, and browser tools on its session\'s browser', async () => {
+  it('session tools go through the running companion: its session listed, session_start and session_close run in it', async () => {
     fg = await startForeground(['start', '--data-dir', dataDir, '--url', `${site.originA}/login?user=bob`], env);
-    const sessionId = fg.sessionId;
+    const sessionId = (firstSessionId = fg.sessionId);
     mcp = await startMcp(dataDir, [], env);
     await eventually(() => mcp!.stderr().includes(`restory mcp: a companion runs on ${dataDir} (pid ${fg!.child.pid}); working through it`), 5000, 'the client-mode line on stderr');
 
@@ -75,6 +76,10 @@ describe('restory mcp beside a running `restory start` (client of its socket)', 
     expect(status.browsers.map((b) => b.sessionId).sort()).toEqual([sessionId, other].sort());
     expect(await call('session_close', { sessionId: other })).toBe(`closed session ${other}`);
     expect(await call('list_sessions')).toMatch(new RegExp(`^${other}\\s+"from mcp"\\s+closed,`, 'm'));
+  });
+
+  it('browser tools act on the running companion\'s session browser; snapshot, snapshots and a 0600 export, no values in results', async () => {
+    const sessionId = fg!.sessionId;
 
     // The foreground session made current; the browser tools act on its browser (logged in as bob there).
     expect(await call('session_resume', { sessionId: sessionId.slice(0, 8) })).toBe(`session ${sessionId} is running; browser tools now act on it`);
@@ -82,7 +87,7 @@ describe('restory mcp beside a running `restory start` (client of its socket)', 
     const marked = evaluated<{ who: string }>(await call('browser_evaluate', { function: `() => { window.__mark = "in-memory"; localStorage.setItem("k", "beside-1"); return { who: (${WHO})() } }` }));
     expect(marked.who).toBe('Logged in as bob');
     // The same browser the foreground companion printed: its page is where the agent navigated.
-    const direct = await chromium.connectOverCDP(fg.cdp);
+    const direct = await chromium.connectOverCDP(fg!.cdp);
     try {
       const pages = direct.contexts()[0].pages();
       expect(pages.map((p) => p.url())).toContain(`${site.originA}/account`);
@@ -146,33 +151,33 @@ describe('restory mcp beside a running `restory start` (client of its socket)', 
   });
 
   it('the foreground companion ends with its killed browser: the next browser tool call takes over and resumes it', async () => {
-    // A fresh pair: the MCP server beside a new foreground companion of another data dir. The
-    // previous server and the browser it adopted are not needed any more: killed, not stopped.
-    await killMcp(dataDir);
-    const dir = tempDir('restory-mcp-beside-2-');
-    fg = await startForeground(['start', '--data-dir', dir, '--url', `${site.originA}/login?user=carol`], env);
-    const sessionId = fg.sessionId;
-    mcp = await startMcp(dir, ['--resume', 'auto'], env);
-    const took = await ok(mcp, 'browser_evaluate', { function: `() => { localStorage.setItem("k", "carol-1"); return (${WHO})() }` });
+    // A fresh pair on the same browser: the MCP server (killed; the browser it adopted runs on) and
+    // a foreground `restory resume`, which adopts that browser in turn.
+    const sessionId = firstSessionId;
+    await killMcp(null);
+    fg = await startForeground(['resume', sessionId, '--data-dir', dataDir], env);
+    mcp = await startMcp(dataDir, ['--resume', 'auto'], env);
+    const took = await ok(mcp, 'browser_evaluate', { function: `() => { localStorage.setItem("k", "bob-last"); return (${WHO})() }` });
     expect(took.split('\n')[0]).toBe(`restory: --resume took session ${sessionId}, whose browser was running`);
+    expect(mcp.stderr()).toContain(`working through it`);
     // Wait until the write is durable in the companion, then kill the browser: the companion
     // records the crash and, its last browser gone, stops.
     await eventually(async () => {
       const path = join(tempDir('restory-mcp-export-'), 'state.json');
       await ok(mcp!, 'session_export', { sessionId, path, format: 'playwright' });
       const s = JSON.parse(readFileSync(path, 'utf8')) as PlaywrightStorageState;
-      return s.origins.some((o) => o.localStorage.some((e) => e.name === 'k' && e.value === 'carol-1'));
+      return s.origins.some((o) => o.localStorage.some((e) => e.name === 'k' && e.value === 'bob-last'));
     }, 20_000, 'the write captured');
-    killBrowsersOf(dir);
+    killBrowsersOf(dataDir);
     expect(await fg.exited).toBe(0);
 
     const nav = await ok(mcp, 'browser_navigate', { url: `${site.originA}/account` });
     const lines = nav.split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^restory: the companion of ${dir} \\(pid ${fg.child.pid}\\) stopped; restory mcp took over as its companion`));
+    expect(lines[0]).toMatch(new RegExp(`^restory: the companion of ${dataDir} \\(pid ${fg.child.pid}\\) stopped; restory mcp took over as its companion`));
     expect(lines[1]).toMatch(new RegExp(`^restory: the browser of session ${sessionId} had ended; resumed it: session ${sessionId} from snapshot \\d+`));
     const after = evaluated<{ who: string; k: string }>(await ok(mcp, 'browser_evaluate', { function: `() => ({ who: (${WHO})(), k: localStorage.getItem("k") })` }));
-    expect(after).toEqual({ who: 'Logged in as carol', k: 'carol-1' });
+    expect(after).toEqual({ who: 'Logged in as bob', k: 'bob-last' });
     fg = null;
-    await killMcp(dir);
+    await killMcp(dataDir);
   });
 });
