@@ -4,7 +4,8 @@
  * Client) works through its socket instead of refusing, real Chromium, the local test site.
  *  1. the session tools go through the running companion (list, start, close), and so do the
  *     browser tools, on the foreground session's own browser, and snapshot, snapshots and export
- *     (to a 0600 file, with no value in any result);
+ *     (to a 0600 file, with no value in any result); a browser killed while that companion runs
+ *     others is resumed by it at the next browser tool call;
  *  2. bad input (an unknown session) is a clear isError result;
  *  3. the running companion SIGKILLed: the next tool call takes over as the companion, adopting the
  *     browser that outlived it (its page's in-memory state is still there);
@@ -30,6 +31,8 @@ describe('restory mcp beside a running `restory start` (client of its socket)', 
   let fg: ForegroundCompanion | null = null;
   let mcp: McpStdio | null = null;
   let firstSessionId = '';
+  /** The session `session_start` made in the running companion. */
+  let startedId = '';
   /** Every tool result, to check that none carries a cookie or storage value. */
   const results: { name: string; text: string }[] = [];
   const call = async (name: string, args: Record<string, unknown> = {}) => {
@@ -52,6 +55,9 @@ describe('restory mcp beside a running `restory start` (client of its socket)', 
   beforeAll(async () => {
     site = await startTestSite();
     dataDir = tempDir('restory-mcp-beside-');
+    // The data dir's companion, running in the foreground before any MCP server starts.
+    fg = await startForeground(['start', '--data-dir', dataDir, '--url', `${site.originA}/login?user=bob`], env);
+    firstSessionId = fg.sessionId;
   });
   afterAll(async () => {
     await mcp?.client.close().catch(() => {});
@@ -60,9 +66,8 @@ describe('restory mcp beside a running `restory start` (client of its socket)', 
     await site?.close();
   });
 
-  it('session tools go through the running companion: its session listed, session_start and session_close run in it', async () => {
-    fg = await startForeground(['start', '--data-dir', dataDir, '--url', `${site.originA}/login?user=bob`], env);
-    const sessionId = (firstSessionId = fg.sessionId);
+  it('session tools go through the running companion: its session listed, session_start runs in it', async () => {
+    const sessionId = firstSessionId;
     mcp = await startMcp(dataDir, [], env);
     await eventually(() => mcp!.stderr().includes(`restory mcp: a companion runs on ${dataDir} (pid ${fg!.child.pid}); working through it`), 5000, 'the client-mode line on stderr');
 
@@ -72,8 +77,32 @@ describe('restory mcp beside a running `restory start` (client of its socket)', 
     const started = await call('session_start', { url: `${site.originB}/storage.html`, name: 'from mcp' });
     const other = /started session (\S+);/.exec(started)![1];
     const status = JSON.parse((await runCli(['status', '--json', '--data-dir', dataDir])).stdout) as { pid: number; browsers: { sessionId: string }[] };
-    expect(status.pid).toBe(fg.child.pid);
+    expect(status.pid).toBe(fg!.child.pid);
     expect(status.browsers.map((b) => b.sessionId).sort()).toEqual([sessionId, other].sort());
+    startedId = other;
+  });
+
+  it('a browser killed while the running companion runs others: the next browser tool call has that companion resume it', async () => {
+    const other = startedId;
+    await call('browser_evaluate', { function: '() => localStorage.setItem("k", "other-1")' });
+    await eventually(async () => {
+      const path = join(tempDir('restory-mcp-export-'), 'state.json');
+      await call('session_export', { sessionId: other, path, format: 'playwright' });
+      const s = JSON.parse(readFileSync(path, 'utf8')) as PlaywrightStorageState;
+      return s.origins.some((o) => o.localStorage.some((e) => e.name === 'k' && e.value === 'other-1'));
+    }, 20_000, 'the write captured');
+    const status = JSON.parse((await runCli(['status', '--json', '--data-dir', dataDir])).stdout) as { browsers: { sessionId: string; pid: number }[] };
+    process.kill(-status.browsers.find((b) => b.sessionId === other)!.pid, 'SIGKILL');
+
+    const text = await call('browser_evaluate', { function: '() => ({ k: localStorage.getItem("k"), url: location.href })' });
+    expect(text.split('\n')[0]).toMatch(new RegExp(`^restory: the browser of session ${other} had ended; resumed it: session ${other} from snapshot \\d+ \\(\\d+ cookies, 1 origins, 1/1 tabs\\)$`));
+    expect(evaluated(text)).toEqual({ k: 'other-1', url: `${site.originB}/storage.html` });
+    // Resumed by the foreground companion, which still runs (its own session's browser never stopped).
+    expect(fg!.child.exitCode).toBeNull();
+    const after = JSON.parse((await runCli(['status', '--json', '--data-dir', dataDir])).stdout) as { pid: number; browsers: { sessionId: string }[] };
+    expect(after.pid).toBe(fg!.child.pid);
+    expect(after.browsers.map((b) => b.sessionId)).toContain(other);
+
     expect(await call('session_close', { sessionId: other })).toBe(`closed session ${other}`);
     expect(await call('list_sessions')).toMatch(new RegExp(`^${other}\\s+"from mcp"\\s+closed,`, 'm'));
   });

@@ -29,7 +29,13 @@ export async function run(argv: string[]): Promise<number> {
   let stopping: Promise<void> | null = null;
   const stop = (why: string): Promise<void> =>
     (stopping ??= (async () => {
-      process.stderr.write(`restory mcp: ${why}: saving and stopping…\n`);
+      // Decided now: the running companion may have stopped meanwhile, and this process taken over.
+      const now = companion.route;
+      process.stderr.write(
+        now.kind === 'client'
+          ? `restory mcp: ${why}: stopping; the browsers run on in the companion (pid ${now.pid})\n`
+          : `restory mcp: ${why}: saving and stopping…\n`,
+      );
       await closeServer().catch(() => {});
       await companion.shutdown();
     })());
