@@ -13,6 +13,8 @@ export const ErrorCodeSchema = z.enum([
   'unknown_session',
   'invalid_state',
   'companion_unreachable',
+  /** The companion is shutting down and did nothing with the request: ask whichever companion comes next. */
+  'companion_stopping',
   'launch_failed',
   'storage_failed',
   'internal',
