@@ -25,7 +25,7 @@ describe('loadConfig', () => {
       autoResume: false,
       snapshotsKept: 10,
       checkpointIntervalMs: 60_000,
-      journalMaxBytes: 1024 * 1024,
+      journalMaxBytes: 4 * 1024 * 1024,
       leaseMs: 15_000,
     });
     expect(DEFAULT_CONFIG.snapshotsKept).toBe(10);
