@@ -66,8 +66,12 @@ export async function readDataFiles(
       { file: paths.journal, bytes: readJournalFile(paths.journal) },
       { file: rotated, bytes: readJournalFile(rotated) },
     ].filter((j) => j.bytes.length > 0 || j.file === paths.journal);
-    if (!readOnly || fileIdentity(paths.db) === before || attempt >= 20) return { opened, journals };
+    if (!readOnly || fileIdentity(paths.db) === before) return { opened, journals };
     opened.db.close();
+    // Returning a set that may not belong together could show a state older than acknowledged ones.
+    if (attempt >= 20) {
+      throw new RestoryError('storage_failed', `${paths.db} was replaced ${attempt} times while it was being read (a companion checkpointing back to back); try again`);
+    }
   }
 }
 
