@@ -71,11 +71,13 @@ export function writeSessionIndex(db: Database, dbPath: string, lsn: number, enc
     writeFileSync(tmp, JSON.stringify(index), { mode: FILE_MODE });
     renameSync(tmp, file);
   } catch {
-    try {
-      removeIfExists(tmp);
-      removeIfExists(file);
-    } catch {
-      // An index naming an older restory.db is refused by its identity check all the same.
+    // Best effort: an index naming an older restory.db is refused by its identity check all the same.
+    for (const leftover of [tmp, file]) {
+      try {
+        removeIfExists(leftover);
+      } catch {
+        // see above
+      }
     }
   }
 }
