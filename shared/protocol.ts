@@ -8,7 +8,8 @@
 import { z } from 'zod';
 import { SequencedEventSchema } from './capture-events.js';
 import { PROTOCOL_VERSION } from './constants.js';
-import { ErrorInfoSchema, RestoryError } from './errors.js';
+import { ErrorInfoSchema } from './error-schemas.js';
+import { RestoryError } from './errors.js';
 import { PlaywrightStorageStateSchema, RestoryExportSchema, SessionStateSchema, SessionStatusSchema, SessionSummarySchema, SnapshotReasonSchema } from './state.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import { parseJournal, readJournalFile } from './journal-format.js';
 import { LiveStates } from './live-states.js';
 import { getMeta, setMeta } from './migrations.js';
 import { PersistLock } from './persist-lock.js';
+import { writeSessionIndex } from './session-index.js';
 import { loadSqlJs } from './sqljs.js';
 import { transaction } from './sqljs-rows.js';
 
@@ -109,6 +110,7 @@ async function checkpoint(req: CheckpointRequest): Promise<CheckpointReply> {
   lock.withLock((diskLsn) => {
     if (lsn <= diskLsn) return diskLsn; // the companion persisted something newer meanwhile
     renameDurable(data.tempPath, data.dbPath);
+    writeSessionIndex(r.db, data.dbPath, lsn, r.cipher !== null);
     renamed = true;
     return lsn;
   });
