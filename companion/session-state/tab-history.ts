@@ -4,8 +4,18 @@
  *
  * - a new entry (link, typed URL, pushState, fragment change) truncates the forward list;
  * - a commit qualified `forward_back` moves to the nearest matching entry, back or forward;
- * - reload and redirects (`client_redirect`, `server_redirect`) replace the current entry;
+ * - reload and client redirects (`client_redirect`: a meta refresh or a script navigating before the
+ *   page finished loading, location.replace) replace the current entry;
+ * - a server redirect (`server_redirect`, e.g. a form POST answered by 302) is a new entry holding the
+ *   final URL, like any navigation: the page the form was on stays in the back list.
  * - the same URL again changes nothing; the list keeps the newest HISTORY_LIMIT entries.
+ *
+ * Measured against Chromium's own list (CDP Page.getNavigationHistory, Chromium 156): these rules
+ * give its entries for link and typed navigations, Back/Forward, reload, form POST → 302, meta refresh
+ * 0 s, scripts redirecting during load, location.replace, pushState and fragments. They differ where
+ * webNavigation does not tell Chromium's choice: a meta refresh with a delay of 2 s or more adds an
+ * entry (reported as client_redirect, taken here as a replacement), and replaceState is reported like
+ * pushState (taken here as a new entry). Entries that are not web pages (about:blank) are kept out.
  *
  * Pure functions over plain values: the caller (LiveState) stores the result.
  */
@@ -54,7 +64,7 @@ export function afterNavigation(history: TabHistory, shown: HistoryEntry, nav: N
     const index = nearestEntry(h, nav.url);
     if (index >= 0) return { entries: h.entries, currentIndex: index };
   }
-  const replaces = nav.transition === 'reload' || qualifiers.includes('client_redirect') || qualifiers.includes('server_redirect');
+  const replaces = nav.transition === 'reload' || qualifiers.includes('client_redirect');
   if (replaces && current) {
     h.entries[h.currentIndex] = { url: nav.url, title: '' };
     return h;

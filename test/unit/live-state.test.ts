@@ -100,9 +100,9 @@ describe('LiveState navigation history', () => {
     // A new entry from the middle drops what was forward of it.
     feed(live, nav(1, 'https://a.test/new'));
     expect(history(live)).toEqual({ urls: ['https://a.test/1', 'https://a.test/new'], index: 1 });
-    // Reload and redirects replace the current entry.
+    // Reload and client redirects replace the current entry.
     feed(live, nav(1, 'https://a.test/reloaded', { transition: 'reload' }));
-    feed(live, nav(1, 'https://a.test/redirected', { qualifiers: ['server_redirect'] }));
+    feed(live, nav(1, 'https://a.test/redirected', { qualifiers: ['client_redirect'] }));
     expect(history(live)).toEqual({ urls: ['https://a.test/1', 'https://a.test/redirected'], index: 1 });
     // A History API update or fragment change adds an entry too; the same URL again does not.
     feed(live, nav(1, 'https://a.test/redirected#x', { how: 'fragment' }), nav(1, 'https://a.test/redirected#x'));
