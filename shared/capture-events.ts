@@ -7,6 +7,10 @@
 import { z } from 'zod';
 import { CookieSchema, WindowShowStateSchema } from './state.js';
 
+/** NavigationType of the Navigation API: a new entry, the current one replaced or reloaded, or a move to another. */
+export const HistoryEntryTypeSchema = z.enum(['push', 'replace', 'reload', 'traverse']);
+export type HistoryEntryType = z.infer<typeof HistoryEntryTypeSchema>;
+
 export const StorageAreaSchema = z.enum(['local', 'session']);
 export type StorageArea = z.infer<typeof StorageAreaSchema>;
 
@@ -62,6 +66,12 @@ export const CaptureEventSchema = z.discriminatedUnion('kind', [
     how: z.enum(['commit', 'history', 'fragment']),
     transition: z.string().optional(),
     qualifiers: z.array(z.string()).default([]),
+    /**
+     * How Chromium filed the entry, as the page's Navigation API tells it (navigation.activation /
+     * currententrychange navigationType), reported by the top frame's content script. Present only on
+     * that report, which follows (or rarely precedes) webNavigation's for the same URL.
+     */
+    entry: HistoryEntryTypeSchema.optional(),
   }),
   /** The complete set of tabs and windows, sent after any tab or window change (debounced). */
   z.object({

@@ -1,5 +1,6 @@
 /**
- * Receives what content scripts report (storage, scroll, viewport) and turns it into capture events.
+ * Receives what content scripts report (storage, scroll, viewport, history entry types) and turns it
+ * into capture events.
  * Tab id, frame id, origin and topOrigin come from the message sender as Chromium fills it in, never
  * from the message: a page cannot forge them.
  */
@@ -47,6 +48,10 @@ export function createPageCaptureSource(ledger: StorageLedger): CaptureSource {
     const frameId = sender.frameId;
     if (message.type === 'restory.scroll') {
       if (frameId === 0) emit({ kind: 'scroll', tabId, x: message.x, y: message.y });
+      return;
+    }
+    if (message.type === 'restory.entry') {
+      if (frameId === 0) emit({ kind: 'navigation', tabId, url: message.url, how: message.how, qualifiers: [], entry: message.entry });
       return;
     }
     if (message.type === 'restory.viewport') {

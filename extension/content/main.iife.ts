@@ -13,6 +13,7 @@
  * per frame to compile and run, for promises chrome.* already returns on Chrome ≥ 116.
  */
 import type { BackgroundToContent } from '../../shared/messages/content.js';
+import { startHistoryEntryCapture } from './history-entry.js';
 import { isCapturableDocument } from './origin.js';
 import { startScrollCapture } from './scroll.js';
 import { startStorageCapture } from './storage-capture.js';
@@ -25,6 +26,7 @@ function main(): void {
   // One message per document start: storage digests and, in the top frame, the viewport.
   const storage = startStorageCapture(window, viewport?.initial());
   if (top) startScrollCapture();
+  if (top) startHistoryEntryCapture();
   chrome.runtime.onMessage.addListener((message: BackgroundToContent) => {
     if (message?.type === 'restory.dump') storage.dump();
     // No response: returning nothing closes the channel at once.

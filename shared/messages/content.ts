@@ -9,7 +9,7 @@
  * Tab id, frame id and origin are deliberately absent: the background takes them from the sender,
  * which a page cannot forge.
  */
-import type { StorageArea } from '../capture-events.js';
+import type { HistoryEntryType, StorageArea } from '../capture-events.js';
 
 /** Fingerprint of one storage area (see extension/storage-digest.ts). */
 export interface AreaDigest {
@@ -28,7 +28,9 @@ export type ContentMessage =
   | { type: 'restory.storage.full'; area: StorageArea; items: Record<string, string> }
   | { type: 'restory.storage.change'; area: StorageArea; clear: boolean; set: Record<string, string>; remove: string[] }
   | { type: 'restory.scroll'; x: number; y: number }
-  | { type: 'restory.viewport'; width: number; height: number };
+  | { type: 'restory.viewport'; width: number; height: number }
+  /** Top frame: how Chromium filed the document's (commit) or a same-document (history) entry. */
+  | { type: 'restory.entry'; url: string; how: 'commit' | 'history'; entry: HistoryEntryType };
 
 /** The background's answer to `restory.start`: send these areas in full. */
 export interface StartReply {
@@ -40,6 +42,7 @@ export type BackgroundToContent = { type: 'restory.dump' };
 export const DUMP_REQUEST: BackgroundToContent = { type: 'restory.dump' };
 
 const isArea = (a: unknown): a is StorageArea => a === 'local' || a === 'session';
+const ENTRY_TYPES = new Set<HistoryEntryType>(['push', 'replace', 'reload', 'traverse']);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isSize = (n: unknown) => Number.isInteger(n) && (n as number) > 0;
 
@@ -76,6 +79,8 @@ export function asContentMessage(raw: unknown): ContentMessage | null {
       return Number.isFinite(m.x) && Number.isFinite(m.y) ? (m as ContentMessage) : null;
     case 'restory.viewport':
       return isSize(m.width) && isSize(m.height) ? (m as ContentMessage) : null;
+    case 'restory.entry':
+      return typeof m.url === 'string' && (m.how === 'commit' || m.how === 'history') && ENTRY_TYPES.has(m.entry as HistoryEntryType) ? (m as ContentMessage) : null;
     default:
       return null;
   }
