@@ -63,6 +63,8 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
   let windowsBefore: WindowView[];
   let pagesBefore: string[];
   let loginHistoryBefore: { urls: string[]; current: string };
+  /** Chromium's history of each tab before the crash, by the tab's URL. */
+  const historiesBefore = new Map<string, { urls: string[]; current: string }>();
   const W1 = { left: 20, top: 30, width: 1100, height: 700 };
   const W2 = { left: 160, top: 90, width: 900, height: 640 };
   let url: Record<'account' | 'fwdA' | 'fwdB' | 'spa' | 'long', string>;
@@ -77,7 +79,7 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
       account: `${A}/account`,
       fwdA: `${A}/storage.html?t=a`,
       fwdB: `${A}/storage.html?t=b`,
-      spa: `${A}/spa.html`,
+      spa: `${A}/spa.html#replaced`,
       long: `${A}/long.html`,
     };
 
@@ -101,11 +103,16 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
     await cdp.send('Browser.setWindowBounds', { windowId: w1, bounds: W1 });
     // Window 2 with its own bounds: two tabs.
     const opened = c1.waitForEvent('page');
-    await cdp.send('Target.createTarget', { url: url.spa, newWindow: true, ...W2 });
+    await cdp.send('Target.createTarget', { url: `${A}/spa.html`, newWindow: true, ...W2 });
     const spa = await opened;
     await spa.waitForLoadState();
+    // pushState, then replaceState: webNavigation reports both alike; Chromium keeps one entry.
+    await spa.evaluate(() => (window as unknown as { go(p: string): void }).go('/spa/page1'));
+    await spa.evaluate(() => history.replaceState(null, '', '/spa.html#replaced'));
     const long = await c1.newPage(); // opens in the window created last
-    await long.goto(url.long);
+    // A meta refresh after 2 s: reported as a client redirect, yet Chromium adds an entry.
+    await long.goto(`${A}/refresh?delay=2&to=/long.html`);
+    await long.waitForURL(url.long, { timeout: 10_000 });
     // The first tab of each window is the active one (not the one opened last).
     await spa.bringToFront();
     await login.bringToFront();
@@ -115,6 +122,9 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
     pagesBefore = c1.pages().map((p) => p.url());
     loginHistoryBefore = await navigationHistory(login);
     expect(loginHistoryBefore.urls).toEqual([`${A}/`, `${A}/login-form`, url.account]);
+    for (const p of [login, fwd, spa, long]) historiesBefore.set(p.url(), await navigationHistory(p));
+    expect(historiesBefore.get(url.spa)!.urls).toEqual([`${A}/spa.html`, url.spa]);
+    expect(historiesBefore.get(url.long)!.urls).toEqual([`${A}/refresh?delay=2&to=/long.html`, url.long]);
 
     let last = '';
     await eventually(
@@ -128,8 +138,7 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
           s.tabs.filter((t) => t.active).length === 2 &&
           s.tabs.find((t) => t.url === url.account)?.active &&
           s.tabs.find((t) => t.url === url.spa)?.active &&
-          s.tabs.find((t) => t.url === url.fwdA)?.history.entries.filter((e) => e.url.startsWith('http')).length === 2 &&
-          s.tabs.find((t) => t.url === url.account)?.history.entries.length === 3
+          s.tabs.every((t) => JSON.stringify(webHistory(t)) === JSON.stringify(historiesBefore.get(t.url)))
         );
       },
       20_000,
@@ -148,10 +157,10 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
     await site?.close();
   });
 
-  it('captures the POST → 302 login history as Chromium held it', async () => {
-    const tab = (await exported()).state.tabs.find((t) => t.url === url.account)!;
-    expect(tab.history.entries.map((e) => e.url).filter((u) => /^https?:/.test(u))).toEqual(loginHistoryBefore.urls);
-    expect(tab.history.entries[tab.history.currentIndex].url).toBe(loginHistoryBefore.current);
+  it('captures each tab’s history as Chromium held it: POST → 302 login, forward entry, replaceState, meta refresh', async () => {
+    const tabs = (await exported()).state.tabs;
+    expect(webHistory(tabs.find((t) => t.url === url.account)!)).toEqual(loginHistoryBefore);
+    expect(Object.fromEntries(tabs.map((t) => [t.url, webHistory(t)]))).toEqual(Object.fromEntries(historiesBefore));
   });
 
   it('resume brings back 2 windows with their bounds, tabs in order and the active tab of each', async () => {
@@ -176,9 +185,9 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
     expect(site.startupLogs.filter((l) => l.page === '/storage.html?t=a' && l.at >= resumeStart && l.at <= resumeEnd + 2000)).toHaveLength(1);
   });
 
-  it('Back and Forward after resume land on the right URLs; the login history matches Chromium’s from before', async () => {
+  it('Back and Forward after resume land on the right URLs; every tab’s history matches Chromium’s from before', async () => {
     const page = (u: string) => context.pages().find((p) => p.url() === u)!;
-    expect(await navigationHistory(page(url.account))).toEqual(loginHistoryBefore);
+    for (const [u, before] of historiesBefore) expect(await navigationHistory(page(u))).toEqual(before);
     const fwd = page(url.fwdA);
     expect(await navigationHistory(fwd)).toEqual({ urls: [url.fwdA, url.fwdB], current: url.fwdA });
     await fwd.goForward();
@@ -204,6 +213,11 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
     expect(session.context.pages().map((p) => p.url())).toEqual(pagesBefore);
   }, 90_000);
 });
+
+/** A captured tab's history in navigationHistory's terms. */
+function webHistory(tab: RestoryExport['state']['tabs'][number]): { urls: string[]; current: string } {
+  return { urls: tab.history.entries.map((e) => e.url).filter((u) => /^https?:/.test(u)), current: tab.history.entries[tab.history.currentIndex]?.url ?? '' };
+}
 
 async function targetId(context: BrowserContext, page: Page): Promise<string> {
   const cdp = await context.newCDPSession(page);
