@@ -68,8 +68,9 @@ export const CaptureEventSchema = z.discriminatedUnion('kind', [
     qualifiers: z.array(z.string()).default([]),
     /**
      * How Chromium filed the entry, as the page's Navigation API tells it (navigation.activation /
-     * currententrychange navigationType), reported by the top frame's content script. Present only on
-     * that report, which follows (or rarely precedes) webNavigation's for the same URL.
+     * currententrychange navigationType), reported by the top frame's content script. With
+     * `transition` too when the extension paired it with webNavigation's report of the same
+     * navigation; without, it is the page's report alone, and webNavigation's comes (or came) apart.
      */
     entry: HistoryEntryTypeSchema.optional(),
   }),

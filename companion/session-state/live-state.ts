@@ -262,6 +262,13 @@ export class LiveState {
    */
   private navigate(event: Extract<CaptureEvent, { kind: 'navigation' }>): void {
     const tab = this.ensureTab(event.tabId);
+    // The extension pairs the two reports when it can (navigation-hold.ts): one event with both.
+    if (event.entry && event.transition !== undefined) {
+      tab.history = afterNavigation(tab.history, { url: tab.url, title: tab.title }, { ...event });
+      tab.url = event.url;
+      tab.lastNav = undefined;
+      return;
+    }
     const by = event.entry ? 'page' : 'webNavigation';
     const pending = tab.lastNav;
     if (pending && pending.url === event.url && pending.by !== by) {

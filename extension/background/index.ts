@@ -38,7 +38,7 @@ const emit = (event: CaptureEvent) => {
 };
 const hold = new NavigationHold(() => emit);
 const sources: CaptureSource[] = [
-  createPageCaptureSource(ledger),
+  createPageCaptureSource(ledger, (navigation) => hold.push(navigation)),
   createCookieSource(),
   createNavigationSource(hold),
   createTabsSource(hold),

@@ -27,6 +27,7 @@ export class NavigationHold {
   constructor(private readonly emit: () => Emit | null) {}
 
   push(event: CaptureEvent): void {
+    if (this.pair(event)) return;
     this.held.push(event);
     this.timer ??= setTimeout(() => this.release(), MAX_HOLD_MS);
   }
@@ -35,6 +36,23 @@ export class NavigationHold {
   whenReleased(): Promise<void> | null {
     if (this.held.length === 0) return null;
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /**
+   * A navigation is reported twice: by webNavigation (transition, qualifiers) and by the page (how
+   * Chromium filed the entry, `entry`). When the other half is still held, the two become one event
+   * carrying both (in the earlier one's place), so a page load still sends a single navigation event.
+   */
+  private pair(event: CaptureEvent): boolean {
+    if (event.kind !== 'navigation') return false;
+    const fromPage = event.entry !== undefined;
+    const i = this.held.findIndex(
+      (h) => h.kind === 'navigation' && h.tabId === event.tabId && h.url === event.url && (h.entry !== undefined) !== fromPage,
+    );
+    if (i < 0) return false;
+    const twin = this.held[i] as typeof event;
+    this.held[i] = fromPage ? { ...twin, entry: event.entry } : { ...event, entry: twin.entry };
+    return true;
   }
 
   /** Emit everything held, in order. */

@@ -24,12 +24,18 @@ export type ContentMessage =
    * Once per document, at document_start: digests of the storage areas (and the top frame's viewport).
    * The background answers with the areas whose full contents it needs (`StartReply`).
    */
-  | { type: 'restory.start'; storage: AreaDigest[]; viewport?: { width: number; height: number } }
+  | {
+      type: 'restory.start';
+      storage: AreaDigest[];
+      viewport?: { width: number; height: number };
+      /** Top frame: how Chromium filed this document's history entry (Navigation API). */
+      entry?: HistoryEntryType;
+    }
   | { type: 'restory.storage.full'; area: StorageArea; items: Record<string, string> }
   | { type: 'restory.storage.change'; area: StorageArea; clear: boolean; set: Record<string, string>; remove: string[] }
   | { type: 'restory.scroll'; x: number; y: number }
   | { type: 'restory.viewport'; width: number; height: number }
-  /** Top frame: how Chromium filed the document's (commit) or a same-document (history) entry. */
+  /** Top frame: how Chromium filed a same-document entry, or a document restored from the back/forward cache. */
   | { type: 'restory.entry'; url: string; how: 'commit' | 'history'; entry: HistoryEntryType };
 
 /** The background's answer to `restory.start`: send these areas in full. */
@@ -68,7 +74,8 @@ export function asContentMessage(raw: unknown): ContentMessage | null {
   switch (m.type) {
     case 'restory.start':
       return Array.isArray(m.storage) && m.storage.every((d) => isObject(d) && isArea(d.area) && Number.isInteger(d.n) && Number.isInteger(d.lo) && Number.isInteger(d.hi)) &&
-        (m.viewport === undefined || (isObject(m.viewport) && isSize(m.viewport.width) && isSize(m.viewport.height)))
+        (m.viewport === undefined || (isObject(m.viewport) && isSize(m.viewport.width) && isSize(m.viewport.height))) &&
+        (m.entry === undefined || ENTRY_TYPES.has(m.entry as HistoryEntryType))
         ? (m as ContentMessage)
         : null;
     case 'restory.storage.full':

@@ -132,6 +132,9 @@ describe('LiveState navigation history', () => {
     expect(history(live).index).toBe(3);
     feed(live, nav(1, 'https://a.test/x', { transition: 'reload' }), entry('https://a.test/x', 'reload'));
     expect(history(live)).toEqual({ urls: ['https://a.test/1', 'https://a.test/meta', 'https://a.test/replaced', 'https://a.test/x', 'https://a.test/y'], index: 3 });
+    // Both reports paired by the extension into one event: Chromium's decision, nothing left pending.
+    feed(live, nav(1, 'https://a.test/z', { transition: 'link', qualifiers: ['client_redirect'], entry: 'push' }));
+    expect(history(live)).toEqual({ urls: ['https://a.test/1', 'https://a.test/meta', 'https://a.test/replaced', 'https://a.test/x', 'https://a.test/z'], index: 4 });
     // A tab first seen in a tabs event already showing the URL the reports are about: one entry, not two.
     const fresh = feed(new LiveState(0), tabs([{ tabId: 2, url: 'https://b.test/' }]), nav(2, 'https://b.test/'), entry('https://b.test/', 'push', 'commit', 2));
     expect(history(fresh)).toEqual({ urls: ['https://b.test/'], index: 0 });

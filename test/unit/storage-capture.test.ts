@@ -66,8 +66,8 @@ describe('storage capture (content script)', () => {
     const { win, local } = fakeWindow();
     local.setItem('a', '1');
     reply = { full: ['local'] };
-    startStorageCapture(win, { width: 800, height: 600 });
-    expect(sent[0]).toMatchObject({ type: 'restory.start', viewport: { width: 800, height: 600 } });
+    startStorageCapture(win, { viewport: { width: 800, height: 600 }, entry: 'push' });
+    expect(sent[0]).toMatchObject({ type: 'restory.start', viewport: { width: 800, height: 600 }, entry: 'push' });
     const digest = new DigestSum();
     digest.add(itemHash('a', '1'));
     expect((sent[0] as Extract<ContentMessage, { type: 'restory.start' }>).storage).toEqual([
