@@ -1,6 +1,6 @@
 /**
  * Windows and history through a real crash: a `restory start` session (real CLI, real Chromium, real
- * extension) with 2 windows × 2 tabs of distinct bounds, a tab logged in by a form POST → 302, and a
+ * extension) with 2 windows × 2 tabs of distinct bounds and a third, minimized window, a tab logged in by a form POST → 302, and a
  * tab with a forward entry; companion and browser SIGKILLed; `restory resume`; then the library's
  * resume() after a second SIGKILL, whose context lists the pages. Chromium's own view is the witness:
  * chrome.windows/chrome.tabs in the extension's service worker and CDP Page.getNavigationHistory.
@@ -67,7 +67,8 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
   const historiesBefore = new Map<string, { urls: string[]; current: string }>();
   const W1 = { left: 20, top: 30, width: 1100, height: 700 };
   const W2 = { left: 160, top: 90, width: 900, height: 640 };
-  let url: Record<'account' | 'fwdA' | 'fwdB' | 'spa' | 'long', string>;
+  const W3 = { left: 300, top: 200, width: 700, height: 500 };
+  let url: Record<'account' | 'fwdA' | 'fwdB' | 'spa' | 'long' | 'home3', string>;
 
   const exported = async () => JSON.parse((await runCli(['export', sessionId, '--data-dir', dataDir], env)).stdout) as RestoryExport;
 
@@ -81,6 +82,7 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
       fwdB: `${A}/storage.html?t=b`,
       spa: `${A}/spa.html#replaced`,
       long: `${A}/long.html`,
+      home3: `${A}/?w=3`,
     };
 
     const first = await startForeground(['start', '--data-dir', dataDir, '--url', `${A}/`], env);
@@ -113,16 +115,24 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
     // A meta refresh after 2 s: reported as a client redirect, yet Chromium adds an entry.
     await long.goto(`${A}/refresh?delay=2&to=/long.html`);
     await long.waitForURL(url.long, { timeout: 10_000 });
+    // Window 3, minimized, one tab.
+    const opened3 = c1.waitForEvent('page');
+    await cdp.send('Target.createTarget', { url: url.home3, newWindow: true, ...W3 });
+    const third = await opened3;
+    await third.waitForLoadState();
+    const { windowId: w3 } = (await cdp.send('Browser.getWindowForTarget', { targetId: await targetId(c1, third) })) as { windowId: number };
+    await cdp.send('Browser.setWindowBounds', { windowId: w3, bounds: { windowState: 'minimized' } });
     // The first tab of each window is the active one (not the one opened last).
     await spa.bringToFront();
     await login.bringToFront();
 
     windowsBefore = await windowsOf(c1);
-    expect(windowsBefore.map((w) => w.tabs.map((t) => t.url))).toEqual([[url.account, url.fwdA], [url.spa, url.long]]);
+    expect(windowsBefore.map((w) => w.tabs.map((t) => t.url))).toEqual([[url.account, url.fwdA], [url.spa, url.long], [url.home3]]);
+    expect(windowsBefore.map((w) => w.state)).toEqual(['normal', 'normal', 'minimized']);
     pagesBefore = c1.pages().map((p) => p.url());
     loginHistoryBefore = await navigationHistory(login);
     expect(loginHistoryBefore.urls).toEqual([`${A}/`, `${A}/login-form`, url.account]);
-    for (const p of [login, fwd, spa, long]) historiesBefore.set(p.url(), await navigationHistory(p));
+    for (const p of [login, fwd, spa, long, third]) historiesBefore.set(p.url(), await navigationHistory(p));
     expect(historiesBefore.get(url.spa)!.urls).toEqual([`${A}/spa.html`, url.spa]);
     expect(historiesBefore.get(url.long)!.urls).toEqual([`${A}/refresh?delay=2&to=/long.html`, url.long]);
 
@@ -132,10 +142,11 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
         const s = (await exported()).state;
         last = JSON.stringify({ windows: s.windows, tabs: s.tabs.map((t) => [t.windowIndex, t.index, t.url, t.active, t.history]) });
         return (
-          s.windows.length === 2 &&
+          s.windows.length === 3 &&
+          s.windows[2]?.state === 'minimized' &&
           s.windows[1]?.bounds?.width === W2.width &&
           s.windows[0]?.bounds?.width === W1.width &&
-          s.tabs.filter((t) => t.active).length === 2 &&
+          s.tabs.filter((t) => t.active).length === 3 &&
           s.tabs.find((t) => t.url === url.account)?.active &&
           s.tabs.find((t) => t.url === url.spa)?.active &&
           s.tabs.every((t) => JSON.stringify(webHistory(t)) === JSON.stringify(historiesBefore.get(t.url)))
@@ -163,17 +174,19 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
     expect(Object.fromEntries(tabs.map((t) => [t.url, webHistory(t)]))).toEqual(Object.fromEntries(historiesBefore));
   });
 
-  it('resume brings back 2 windows with their bounds, tabs in order and the active tab of each', async () => {
+  it('resume brings back 3 windows with their bounds and state, tabs in order and the active tab of each', async () => {
     resumeStart = Date.now();
     resumed = await startForeground(['resume', sessionId, '--data-dir', dataDir], env);
-    await eventually(() => /restored snapshot \d+: .* 4\/4 tabs/.test(resumed!.stdout()), 60_000, 'the resume report');
+    await eventually(() => /restored snapshot \d+: .* 5\/5 tabs/.test(resumed!.stdout()), 60_000, 'the resume report').catch((e: Error) => {
+      throw new Error(`${e.message}\nstdout: ${resumed?.stdout()}`);
+    });
     resumeEnd = Date.now();
     expect(resumed.stdout() + resumed.stderr()).not.toMatch(/into one window|not restored/);
     browser = await chromium.connectOverCDP(resumed.cdp);
     context = browser.contexts()[0];
     const after = await windowsOf(context);
-    expect(after.map((w) => w.bounds)).toEqual([W1, W2]);
-    expect(after.map((w) => w.state)).toEqual(['normal', 'normal']);
+    expect(after.map((w) => w.bounds)).toEqual([W1, W2, W3]);
+    expect(after.map((w) => w.state)).toEqual(['normal', 'normal', 'minimized']);
     expect(after.map((w) => w.tabs)).toEqual(windowsBefore.map((w) => w.tabs));
   }, 90_000);
 
@@ -209,7 +222,8 @@ describe('windows, tab order and history after SIGKILL + resume (real CLI, real 
     resumed = undefined;
     library = await openCompanion({ dataDir });
     const { session, report } = await library.resume(sessionId);
-    expect(report.tabs.map((t) => t.ok)).toEqual([true, true, true, true]);
+    expect(report.tabs.filter((t) => !t.ok)).toEqual([]);
+    expect(report.tabs).toHaveLength(5);
     expect(session.context.pages().map((p) => p.url())).toEqual(pagesBefore);
   }, 90_000);
 });

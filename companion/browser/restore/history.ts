@@ -21,7 +21,7 @@ export interface HistoryLimits {
 }
 
 /** Where restoreHistory left the tab: on the last back stub (load the real page over it), or on a forward stub. */
-export type BuiltHistory = { forward: false } | { forward: true; currentEntryId: number };
+export type BuiltHistory = { forward: false } | { forward: true; current: { id: number; url: string } };
 
 interface NavigationHistory {
   currentIndex: number;
@@ -80,9 +80,9 @@ export async function restoreHistory(
     cdp = await page.context().newCDPSession(page);
     if (!(await stub(tab.url))) return { forward: false }; // the real page then loads over the last back stub
     const history = (await cdp.send('Page.getNavigationHistory')) as NavigationHistory;
-    const currentEntryId = history.entries[history.currentIndex].id;
+    const { id, url } = history.entries[history.currentIndex];
     for (const entry of forward) await stub(entry.url);
-    return { forward: true, currentEntryId };
+    return { forward: true, current: { id, url } };
   } finally {
     await cdp?.detach().catch(() => {});
     await page.unroute('**/*', handler);
@@ -93,11 +93,12 @@ export async function restoreHistory(
  * From the last forward stub, go back to the current entry (a history jump, so the forward entries
  * stay) and let the real page load there.
  */
-export async function returnToCurrentEntry(page: Page, currentEntryId: number, timeout: number): Promise<void> {
+export async function returnToCurrentEntry(page: Page, current: { id: number; url: string }, timeout: number): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
   try {
-    const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout });
-    await cdp.send('Page.navigateToHistoryEntry', { entryId: currentEntryId });
+    // By URL (Chromium's spelling of it): the last forward stub's own commit may still be announced.
+    const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() && f.url() === current.url, timeout });
+    await cdp.send('Page.navigateToHistoryEntry', { entryId: current.id });
     await navigated;
     await page.waitForLoadState('load', { timeout });
   } finally {

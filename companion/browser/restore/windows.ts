@@ -11,7 +11,11 @@
  *  - A tab created without newWindow (Playwright's newPage) opens in the window created last. So each
  *    window's tabs are created right after that window, before the next window exists, one at a time.
  *  - `Browser.setWindowBounds {windowState}` applies maximized, minimized and fullscreen. A minimized
- *    window no longer receives new tabs, so show states are applied once every tab exists.
+ *    window no longer receives new tabs, so show states are applied once every tab exists; a minimized
+ *    window's active tab is brought to front just before (bringing it to front later could restore
+ *    the window), and is left out of the final activation.
+ *  - Headed, under a bare X server (Xvfb, no window manager): new windows, bounds, focus and
+ *    fullscreen work; maximized and minimized are ignored (they need a window manager).
  *  - Headless has no focus: every window reports focused: true, the window created last is the
  *    "last focused" one, and Page.bringToFront changes neither. Capture records the last-focused
  *    window (extension/background/tabs.ts); restore brings each window's active tab to front, the
@@ -64,7 +68,7 @@ export function openTabPages(
     chain = page.catch(() => {});
     return page;
   });
-  const done = chain.then(() => applyWindowStates(windows, firstPages, outcome));
+  const done = chain.then(() => applyWindowStates(tabs, windows, firstPages, pages, outcome));
   return { pages, done };
 }
 
@@ -104,7 +108,13 @@ async function targetIdOf(context: BrowserContext, page: Page): Promise<string |
  * Bounds of the first window (launched before its state was known; the launch used them as far as it
  * could) and every window's show state. A window that cannot be set up only costs a warning.
  */
-async function applyWindowStates(windows: WindowState[], firstPages: Map<number, Page>, outcome: RestoreOutcome): Promise<void> {
+async function applyWindowStates(
+  tabs: TabState[],
+  windows: WindowState[],
+  firstPages: Map<number, Page>,
+  pages: Promise<Page>[],
+  outcome: RestoreOutcome,
+): Promise<void> {
   for (const [index, page] of firstPages) {
     const w = windows[index];
     if (!w || (w.state === 'normal' && (index > 0 || !w.bounds))) continue;
@@ -113,6 +123,8 @@ async function applyWindowStates(windows: WindowState[], firstPages: Map<number,
       cdp = await page.context().newCDPSession(page);
       const { windowId } = (await cdp.send('Browser.getWindowForTarget')) as { windowId: number };
       if (index === 0 && w.bounds) await cdp.send('Browser.setWindowBounds', { windowId, bounds: { ...w.bounds } });
+      const active = tabs.findIndex((t) => t.windowIndex === index && t.active);
+      if (w.state === 'minimized' && active >= 0) await (await pages[active]).bringToFront();
       if (w.state !== 'normal') await cdp.send('Browser.setWindowBounds', { windowId, bounds: { windowState: w.state } });
     } catch (e) {
       outcome.warnings.push(`window ${index}: could not set its ${w.state === 'normal' ? 'bounds' : `${w.state} state`}: ${firstLine(e)}`);
@@ -127,7 +139,7 @@ async function applyWindowStates(windows: WindowState[], firstPages: Map<number,
  * last. Returns the page that ends up in front.
  */
 export async function activateTabs(tabs: TabState[], windows: WindowState[], pages: Array<Page | undefined>, outcome: RestoreOutcome): Promise<Page | undefined> {
-  const windowIndexes = [...new Set(tabs.map((t) => t.windowIndex))];
+  const windowIndexes = [...new Set(tabs.map((t) => t.windowIndex))].filter((w) => windows[w]?.state !== 'minimized');
   const focused = windowIndexes.find((w) => windows[w]?.focused) ?? windowIndexes[0];
   const order = [...windowIndexes.filter((w) => w !== focused), ...(focused === undefined ? [] : [focused])];
   let front: Page | undefined;
