@@ -46,4 +46,19 @@ describe('navigation hold', () => {
     expect(resolved).toBe(true);
     expect(emitted).toHaveLength(1);
   });
+
+  it('pairs webNavigation’s report and the page’s (entry type) of one navigation into one event, in either order', () => {
+    const page = (url: string, entry: 'push' | 'replace'): CaptureEvent => ({ kind: 'navigation', tabId: 1, url, how: 'commit', qualifiers: [], entry });
+    hold.push(nav('http://a/1'));
+    hold.push(page('http://a/1', 'push'));
+    hold.push(page('http://a/2', 'replace'));
+    hold.push({ ...nav('http://a/2'), qualifiers: ['client_redirect'] });
+    hold.push(page('http://a/3', 'push')); // its twin comes after the release: it goes alone
+    hold.release();
+    expect(emitted).toEqual([
+      { ...nav('http://a/1'), entry: 'push' },
+      { ...nav('http://a/2'), qualifiers: ['client_redirect'], entry: 'replace' },
+      page('http://a/3', 'push'),
+    ]);
+  });
 });
