@@ -49,15 +49,16 @@ describe('navigation hold', () => {
 
   it('pairs webNavigation’s report and the page’s (entry type) of one navigation into one event, in either order', () => {
     const page = (url: string, entry: 'push' | 'replace'): CaptureEvent => ({ kind: 'navigation', tabId: 1, url, how: 'commit', qualifiers: [], entry });
+    const redirect: CaptureEvent = { kind: 'navigation', tabId: 1, url: 'http://a/2', how: 'commit', transition: 'link', qualifiers: ['client_redirect'] };
     hold.push(nav('http://a/1'));
     hold.push(page('http://a/1', 'push'));
     hold.push(page('http://a/2', 'replace'));
-    hold.push({ ...nav('http://a/2'), qualifiers: ['client_redirect'] });
+    hold.push(redirect);
     hold.push(page('http://a/3', 'push')); // its twin comes after the release: it goes alone
     hold.release();
     expect(emitted).toEqual([
       { ...nav('http://a/1'), entry: 'push' },
-      { ...nav('http://a/2'), qualifiers: ['client_redirect'], entry: 'replace' },
+      { ...redirect, entry: 'replace' },
       page('http://a/3', 'push'),
     ]);
   });

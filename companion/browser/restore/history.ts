@@ -79,8 +79,7 @@ export async function restoreHistory(
     if (!forward.length) return { forward: false };
     cdp = await page.context().newCDPSession(page);
     if (!(await stub(tab.url))) return { forward: false }; // the real page then loads over the last back stub
-    const history = (await cdp.send('Page.getNavigationHistory')) as NavigationHistory;
-    const { id, url } = history.entries[history.currentIndex];
+    const { id, url } = await committedEntry(cdp, page.url());
     for (const entry of forward) await stub(entry.url);
     return { forward: true, current: { id, url } };
   } finally {
@@ -89,18 +88,40 @@ export async function restoreHistory(
   }
 }
 
+/** The entry the tab is on, once Chromium's list shows the navigation to `url` committed (1 s at most). */
+async function committedEntry(cdp: CDPSession, url: string): Promise<{ id: number; url: string }> {
+  const deadline = Date.now() + 1000;
+  for (;;) {
+    const history = (await cdp.send('Page.getNavigationHistory')) as NavigationHistory;
+    const entry = history.entries[history.currentIndex];
+    if (entry.url === url || Date.now() > deadline) return { id: entry.id, url: entry.url };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /**
  * From the last forward stub, go back to the current entry (a history jump, so the forward entries
- * stay) and let the real page load there.
+ * stay) and let the real page load there. Should the jump fail, the real page loads over the last
+ * stub instead (the tab is restored, its forward entries are not) and `warn` says so.
  */
-export async function returnToCurrentEntry(page: Page, current: { id: number; url: string }, timeout: number): Promise<void> {
+export async function returnToCurrentEntry(
+  page: Page,
+  current: { id: number; url: string },
+  timeout: number,
+  warn: (message: string) => void,
+): Promise<void> {
   const cdp = await page.context().newCDPSession(page);
   try {
     // By URL (Chromium's spelling of it): the last forward stub's own commit may still be announced.
     const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame() && f.url() === current.url, timeout });
+    navigated.catch(() => {}); // awaited below unless the jump itself fails
     await cdp.send('Page.navigateToHistoryEntry', { entryId: current.id });
     await navigated;
     await page.waitForLoadState('load', { timeout });
+  } catch (e) {
+    warn(`forward history not restored: ${firstLine(e)}`);
+    await page.goto(current.url, { timeout, waitUntil: 'load' });
+    return;
   } finally {
     await cdp.detach().catch(() => {});
   }

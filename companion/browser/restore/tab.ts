@@ -41,7 +41,7 @@ export async function restoreTab(
     log(`tab ${tab.index}: history in ${Date.now() - t0} ms`);
 
     await withSessionStorage(page, tab, () =>
-      built.forward ? returnToCurrentEntry(page, built.current, timeout) : loadRealPage(page, tab.url, timeout),
+      built.forward ? returnToCurrentEntry(page, built.current, timeout, (w) => outcome.warnings.push(`${label}: ${w}`)) : loadRealPage(page, tab.url, timeout),
     );
     log(`tab ${tab.index}: loaded at ${Date.now() - t0} ms`);
 
