@@ -73,28 +73,44 @@ export async function restoreHistory(
     }
   };
   await page.route('**/*', handler);
-  let cdp: CDPSession | undefined;
   try {
     for (const entry of back) await stub(entry.url);
     if (!forward.length) return { forward: false };
-    cdp = await page.context().newCDPSession(page);
     if (!(await stub(tab.url))) return { forward: false }; // the real page then loads over the last back stub
-    const { id, url } = await committedEntry(cdp, page.url());
+    let current: { id: number; url: string };
+    try {
+      current = await committedEntry(page, page.url());
+    } catch (e) {
+      // The real page then loads over the current stub (a navigation to the same URL replaces it).
+      outcome.warnings.push(`${label}: forward history not restored: ${firstLine(e)}`);
+      return { forward: false };
+    }
     for (const entry of forward) await stub(entry.url);
-    return { forward: true, current: { id, url } };
+    return { forward: true, current };
   } finally {
-    await cdp?.detach().catch(() => {});
     await page.unroute('**/*', handler);
   }
 }
 
-/** The entry the tab is on, once Chromium's list shows the navigation to `url` committed (1 s at most). */
-async function committedEntry(cdp: CDPSession, url: string): Promise<{ id: number; url: string }> {
-  const deadline = Date.now() + 1000;
+/**
+ * The entry the tab is on, once Chromium's list shows the navigation to `url` committed (2 s at
+ * most). A session opened while the tab swaps documents can answer "Not attached to an active page"
+ * (measured, Chromium 156, under load): each attempt opens its own.
+ */
+async function committedEntry(page: Page, url: string): Promise<{ id: number; url: string }> {
+  const deadline = Date.now() + 2000;
   for (;;) {
-    const history = (await cdp.send('Page.getNavigationHistory')) as NavigationHistory;
-    const entry = history.entries[history.currentIndex];
-    if (entry.url === url || Date.now() > deadline) return { id: entry.id, url: entry.url };
+    let cdp: CDPSession | undefined;
+    try {
+      cdp = await page.context().newCDPSession(page);
+      const history = (await cdp.send('Page.getNavigationHistory')) as NavigationHistory;
+      const entry = history.entries[history.currentIndex];
+      if (entry.url === url || Date.now() > deadline) return { id: entry.id, url: entry.url };
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    } finally {
+      await cdp?.detach().catch(() => {});
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
