@@ -5,6 +5,7 @@
  * (test/unit/capture-events-meta.test.ts checks both).
  */
 import { z } from 'zod';
+import { IndexedDBDatabaseSchema } from './indexeddb.js';
 import { CookieSchema, WindowShowStateSchema } from './state.js';
 
 export const StorageAreaSchema = z.enum(['local', 'session']);
@@ -90,6 +91,17 @@ export const CaptureEventSchema = z.discriminatedUnion('kind', [
     ),
   }),
   z.object({ kind: z.literal('scroll'), tabId: z.number().int(), x: z.number(), y: z.number() }),
+  /**
+   * Everything one origin holds in IndexedDB (top frames only), replacing what was held; no
+   * databases means none. `warnings`: what could not be saved (values, the size cap), for resume.
+   */
+  z.object({
+    kind: z.literal('indexeddb'),
+    tabId: z.number().int(),
+    origin: z.string(),
+    databases: z.array(IndexedDBDatabaseSchema),
+    warnings: z.array(z.string()).default([]),
+  }),
   z.object({
     kind: z.literal('viewport'),
     tabId: z.number().int(),

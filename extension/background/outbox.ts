@@ -222,6 +222,13 @@ export function estimateBytes(event: CaptureEvent): number {
     for (const key of event.kind === 'storage.change' ? event.remove : []) chars += key.length + 3;
     return chars * 3;
   }
+  if (event.kind === 'indexeddb') {
+    // Mostly ASCII (base64, tags, keys): ×3 would turn a 25 MB dump into one over the frame limit.
+    const text = JSON.stringify(event);
+    let bytes = text.length;
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) bytes += 2;
+    return bytes;
+  }
   return JSON.stringify(event).length * 3;
 }
 

@@ -13,6 +13,7 @@
  * per frame to compile and run, for promises chrome.* already returns on Chrome ≥ 116.
  */
 import type { BackgroundToContent } from '../../shared/messages/content.js';
+import { capturesIndexedDB, startIndexedDBCapture } from './indexeddb-capture.js';
 import { isCapturableDocument } from './origin.js';
 import { startScrollCapture } from './scroll.js';
 import { startStorageCapture } from './storage-capture.js';
@@ -25,8 +26,12 @@ function main(): void {
   // One message per document start: storage digests and, in the top frame, the viewport.
   const storage = startStorageCapture(window, viewport?.initial());
   if (top) startScrollCapture();
+  const indexedDB = capturesIndexedDB() ? startIndexedDBCapture() : undefined;
   chrome.runtime.onMessage.addListener((message: BackgroundToContent) => {
-    if (message?.type === 'restory.dump') storage.dump();
+    if (message?.type === 'restory.dump') {
+      storage.dump();
+      indexedDB?.dump();
+    }
     // No response: returning nothing closes the channel at once.
   });
 }

@@ -1,0 +1,165 @@
+/**
+ * Reports the document's origin's IndexedDB, without anything the page could see (no main-world
+ * hook: the isolated world shares the origin's IndexedDB but not its objects).
+ *
+ * Change detection: the origin's IndexedDB usage (`navigator.storage.estimate()`,
+ * usageDetails.indexedDB). Measured on Chromium 156, every committed write moves it, an update of a
+ * value by one of the same size included (+404 bytes per put into idb-keyval's store), and reading
+ * does not; one call costs ~0.6 ms of wall time, a browser round trip, and almost no CPU in the page.
+ * So a tick is one `estimate()`; only when the usage moved does the background get asked whether the
+ * companion already holds that state (another document of the origin may have reported it), and only
+ * then are the databases read in full (indexeddb-read.ts) and, if their fingerprint differs from
+ * what the companion holds, sent. An origin without IndexedDB costs one `estimate()` per tick and no
+ * message at all.
+ *
+ * When (the RPO): at document start; FAST_MS after input (a write is likely), then doubling while
+ * nothing changes up to MAX_MS while the document is visible; at once when it becomes hidden (the
+ * read completes: the document lives on) and at pagehide (best effort: a read started there may not
+ * complete before the document is gone — the next document of the origin catches up at its start).
+ * A full read of R ms is not repeated within READ_DUTY × R ms, so a huge origin costs at most
+ * 1/READ_DUTY of one core while it changes constantly, and its RPO grows accordingly.
+ */
+import { INDEXEDDB_ORIGIN_CAP_CHARS } from '../../shared/indexeddb.js';
+import type { IndexedDBProbeReply } from '../../shared/messages/content.js';
+import { readOriginIndexedDB } from './indexeddb-read.js';
+import { request, send } from './send.js';
+
+/** Check period right after input. */
+export const FAST_MS = 1000;
+/** Longest check period while visible: write → captured stays under 5 s (MAX_MS + read + send). */
+export const MAX_MS = 4000;
+/** A full read of R ms waits READ_DUTY × R ms before the next: at most 5% of a core. */
+const READ_DUTY = 20;
+const ACTIVITY = ['pointerdown', 'keydown', 'input', 'change'] as const;
+
+export interface IndexedDBCapture {
+  /** Forget what was reported and report again (the background lost track). */
+  dump(): void;
+  stop(): void;
+}
+
+/**
+ * Top frames only. A frame of the top's origin sees the databases the top reports; a cross-site
+ * frame's IndexedDB is partitioned by the top-level site, which restore does not recreate (README
+ * limits). A frame of another origin of the same site is a gap, named in the README's limits.
+ */
+export function capturesIndexedDB(win: Window = window): boolean {
+  return win === win.top;
+}
+
+async function usageSignal(win: Window): Promise<number | null> {
+  const estimate = (await win.navigator.storage.estimate()) as StorageEstimate & { usageDetails?: { indexedDB?: number } };
+  if (estimate.usageDetails) return estimate.usageDetails.indexedDB ?? 0;
+  return estimate.usage ?? null;
+}
+
+export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
+  const doc = win.document;
+  const factory = win.indexedDB;
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let interval = FAST_MS;
+  /** Usage when the companion was last known to hold this origin's state; undefined before the first check. */
+  let reported: number | undefined;
+  let running = false;
+  let again = false;
+  let nextReadAt = 0;
+  let stopped = false;
+
+  const visible = () => doc.visibilityState !== 'hidden';
+  const arm = (delay: number) => {
+    clearTimeout(timer);
+    timer = visible() && !stopped ? setTimeout(() => void tick(), delay) : undefined;
+  };
+
+  /** One tick; never runs twice at once (a request during a run runs once after it). */
+  const check = async (force = false): Promise<void> => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    let changed = false;
+    try {
+      const signal = await usageSignal(win);
+      if (signal === null) return;
+      if (!force && signal === reported) return;
+      // An origin that never had IndexedDB: nothing to say (and no message to send).
+      if (!force && reported === undefined && signal === 0) {
+        reported = 0;
+        return;
+      }
+      const wait = nextReadAt - performance.now();
+      if (wait > 0) {
+        changed = true;
+        arm(wait);
+        return;
+      }
+      const reply = (await request({ type: 'restory.idb.probe', signal })) as IndexedDBProbeReply | undefined;
+      if (!reply) return;
+      if (reply.fresh && !force) {
+        reported = signal;
+        return;
+      }
+      const started = performance.now();
+      const read = await readOriginIndexedDB(factory, INDEXEDDB_ORIGIN_CAP_CHARS);
+      nextReadAt = performance.now() + READ_DUTY * (performance.now() - started);
+      reported = signal;
+      changed = true;
+      if (read.hash === reply.hash && !force) send({ type: 'restory.idb.same', signal, hash: read.hash });
+      else send({ type: 'restory.idb.full', signal, hash: read.hash, databases: read.databases, warnings: read.warnings });
+    } catch {
+      // IndexedDB unavailable or blocked right now: the next tick tries again.
+    } finally {
+      running = false;
+      if (changed) interval = FAST_MS;
+      if (again) {
+        again = false;
+        void check();
+      }
+    }
+  };
+
+  /** A timer tick: check, then re-arm, faster if something changed. */
+  async function tick(): Promise<void> {
+    timer = undefined;
+    const before = reported;
+    await check();
+    interval = reported !== before ? FAST_MS : Math.min(MAX_MS, interval * 2);
+    if (timer === undefined) arm(interval);
+  }
+  const hurry = () => {
+    interval = FAST_MS;
+    if (timer === undefined) arm(FAST_MS);
+  };
+
+  const options = { capture: true, passive: true, signal: abort.signal };
+  for (const type of ACTIVITY) win.addEventListener(type, hurry, options);
+  win.addEventListener('pagehide', () => void check(), options);
+  doc.addEventListener(
+    'visibilitychange',
+    () => {
+      void check();
+      if (visible()) hurry();
+      else {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+    },
+    options,
+  );
+
+  // The first check at document start, whether visible or not (a prerendered or background tab).
+  void check().then(() => arm(interval));
+
+  return {
+    dump() {
+      void check(true);
+    },
+    stop() {
+      stopped = true;
+      abort.abort();
+      clearTimeout(timer);
+    },
+  };
+}
