@@ -62,20 +62,25 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
   /** Usage when the companion was last known to hold this origin's state; undefined before the first check. */
   let reported: number | undefined;
   let running = false;
-  let again = false;
+  /** Checks asked for while one ran: run once more after it (forced if any of them was). */
+  let again: 'no' | 'yes' | 'forced' = 'no';
+  /** When the armed timer fires (performance.now()). */
+  let due = 0;
   let nextReadAt = 0;
   let stopped = false;
 
   const visible = () => doc.visibilityState !== 'hidden';
-  const arm = (delay: number) => {
+  /** Tick after `delay`; only while visible unless `always` (a read put off by the duty cycle). */
+  const arm = (delay: number, always = false) => {
     clearTimeout(timer);
-    timer = visible() && !stopped ? setTimeout(() => void tick(), delay) : undefined;
+    timer = (visible() || always) && !stopped ? setTimeout(() => void tick(), delay) : undefined;
+    due = performance.now() + delay;
   };
 
   /** One tick; never runs twice at once (a request during a run runs once after it). */
   const check = async (force = false): Promise<void> => {
     if (running) {
-      again = true;
+      again = force || again === 'forced' ? 'forced' : 'yes';
       return;
     }
     running = true;
@@ -92,7 +97,7 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
       const wait = nextReadAt - performance.now();
       if (wait > 0) {
         changed = true;
-        arm(wait);
+        arm(wait, true);
         return;
       }
       const reply = (await request({ type: 'restory.idb.probe', signal })) as IndexedDBProbeReply | undefined;
@@ -113,9 +118,10 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
     } finally {
       running = false;
       if (changed) interval = FAST_MS;
-      if (again) {
-        again = false;
-        void check();
+      if (again !== 'no') {
+        const forced = again === 'forced';
+        again = 'no';
+        void check(forced);
       }
     }
   };
@@ -128,9 +134,10 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
     interval = reported !== before ? FAST_MS : Math.min(MAX_MS, interval * 2);
     if (timer === undefined) arm(interval);
   }
+  /** A write is likely soon: check within FAST_MS. */
   const hurry = () => {
     interval = FAST_MS;
-    if (timer === undefined) arm(FAST_MS);
+    if (timer === undefined || due > performance.now() + FAST_MS) arm(FAST_MS);
   };
 
   const options = { capture: true, passive: true, signal: abort.signal };

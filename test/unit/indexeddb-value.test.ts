@@ -129,7 +129,12 @@ describe('IndexedDB restore calls', () => {
         { name: 'big', autoIncrement: false, indexes: [], records: [{ key: 'a', value: long }, { key: 'b', value: 'short' }] },
       ],
     });
-    const calls = indexedDBWriteCalls(db, 1000);
+    const small: IndexedDBDatabase = { name: 'tiny', version: 1, stores: [{ name: 'kv', autoIncrement: false, indexes: [], records: [{ key: 'k', value: 1 }] }] };
+    const packed = indexedDBWriteCalls([small, db], 1000);
+    // Each call is one DevTools round trip: a small database shares its call with the next steps.
+    expect(packed[0].steps.map((s) => s.op)).toEqual(['create', 'put', 'close', 'create']);
+    for (const call of packed) expect(call.steps.reduce((n, s) => n + JSON.stringify(s).length, 0)).toBeLessThanOrEqual(1000 + 200);
+    const calls = packed.flatMap((c) => c.steps).filter((s) => s.name === 'app');
     expect(calls[0]).toMatchObject({ op: 'create', name: 'app', version: 3 });
     expect(calls.at(-1)).toEqual({ op: 'close', name: 'app' });
     const byStore = new Map<string, unknown[]>();

@@ -1,15 +1,23 @@
 /**
  * One origin's IndexedDB as setup-page calls (companion/browser/restore/indexeddb.ts), and the
- * function that runs each call in the page. Calls stay under MESSAGE_CHARS like localStorage's
- * (storage-writes.ts: large DevTools messages are disproportionately slow): a batch of records is
- * sent as the JSON text of an array, in pieces joined in the page before it is parsed and written.
+ * function that runs each call in the page. A call is a list of steps (create a database, a piece of
+ * a record batch, close); calls stay under MESSAGE_CHARS like localStorage's (storage-writes.ts:
+ * large DevTools messages are disproportionately slow), and steps are packed into as few calls as
+ * that allows, since each call is a DevTools round trip (~5 ms idle, hundreds on a loaded machine):
+ * a typical origin of a few small databases is one call. A batch of records travels as the JSON
+ * text of an array, in pieces joined in the page before it is parsed and written.
  */
 import type { IndexedDBDatabase } from '../../../shared/indexeddb.js';
 import { MESSAGE_CHARS } from './storage-writes.js';
 
-export type IndexedDBWriteCall =
+export type IndexedDBWriteStep =
   /** Replace database `name` by an empty one of `version` with these stores and indexes. */
-  | { op: 'create'; name: string; version: number; stores: Array<Omit<IndexedDBDatabase['stores'][number], 'records'>> }
+  | {
+      op: 'create';
+      name: string;
+      version: number;
+      stores: Array<Omit<IndexedDBDatabase['stores'][number], 'records'>>;
+    }
   /** A piece of a record batch's JSON text for `store`; `end`: the batch is complete, write it. */
   | { op: 'put'; name: string; store: string; piece: string; end: boolean }
   | { op: 'close'; name: string };
@@ -30,8 +38,13 @@ function pieces(text: string, size: number): string[] {
   return out.length > 0 ? out : [''];
 }
 
-export function indexedDBWriteCalls(db: IndexedDBDatabase, messageChars = MESSAGE_CHARS): IndexedDBWriteCall[] {
-  const calls: IndexedDBWriteCall[] = [
+export interface IndexedDBWriteCall {
+  steps: IndexedDBWriteStep[];
+}
+
+/** The steps of one database, each under `messageChars` (a record batch's pieces included). */
+export function indexedDBWriteSteps(db: IndexedDBDatabase, messageChars = MESSAGE_CHARS): IndexedDBWriteStep[] {
+  const calls: IndexedDBWriteStep[] = [
     { op: 'create', name: db.name, version: db.version, stores: db.stores.map(({ records: _records, ...shape }) => shape) },
   ];
   for (const store of db.stores) {
@@ -56,11 +69,33 @@ export function indexedDBWriteCalls(db: IndexedDBDatabase, messageChars = MESSAG
   return calls;
 }
 
+function stepChars(step: IndexedDBWriteStep): number {
+  return step.op === 'put' ? step.piece.length + step.store.length + step.name.length + 64 : JSON.stringify(step).length;
+}
+
+/** Every database of an origin as calls: steps in order, packed while a call stays under `messageChars`. */
+export function indexedDBWriteCalls(databases: IndexedDBDatabase[], messageChars = MESSAGE_CHARS): IndexedDBWriteCall[] {
+  const calls: IndexedDBWriteCall[] = [];
+  let chars = 0;
+  for (const db of databases) {
+    for (const step of indexedDBWriteSteps(db, messageChars)) {
+      const size = stepChars(step);
+      if (calls.length === 0 || chars + size > messageChars) {
+        calls.push({ steps: [] });
+        chars = 0;
+      }
+      calls[calls.length - 1].steps.push(step);
+      chars += size;
+    }
+  }
+  return calls;
+}
+
 /**
- * Runs in the setup page (its own blank document of the origin; no site code). Needs
- * `restoryDecodeIndexedDB` installed on the window first (indexeddb.ts sends its source).
+ * Runs in the setup page (its own blank document of the origin; no site code). The first call of a
+ * page brings the decoder's source (indexeddb.ts), kept on the window for the calls after it.
  */
-export async function applyIndexedDBCall(call: IndexedDBWriteCall): Promise<void> {
+export async function applyIndexedDBCall({ call, decoder }: { call: IndexedDBWriteCall; decoder?: string }): Promise<void> {
   interface SetupWindow {
     restoryIdb?: { dbs: Record<string, IDBDatabase>; text: string };
     restoryDecodeIndexedDB: (encoded: unknown) => unknown;
@@ -72,6 +107,11 @@ export async function applyIndexedDBCall(call: IndexedDBWriteCall): Promise<void
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error ?? new Error('IndexedDB request failed'));
     });
+  // Indirect eval of our own source, on our own blank page: the decoder has to travel as text.
+  if (decoder) w.restoryDecodeIndexedDB = (0, eval)(`(${decoder})`) as SetupWindow['restoryDecodeIndexedDB'];
+  for (const step of call.steps) await applyStep(step);
+
+  async function applyStep(call: IndexedDBWriteStep): Promise<void> {
   if (call.op === 'create') {
     state.dbs[call.name]?.close();
     // The snapshot is the truth, also in a used profile: what was there goes.
@@ -116,4 +156,5 @@ export async function applyIndexedDBCall(call: IndexedDBWriteCall): Promise<void
     tx.oncomplete = () => resolve();
     tx.onabort = () => reject(tx.error ?? new Error(`writing ${call.store} was aborted`));
   });
+  }
 }

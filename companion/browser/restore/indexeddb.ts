@@ -17,8 +17,8 @@ import { applyIndexedDBCall, indexedDBWriteCalls } from './indexeddb-writes.js';
 import { firstLine } from './strings.js';
 import type { RestoreOutcome } from './types.js';
 
-/** The decoder's source, installed on the setup page's window once per origin. */
-const INSTALL_DECODER = `window.restoryDecodeIndexedDB = ${decodeIndexedDBValue.toString()};`;
+/** The decoder's source, installed on the setup page's window once per origin (with its first call). */
+const DECODER = decodeIndexedDBValue.toString();
 
 export function hasIndexedDB(o: OriginStorage): boolean {
   return !o.topOrigin && (o.indexedDB?.length ?? 0) > 0;
@@ -54,9 +54,9 @@ export async function restoreIndexedDB(
       }
       try {
         await page.goto(new URL(RESTORE_SETUP_PATH, o.origin).href, { waitUntil: 'commit' });
-        await page.evaluate(INSTALL_DECODER);
-        for (const db of o.indexedDB ?? []) {
-          for (const call of indexedDBWriteCalls(db)) await page.evaluate(applyIndexedDBCall, call);
+        const calls = indexedDBWriteCalls(o.indexedDB ?? []);
+        for (let i = 0; i < calls.length; i++) {
+          await page.evaluate(applyIndexedDBCall, { call: calls[i], ...(i === 0 ? { decoder: DECODER } : {}) });
         }
         restored++;
       } catch (e) {
