@@ -16,8 +16,9 @@
  * nothing changes up to MAX_MS while the document is visible; at once when it becomes hidden (the
  * read completes: the document lives on) and at pagehide (best effort: a read started there may not
  * complete before the document is gone — the next document of the origin catches up at its start).
- * A full read of R ms is not repeated within READ_DUTY × R ms, so a huge origin costs at most
- * 1/READ_DUTY of one core while it changes constantly, and its RPO grows accordingly.
+ * An origin whose usage is 0 stops ticking after its start-up checks (1, 3 and 7 s in) until input.
+ * A full read of R ms is not repeated within READ_DUTY × R ms, so reading a huge origin that changes
+ * constantly takes at most 1/READ_DUTY of the wall time, and its RPO grows accordingly.
  */
 import { INDEXEDDB_ORIGIN_CAP_CHARS } from '../../shared/indexeddb.js';
 import type { IndexedDBProbeReply } from '../../shared/messages/content.js';
@@ -131,6 +132,9 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
     timer = undefined;
     const before = reported;
     await check();
+    // An origin without IndexedDB gets no steady timer once start-up is over (checks 1, 3 and 7 s
+    // in catch a database its scripts create on load): only input and visibility re-arm it.
+    if (reported === 0 && interval >= MAX_MS) return;
     interval = reported !== before ? FAST_MS : Math.min(MAX_MS, interval * 2);
     if (timer === undefined) arm(interval);
   }
