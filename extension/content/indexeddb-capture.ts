@@ -17,8 +17,9 @@
  * read completes: the document lives on) and at pagehide (best effort: a read started there may not
  * complete before the document is gone — the next document of the origin catches up at its start).
  * An origin whose usage is 0 stops ticking after its start-up checks (1, 3 and 7 s in) until input.
- * A full read of R ms is not repeated within READ_DUTY × R ms, so reading a huge origin that changes
- * constantly takes at most 1/READ_DUTY of the wall time, and its RPO grows accordingly.
+ * A full read of R ms is not repeated within READ_DUTY × R ms (at most MAX_READ_WAIT_MS), so reading
+ * an origin that changes constantly takes at most 1/READ_DUTY of the wall time unless one read
+ * takes over 1.5 s, and its RPO grows accordingly, to at most 30 s + a read.
  */
 import { INDEXEDDB_ORIGIN_CAP_CHARS } from '../../shared/indexeddb.js';
 import type { IndexedDBProbeReply } from '../../shared/messages/content.js';
@@ -31,6 +32,8 @@ export const FAST_MS = 1000;
 export const MAX_MS = 4000;
 /** A full read of R ms waits READ_DUTY × R ms before the next: at most 5% of a core. */
 const READ_DUTY = 20;
+/** ...but never longer than this: a huge origin's RPO stays bounded (at the price of more than 5% then). */
+const MAX_READ_WAIT_MS = 30_000;
 const ACTIVITY = ['pointerdown', 'keydown', 'input', 'change'] as const;
 
 export interface IndexedDBCapture {
@@ -109,7 +112,7 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
       }
       const started = performance.now();
       const read = await readOriginIndexedDB(factory, INDEXEDDB_ORIGIN_CAP_CHARS);
-      nextReadAt = performance.now() + READ_DUTY * (performance.now() - started);
+      nextReadAt = performance.now() + Math.min(MAX_READ_WAIT_MS, READ_DUTY * (performance.now() - started));
       reported = signal;
       changed = true;
       if (read.hash === reply.hash && !force) send({ type: 'restory.idb.same', signal, hash: read.hash });
