@@ -7,7 +7,8 @@
  *    current state is polled (every 100 ms; 1 s at 50 MB) until it holds it. This is the RPO while visible: the
  *    content script's tick (≤ 4 s), the full read of the origin, the message, the store;
  *  - browser CPU per captured change: utime+stime of the browser's process tree (renderer, browser,
- *    native host) over that change, minus the same span's idle CPU;
+ *    native host) from the write until the companion holds it (idle ticks included: compare with
+ *    the idle line below);
  *  - idle CPU: the process tree's CPU per second while nothing is written (one usage check per
  *    tick), with and without the database, so its cost when nothing changes shows.
  */
@@ -68,6 +69,7 @@ function state(origin: string, records: IndexedDBRecord[] | null): SessionState 
   };
 }
 
+const signedMs = (ms: number) => `${ms >= 0 ? '+' : '−'}${Math.abs(Math.round(ms))} ms`;
 const treeCpu = (pid: number) => processTree(pid).reduce((sum, p) => sum + cpuMs(p), 0);
 
 /** Add one record from the page and wait until the companion holds it. */
@@ -149,7 +151,7 @@ export const indexedDBBench: Benchmark = {
           if (r === 0) idle = quiet;
           const { ms, cpu } = await captureOnce(companion, id, page, session.browserPid, `marker-${r}`);
           capture.push(ms);
-          captureCpu.push(Math.max(0, cpu - (quiet * ms) / 1000));
+          captureCpu.push(cpu);
           await companion.close(id);
         }
         const entry = {
@@ -163,9 +165,9 @@ export const indexedDBBench: Benchmark = {
         data.bySize[String(bytes)] = entry;
         const size = bytes >= 1_000_000 ? `${bytes / 1_000_000} MB` : `${bytes / 1000} KB`;
         rows.push(
-          { section: S, metric: `${size}: resume (1 tab)`, value: `${fmtSummaryMs(entry.restoreMs)}; +${Math.round(median(restore) - median(restoreWithout))} ms over no IndexedDB` },
+          { section: S, metric: `${size}: resume (1 tab)`, value: `${fmtSummaryMs(entry.restoreMs)}; ${signedMs(median(restore) - median(restoreWithout))} over the same resume without IndexedDB` },
           { section: S, metric: `${size}: write → held by the companion`, value: fmtSummaryMs(entry.captureMs) },
-          { section: S, metric: `${size}: browser CPU per captured change`, value: fmtSummaryMs(entry.captureCpuMs) },
+          { section: S, metric: `${size}: browser CPU, write → held`, value: fmtSummaryMs(entry.captureCpuMs) },
           { section: S, metric: `${size}: idle CPU, nothing written`, value: `${idle.toFixed(1)} ms/s (${data.idleCpuMsPerSWithout.toFixed(1)} ms/s without IndexedDB)` },
         );
         ctx.log(`  ${size}: resume ${fmtSummaryMs(entry.restoreMs)}, capture ${fmtSummaryMs(entry.captureMs)}, cpu ${fmtSummaryMs(entry.captureCpuMs)}`);
