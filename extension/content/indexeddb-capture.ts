@@ -132,10 +132,12 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
       const read = await readOriginIndexedDB(factory, INDEXEDDB_ORIGIN_CAP_CHARS);
       const took = performance.now() - started;
       const same = read.hash === reply.hash;
-      // A read that found nothing new makes the next one wait longer (×4 each time, up to 5 min):
-      // a big origin whose usage keeps moving by itself must not be read back to back.
+      // A read that found nothing new makes the next one wait longer (×2 each time, up to 5 min):
+      // a big origin whose usage keeps moving by itself must not be read back to back, while a
+      // small one (a read of ~20 ms) still waits under 30 s after ten such reads.
       idleReads = same ? idleReads + 1 : 0;
-      nextReadAt = performance.now() + (idleReads === 0 ? Math.min(MAX_READ_WAIT_MS, READ_DUTY * took) : Math.min(5 * 60_000, READ_DUTY * took * 4 ** idleReads));
+      const normal = Math.min(MAX_READ_WAIT_MS, READ_DUTY * took);
+      nextReadAt = performance.now() + Math.max(normal, Math.min(5 * 60_000, READ_DUTY * took * 2 ** idleReads));
       lastShape = read.databases.map((d) => `${d.name}\u0000${d.version}`).join('\u0001');
       reported = signal;
       changed = !same;
