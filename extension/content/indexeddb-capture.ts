@@ -137,7 +137,7 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
       // small one (a read of ~20 ms) still waits under 30 s after ten such reads.
       idleReads = same ? idleReads + 1 : 0;
       const normal = Math.min(MAX_READ_WAIT_MS, READ_DUTY * took);
-      nextReadAt = performance.now() + Math.max(normal, Math.min(5 * 60_000, READ_DUTY * took * 2 ** idleReads));
+      nextReadAt = performance.now() + (idleReads === 0 ? normal : Math.max(normal, Math.min(5 * 60_000, READ_DUTY * took * 2 ** idleReads)));
       lastShape = read.databases.map((d) => `${d.name}\u0000${d.version}`).join('\u0001');
       reported = signal;
       changed = !same;
