@@ -5,6 +5,7 @@
  * socket's requests (rpc.ts). The CLI and the library API (api.ts) are thin fronts over this class.
  */
 import type { SequencedEvent } from '../shared/capture-events.js';
+import { RestoryError } from '../shared/errors.js';
 import type { MethodName } from '../shared/protocol.js';
 import type { SessionState, SessionStatus, SessionSummary } from '../shared/state.js';
 import { loadConfig, type Config } from './config.js';
@@ -167,9 +168,13 @@ export class Companion implements ConnectionHandlers {
 
   captureEnded(sessionId: string): void {
     this.capture.ended(sessionId);
+    this.browsers.streamEnded(sessionId);
   }
 
   request(method: MethodName, params: unknown, from: RequestOrigin): Promise<unknown> {
+    // A request during shutdown would launch browsers or write into a store that is closing; it is
+    // refused untouched, so the caller may ask the next companion of this data dir (restory mcp does).
+    if (this.closing) return Promise.reject(new RestoryError('companion_stopping', `the companion of ${this.dataDir} is stopping; ${method} was not done`));
     const answer = invoke(this.rpc, method, params, from);
     this.inflight.add(answer);
     void answer.finally(() => this.inflight.delete(answer)).catch(() => {});

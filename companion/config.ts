@@ -32,10 +32,21 @@ const FIELDS = {
   maxSessionAgeMs: { kind: 'int', default: DAY, min: MINUTE, max: 365 * DAY, env: 'RESTORY_MAX_SESSION_AGE_MS', unit: 'ms' },
   autoResume: { kind: 'bool', default: false, env: 'RESTORY_AUTO_RESUME' },
   snapshotsKept: { kind: 'int', default: 10, min: 1, max: 1000, env: 'RESTORY_SNAPSHOTS_KEPT' },
-  /** How often the journal is folded into restory.db. */
-  checkpointIntervalMs: { kind: 'int', default: 5000, min: 100, max: HOUR, env: 'RESTORY_CHECKPOINT_INTERVAL_MS', unit: 'ms' },
-  /** Fold early once the journal grows beyond this. */
-  journalMaxBytes: { kind: 'int', default: 8 * MIB, min: 64 * 1024, max: 1024 * MIB, unit: 'bytes' },
+  /**
+   * How often the journal is folded into restory.db. The journal alone makes capture durable, so
+   * this only bounds how much a later open replays; each fold costs O(database size) in the worker
+   * (25–100 ms of CPU at 50 KB on these machines), which every 5 s was a third of the companion's
+   * CPU per page load (issue 11).
+   */
+  checkpointIntervalMs: { kind: 'int', default: 60_000, min: 100, max: HOUR, env: 'RESTORY_CHECKPOINT_INTERVAL_MS', unit: 'ms' },
+  /**
+   * Fold early once the journal grows beyond this: what a read-only open (export beside a running
+   * companion, list after a crash) replays stays bounded when pages write megabytes, while the many
+   * small events of navigation wait for the interval. Each fold is O(database size), so a page
+   * writing steadily pays for one per this many bytes (1 MiB made the storage loop of
+   * `npm run bench` pay for several folds per run).
+   */
+  journalMaxBytes: { kind: 'int', default: 4 * MIB, min: 64 * 1024, max: 1024 * MIB, unit: 'bytes' },
   /**
    * Shared (PostgreSQL) store only: how long a companion's claim on a live session lasts without a
    * heartbeat. A session whose owner missed it is recoverable to every companion.

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { Methods, type MethodName, type MethodParams, type MethodResult } from '../shared/protocol.js';
 import { parseMessage } from '../shared/validate.js';
+import { exportSnapshot, snapshotRows } from './cli/backend/snapshot-reads.js';
 import type { Companion } from './companion.js';
 import { packageVersion } from './project-root.js';
 
@@ -36,6 +37,13 @@ export function companionHandlers(companion: Companion): RpcHandlers {
       await session.detach();
       return report;
     },
+    start: async ({ urls, name, headed, cdpPort }) => {
+      const session = await companion.start({ urls, name, headed, cdpPort });
+      await session.detach(); // as for resume: the caller connects over CDP
+      return { sessionId: session.sessionId, cdpEndpoint: session.cdpEndpoint };
+    },
+    snapshots: async ({ sessionId }) => ({ snapshots: await snapshotRows(companion.store, sessionId) }),
+    export: ({ sessionId, snapshotId, format }) => exportSnapshot(companion.store, sessionId, snapshotId, format),
     close: async ({ sessionId }) => {
       await companion.close(sessionId);
       return {};

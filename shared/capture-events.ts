@@ -8,6 +8,10 @@ import { z } from 'zod';
 import { IndexedDBDatabaseSchema } from './indexeddb.js';
 import { CookieSchema, WindowShowStateSchema } from './state.js';
 
+/** NavigationType of the Navigation API: a new entry, the current one replaced or reloaded, or a move to another. */
+export const HistoryEntryTypeSchema = z.enum(['push', 'replace', 'reload', 'traverse']);
+export type HistoryEntryType = z.infer<typeof HistoryEntryTypeSchema>;
+
 export const StorageAreaSchema = z.enum(['local', 'session']);
 export type StorageArea = z.infer<typeof StorageAreaSchema>;
 
@@ -63,6 +67,13 @@ export const CaptureEventSchema = z.discriminatedUnion('kind', [
     how: z.enum(['commit', 'history', 'fragment']),
     transition: z.string().optional(),
     qualifiers: z.array(z.string()).default([]),
+    /**
+     * How Chromium filed the entry, as the page's Navigation API tells it (navigation.activation /
+     * currententrychange navigationType), reported by the top frame's content script. With
+     * `transition` too when the extension paired it with webNavigation's report of the same
+     * navigation; without, it is the page's report alone, and webNavigation's comes (or came) apart.
+     */
+    entry: HistoryEntryTypeSchema.optional(),
   }),
   /** The complete set of tabs and windows, sent after any tab or window change (debounced). */
   z.object({

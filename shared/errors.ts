@@ -1,11 +1,12 @@
 /**
  * Errors: one shape everywhere, so a failure crosses every boundary (extension ⇄ native host ⇄
  * companion socket ⇄ CLI) with its code and message, and is rethrown on the other side as a
- * RestoryError with the same code.
+ * RestoryError with the same code. Their zod schemas are in error-schemas.ts: this file loads no
+ * zod, so the CLI's fast paths (`--help`, `list` from the session index) can throw RestoryErrors
+ * without paying ~0.1 s to import it.
  */
-import { z } from 'zod';
 
-export const ErrorCodeSchema = z.enum([
+export const ERROR_CODES = [
   'bad_frame',
   'bad_message',
   'version_mismatch',
@@ -13,15 +14,19 @@ export const ErrorCodeSchema = z.enum([
   'unknown_session',
   'invalid_state',
   'companion_unreachable',
+  /** The companion is shutting down and did nothing with the request: ask whichever companion comes next. */
+  'companion_stopping',
   'launch_failed',
   'storage_failed',
   'internal',
-]);
-export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** What travels in a frame: `toInfo()` on one side, `new RestoryError(code, message)` on the other. */
-export const ErrorInfoSchema = z.object({ code: ErrorCodeSchema, message: z.string() });
-export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+}
 
 /** An error that carries a protocol code; thrown by handlers and serialised into replies. */
 export class RestoryError extends Error {

@@ -8,8 +8,9 @@
 import { z } from 'zod';
 import { SequencedEventSchema } from './capture-events.js';
 import { PROTOCOL_VERSION } from './constants.js';
-import { ErrorInfoSchema, RestoryError } from './errors.js';
-import { SessionStateSchema, SessionStatusSchema, SessionSummarySchema } from './state.js';
+import { ErrorInfoSchema } from './error-schemas.js';
+import { RestoryError } from './errors.js';
+import { PlaywrightStorageStateSchema, RestoryExportSchema, SessionStateSchema, SessionStatusSchema, SessionSummarySchema, SnapshotReasonSchema } from './state.js';
 
 // ---------------------------------------------------------------------------------------------
 // Requests (popup via the native port, or a CLI client on the socket) → response.
@@ -27,6 +28,21 @@ export const ResumeReportSchema = z.object({
   cdpEndpoint: z.string().optional(),
 });
 export type ResumeReport = z.infer<typeof ResumeReportSchema>;
+
+/** One stored snapshot as `restory snapshots` and the MCP server's `session_snapshots` show it: counts, never values. */
+export const SnapshotRowSchema = z.object({
+  id: z.number().int(),
+  takenAt: z.number(),
+  reason: SnapshotReasonSchema,
+  bytes: z.number().int().nonnegative(),
+  tabs: z.number().int().nonnegative(),
+  cookies: z.number().int().nonnegative(),
+  origins: z.number().int().nonnegative(),
+  url: z.string().nullable(),
+});
+export type SnapshotRow = z.infer<typeof SnapshotRowSchema>;
+
+export const ExportFormatSchema = z.enum(['restory', 'playwright']);
 
 /** Method → params and result schemas. Add a method here and both ends are typed from it. */
 export const Methods = {
@@ -55,6 +71,30 @@ export const Methods = {
   import: {
     params: z.object({ name: z.string(), state: SessionStateSchema }),
     result: z.object({ sessionId: z.string() }),
+  },
+  /** A new session in the companion's own browser (as `restory start`); the caller drives it over CDP. */
+  start: {
+    params: z.object({
+      urls: z.array(z.string().refine((u) => URL.canParse(u), 'a whole URL, e.g. https://example.com')).max(100).optional(),
+      name: z.string().min(1).max(200).optional(),
+      headed: z.boolean().optional(),
+      cdpPort: z.number().int().min(0).max(65535).optional(),
+    }),
+    result: z.object({ sessionId: z.string(), cdpEndpoint: z.string() }),
+  },
+  /** A session's stored snapshots, newest first. */
+  snapshots: {
+    params: z.object({ sessionId: z.string() }),
+    result: z.object({ snapshots: z.array(SnapshotRowSchema) }),
+  },
+  /**
+   * A snapshot (the newest without snapshotId) in an export format. The result holds cookie and
+   * storage values: it travels only over the owner-only socket, and a reply over MAX_FRAME_SOCKET
+   * is refused as an error rather than sent.
+   */
+  export: {
+    params: z.object({ sessionId: z.string(), snapshotId: z.number().int().optional(), format: ExportFormatSchema }),
+    result: z.union([RestoryExportSchema, PlaywrightStorageStateSchema]),
   },
   status: {
     params: z.object({}),

@@ -38,6 +38,8 @@ export interface SpawnedBrowser {
   pid: number;
   userDataDir: string;
   cdpEndpoint: string;
+  /** Resolves when the browser process exits (we are its parent: no polling needed). */
+  exited: Promise<void>;
 }
 
 const DEFAULT_WINDOW = { width: 1280, height: 720 };
@@ -112,10 +114,11 @@ export async function spawnBrowser(opts: SpawnOptions): Promise<SpawnedBrowser> 
     });
     child.unref();
     const pid = child.pid!;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {
-      const exited = () => child.exitCode !== null || child.signalCode !== null;
-      const port = opts.cdpPort ? await answering(opts.cdpPort, exited) : await activePort(userDataDir, exited);
-      return { pid, userDataDir, cdpEndpoint: `http://127.0.0.1:${port}` };
+      const hasExited = () => child.exitCode !== null || child.signalCode !== null;
+      const port = opts.cdpPort ? await answering(opts.cdpPort, hasExited) : await activePort(userDataDir, hasExited);
+      return { pid, userDataDir, cdpEndpoint: `http://127.0.0.1:${port}`, exited };
     } catch (e) {
       killGroup(pid, 'SIGKILL');
       throw e;

@@ -5,24 +5,16 @@
  * opens the store itself (backend/store-backend.ts). Both show sessions the same way, so `list` and
  * `status` agree whichever answered.
  */
-import type { PlaywrightStorageState, RestoryExport, SessionState, SessionStatus, SessionSummary, SnapshotReason } from '../../shared/state.js';
+import type { SnapshotRow } from '../../shared/protocol.js';
+import type { PlaywrightStorageState, RestoryExport, SessionState, SessionStatus, SessionSummary } from '../../shared/state.js';
 import { CompanionClient } from '../socket/client.js';
 import { idsNamedBy } from '../session/id-prefix.js';
 import { UsageError } from './args.js';
 
 export type ExportFormat = 'restory' | 'playwright';
 
-/** One stored snapshot as `restory snapshots` shows it. */
-export interface SnapshotRow {
-  id: number;
-  takenAt: number;
-  reason: SnapshotReason;
-  bytes: number;
-  tabs: number;
-  cookies: number;
-  origins: number;
-  url: string | null;
-}
+/** One stored snapshot as `restory snapshots` shows it (the shape the socket's `snapshots` returns). */
+export type { SnapshotRow } from '../../shared/protocol.js';
 
 /** Sessions counted by the state `list` shows for them. */
 export type StateCounts = Partial<Record<SessionStatus, number>>;

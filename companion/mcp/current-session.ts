@@ -5,13 +5,14 @@
  * for a running browser. If the current session's browser died (crash, kill, machine restart of
  * the browser only), the session is resumed from its newest snapshot and the tool result gets one
  * line saying so. With `--resume auto` the first call takes the data dir's running (adopted) or
- * most recent recoverable session; with `--resume <id>` that one; with none of them, the first
+ * most recent recoverable session (beside a running companion: a browser it runs, e.g. the
+ * session of a `restory start`); with `--resume <id>` that one; with none of them, the first
  * browser tool call starts a new session (as Playwright MCP launches a browser on first use).
  */
 import { RestoryError } from '../../shared/errors.js';
 import type { ResumeReport } from '../../shared/protocol.js';
-import type { Companion, RunningSession } from '../companion.js';
 import { idsNamedBy } from '../session/id-prefix.js';
+import type { McpCompanion } from './mcp-companion.js';
 
 export type ResumeMode = { kind: 'auto' } | { kind: 'none' } | { kind: 'id'; id: string };
 
@@ -22,15 +23,12 @@ export interface EnsuredBrowser {
   notice: string | null;
 }
 
-/** How long a browser that Playwright saw disconnect may take to be noticed gone by the companion (its watch polls every 250 ms). */
-const GONE_WAIT_MS = 15_000;
-
 export class CurrentSession {
   private id: string | null = null;
   private pendingResume: ResumeMode;
 
   constructor(
-    private readonly companion: Companion,
+    private readonly companion: McpCompanion,
     private readonly opts: { headed?: boolean; resume: ResumeMode },
   ) {
     this.pendingResume = opts.resume;
@@ -57,8 +55,9 @@ export class CurrentSession {
     throw new RestoryError('unknown_session', `no session with id "${idOrPrefix}"; list_sessions shows the ids`);
   }
 
-  running(id: string): RunningSession | undefined {
-    return this.companion.runningSessions.find((r) => r.sessionId === id);
+  /** The CDP endpoint of the session's browser while the companion runs it. */
+  async runningEndpoint(id: string): Promise<string | undefined> {
+    return (await this.companion.runningBrowsers()).get(id);
   }
 
   /**
@@ -66,17 +65,15 @@ export class CurrentSession {
    * previous server was killed) and make it current.
    */
   async resume(sessionId: string, snapshotId?: number): Promise<{ report: ResumeReport | null; cdpEndpoint: string }> {
-    const running = this.running(sessionId);
+    const running = await this.runningEndpoint(sessionId);
     if (running && snapshotId === undefined) {
       this.set(sessionId);
-      return { report: null, cdpEndpoint: running.cdpEndpoint };
+      return { report: null, cdpEndpoint: running };
     }
-    const { session, report } = await this.companion.resume(sessionId, { snapshotId, headed: this.opts.headed });
-    // The browser tools open their own connection (browser-tools.ts); the restore's connection,
-    // with its routes and init scripts, is dropped as the CLI does.
-    await session.detach();
+    // The browser tools open their own connection (browser-tools.ts) to the endpoint.
+    const { report, cdpEndpoint } = await this.companion.resume(sessionId, { snapshotId, headed: this.opts.headed });
     this.set(sessionId);
-    return { report, cdpEndpoint: session.cdpEndpoint };
+    return { report, cdpEndpoint };
   }
 
   /** A running browser for the browser tools, launching or resuming one if needed. */
@@ -88,8 +85,8 @@ export class CurrentSession {
       if (picked) return this.resumeForTools(picked, 'restory: --resume');
     }
     if (this.id === null) return this.startForTools('restory:');
-    const running = this.running(this.id);
-    if (running) return { sessionId: this.id, cdpEndpoint: running.cdpEndpoint, notice: null };
+    const running = await this.runningEndpoint(this.id);
+    if (running) return { sessionId: this.id, cdpEndpoint: running, notice: null };
     // A browser window the user closed ends its session as `closed` (not a crash): nothing to
     // resume, so a new session takes its place, as Playwright MCP relaunches a closed browser.
     const state = (await this.companion.list()).find((s) => s.id === this.id)?.state;
@@ -99,7 +96,6 @@ export class CurrentSession {
 
   private async startForTools(why: string): Promise<EnsuredBrowser> {
     const session = await this.companion.start({ headed: this.opts.headed });
-    await session.detach();
     this.set(session.sessionId);
     return { sessionId: session.sessionId, cdpEndpoint: session.cdpEndpoint, notice: `${why} started new session ${session.sessionId}` };
   }
@@ -108,12 +104,8 @@ export class CurrentSession {
    * Playwright saw the browser disconnect: wait until the companion has recorded its end (so the
    * session is `recoverable`, not still `active`) before anyone resumes it.
    */
-  async waitGone(sessionId: string): Promise<void> {
-    const running = this.running(sessionId);
-    if (!running) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([running.ended, new Promise<void>((r) => (timer = setTimeout(r, GONE_WAIT_MS)))]);
-    clearTimeout(timer);
+  waitGone(sessionId: string): Promise<void> {
+    return this.companion.waitGone(sessionId);
   }
 
   private async resumeForTools(sessionId: string, why: string): Promise<EnsuredBrowser> {
@@ -125,7 +117,7 @@ export class CurrentSession {
   /** A browser still running for the data dir (adopted) first, else the most recent recoverable session. */
   private async mostRecentResumable(): Promise<string | null> {
     const sessions = await this.companion.list(); // newest activity first
-    const running = new Set(this.companion.runningSessions.map((r) => r.sessionId));
+    const running = await this.companion.runningBrowsers();
     return sessions.find((s) => running.has(s.id))?.id ?? sessions.find((s) => s.state === 'recoverable')?.id ?? null;
   }
 }

@@ -7,13 +7,14 @@
  * the SDK marks deprecated in favour of doing it in front of the transport.
  *
  * Each MCP session (one `initialize`) gets its own server and current session (server.ts); they
- * share the companion, so all of them see the data dir's sessions.
+ * share the companion route (this process, or the data dir's running companion), so all of them
+ * see the data dir's sessions.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { Companion } from '../companion.js';
+import type { CompanionRoute } from './companion-route.js';
 import { createMcpServer, type McpOptions, type RestoryMcp } from './server.js';
 
 export interface HttpMcp {
@@ -35,7 +36,7 @@ export function refusal(headers: IncomingMessage['headers'], port: number): stri
   return null;
 }
 
-export async function serveHttp(companion: Companion, opts: McpOptions, port: number): Promise<HttpMcp> {
+export async function serveHttp(companion: CompanionRoute, opts: McpOptions, port: number): Promise<HttpMcp> {
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; mcp: RestoryMcp }>();
   const send = (res: ServerResponse, status: number, message: string) => {
     res.writeHead(status, { 'content-type': 'application/json' });

@@ -12,10 +12,9 @@ import { z } from 'zod';
 import { RestoryError } from '../../shared/errors.js';
 import type { SessionSummary } from '../../shared/state.js';
 import { ago } from '../cli/args.js';
-import { exportSnapshot, snapshotRows } from '../cli/backend/snapshot-reads.js';
-import type { Companion } from '../companion.js';
 import { writePrivateFile } from '../private-file.js';
 import { summarizeReport, type CurrentSession } from './current-session.js';
+import type { McpCompanion } from './mcp-companion.js';
 import { textResult, type ToolListing, type ToolResult } from './tool-result.js';
 
 /** A session id or an unambiguous prefix of one (as `restory resume 3f1c`). */
@@ -42,7 +41,7 @@ export class SessionTools {
   private readonly tools: SessionTool<z.ZodObject>[];
 
   constructor(
-    private readonly companion: Companion,
+    private readonly companion: McpCompanion,
     private readonly current: CurrentSession,
     /** Drop the browser tools' connection (a session_close of the current session). */
     private readonly onCurrentClosed: () => Promise<void>,
@@ -54,7 +53,7 @@ export class SessionTools {
         description: 'List restory sessions of this data dir: id, name, state (active, recoverable, stale, closed, failed, error), tab count, current URL, age of the newest snapshot. The current session (the one browser_* tools act on) is marked.',
         input: z.object({ state: z.enum(['active', 'recoverable', 'stale', 'closed', 'failed', 'error']).optional().describe('only sessions in this state') }).strict(),
         readOnly: true,
-        handle: async ({ state }) => textResult(this.formatList(await this.companion.list({ state }))),
+        handle: async ({ state }) => textResult(this.formatList(await this.companion.list({ state }), await this.companion.runningBrowsers())),
       }),
       tool({
         name: 'session_resume',
@@ -87,7 +86,6 @@ export class SessionTools {
         handle: async ({ url, name }) => {
           await this.onCurrentClosed();
           const session = await this.companion.start({ urls: url ? [url] : [], name, headed: this.headed });
-          await session.detach();
           this.current.set(session.sessionId);
           return textResult(`started session ${session.sessionId}; browser tools now act on it`);
         },
@@ -126,7 +124,7 @@ export class SessionTools {
         readOnly: true,
         handle: async ({ sessionId }) => {
           const id = await this.current.resolve(sessionId);
-          const rows = await snapshotRows(this.companion.store, id);
+          const rows = await this.companion.snapshots(id);
           if (rows.length === 0) return textResult(`session ${id} has no snapshots`);
           return textResult(
             rows.map((r) => `snapshot ${r.id}: ${ago(r.takenAt)} (${r.reason}), ${r.tabs} tabs, ${r.cookies} cookies, ${r.origins} origins, ${r.bytes} bytes, ${r.url ?? '-'}`).join('\n'),
@@ -147,8 +145,10 @@ export class SessionTools {
           const folder = dirname(path);
           if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new RestoryError('storage_failed', `cannot write ${path}: folder ${folder} does not exist`);
           // A running session's newest state, not only what the last scheduled snapshot held.
-          if (this.current.running(id)) await this.companion.snapshot(id);
-          const out = await exportSnapshot(this.companion.store, id, undefined, format);
+          if (await this.current.runningEndpoint(id)) await this.companion.snapshot(id);
+          // Beside a running companion the values come over its owner-only socket; this process
+          // writes the file, since the path is the MCP client's.
+          const out = await this.companion.exportSnapshot(id, undefined, format);
           writePrivateFile(path, JSON.stringify(out, null, 2) + '\n', false);
           return textResult(`wrote ${path} (mode 0600, format ${format}); it holds cookies and storage: keep it private`);
         },
@@ -181,9 +181,8 @@ export class SessionTools {
     return t.handle(parsed.data);
   }
 
-  private formatList(sessions: SessionSummary[]): string {
+  private formatList(sessions: SessionSummary[], running: Map<string, string>): string {
     if (sessions.length === 0) return 'no sessions (session_start creates one)';
-    const running = new Set(this.companion.runningSessions.map((r) => r.sessionId));
     return sessions
       .map((s) => {
         const mark = s.id === this.current.sessionId ? ' (current)' : '';

@@ -6,7 +6,7 @@
 import type { CaptureEvent, StorageArea } from '../../shared/capture-events.js';
 import type { IndexedDBDatabase } from '../../shared/indexeddb.js';
 import type { Cookie, SessionState, TabState, WindowState } from '../../shared/state.js';
-import { afterNavigation, isWebUrl, type TabHistory } from './tab-history.js';
+import { afterNavigation, isWebUrl, type Navigation, type TabHistory } from './tab-history.js';
 
 interface LiveTab {
   tabId: number;
@@ -20,6 +20,19 @@ interface LiveTab {
   /** origin → key → value */
   session: Map<string, Map<string, string>>;
   scroll?: { x: number; y: number };
+  /**
+   * The newest navigation seen from one source only (webNavigation, or the page's entry report) and
+   * the list before it, so the other source's report of the same URL can correct it (`navigate`).
+   */
+  lastNav?: PendingNavigation;
+}
+
+interface PendingNavigation {
+  url: string;
+  by: 'webNavigation' | 'page';
+  before: TabHistory;
+  shown: { url: string; title: string };
+  nav: Navigation;
 }
 
 interface LiveWindow extends WindowState {
@@ -259,10 +272,41 @@ export class LiveState {
     return tab;
   }
 
-  /** The tab's back/forward list follows webNavigation's rules (tab-history.ts). */
+  /**
+   * The tab's back/forward list follows webNavigation's rules (tab-history.ts), corrected by the
+   * page's report of how Chromium filed the entry. Each navigation is reported by both sources, in
+   * either order: the second report of the same URL re-derives the first from the list before it
+   * (page report second: with Chromium's decision) or is dropped (webNavigation second). A page
+   * report that arrives after webNavigation moved on to another URL is stale and ignored.
+   */
   private navigate(event: Extract<CaptureEvent, { kind: 'navigation' }>): void {
     const tab = this.ensureTab(event.tabId);
-    tab.history = afterNavigation(tab.history, { url: tab.url, title: tab.title }, event);
+    // The extension pairs the two reports when it can (navigation-hold.ts): one event with both.
+    if (event.entry && event.transition !== undefined) {
+      tab.history = afterNavigation(tab.history, { url: tab.url, title: tab.title }, { ...event });
+      tab.url = event.url;
+      tab.lastNav = undefined;
+      return;
+    }
+    const by = event.entry ? 'page' : 'webNavigation';
+    const pending = tab.lastNav;
+    if (pending && pending.url === event.url && pending.by !== by) {
+      if (by === 'page') {
+        const titled = tab.history.entries[tab.history.currentIndex];
+        tab.history = afterNavigation(pending.before, pending.shown, { ...pending.nav, entry: event.entry });
+        // A tabs event between the two reports titled the entry; keep that title.
+        const current = tab.history.entries[tab.history.currentIndex];
+        if (current && titled?.url === current.url && !current.title) current.title = titled.title;
+      }
+      tab.lastNav = undefined;
+      return;
+    }
+    if (by === 'page' && pending?.by === 'webNavigation') return;
+    const shown = { url: tab.url, title: tab.title };
+    const nav: Navigation = { url: event.url, how: event.how, transition: event.transition, qualifiers: event.qualifiers, ...(event.entry ? { entry: event.entry } : {}) };
+    // Only web pages run the content script that reports the other half (not about:blank, chrome://).
+    tab.lastNav = isWebUrl(event.url) ? { url: event.url, by, before: tab.history, shown, nav } : undefined;
+    tab.history = afterNavigation(tab.history, shown, nav);
     tab.url = event.url;
   }
 

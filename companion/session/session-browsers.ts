@@ -7,8 +7,8 @@
  * A browser does not depend on the companion (browser/spawn-browser.ts): the companion holds a
  * Playwright connection to it only while someone needs one — while restoring, and for the library
  * API's caller until it calls `detach()` — because an attached Playwright client instruments every
- * page and frame and costs CPU on every page load. It watches the browser's pid instead to notice
- * the end.
+ * page and frame and costs CPU on every page load. It notices the end from the process itself: the
+ * exit of a browser it launched, the pid of one it adopted.
  *
  * (Over 300 lines on purpose: start, resume, close and adoption share one map of running browsers
  * and one way each ends; apart, each would need the others' internals.)
@@ -36,8 +36,13 @@ const log = debug('companion');
 
 /** After a resumed browser's restore finishes, give its extension this long to report the state. */
 const SETTLE_AFTER_RESTORE_MS = 1500;
-/** How often a running browser's pid is checked. */
-const WATCH_MS = 250;
+/**
+ * How often the pid of a browser adopted from a previous companion is checked (one this companion
+ * launched is its child: its exit is an event). A dying browser usually announces itself sooner —
+ * its native host's stream ends (`streamEnded`) — and every check reads /proc: polling all browsers
+ * 4 times a second was most of the companion's idle CPU (issue 11).
+ */
+const WATCH_MS = 1000;
 /** SIGTERM first (Chromium shuts down in order), SIGKILL after this. */
 const STOP_GRACE_MS = 5000;
 
@@ -71,7 +76,8 @@ interface Running extends RunningSession {
   browser: Browser | null;
   /** Why the companion is ending it; null while nobody asked (so an ending is the user's or a crash). */
   stopping: SessionEnd | null;
-  watch: NodeJS.Timeout;
+  /** Polls the pid of an adopted browser; none for one this companion launched (its exit is an event). */
+  watch: NodeJS.Timeout | undefined;
   gone(): void;
 }
 
@@ -242,6 +248,12 @@ export class SessionBrowsers {
     await this.store.flush();
   }
 
+  /** A session's capture stream ended: its browser may be gone; look now rather than at the next poll. */
+  streamEnded(sessionId: string): void {
+    const running = this.running.get(sessionId);
+    if (running && !isAlive(running.browserPid)) running.gone();
+  }
+
   /** Companion shutdown: final snapshots, browsers stopped, their sessions left `recoverable`. */
   async stopAll(): Promise<void> {
     const all = [...this.running.values()];
@@ -272,7 +284,8 @@ export class SessionBrowsers {
         [ENV.sessionId]: sessionId,
       },
     });
-    const record: BrowserRecord = { sessionId, ...spawned, startedAt: this.clock() };
+    const { exited, ...where } = spawned;
+    const record: BrowserRecord = { sessionId, ...where, startedAt: this.clock() };
     this.records.write(record);
     let browser: Browser | null = null;
     try {
@@ -280,7 +293,7 @@ export class SessionBrowsers {
       const context = browser.contexts()[0];
       if (!context) throw new RestoryError('launch_failed', `Chromium at ${spawned.cdpEndpoint} has no default context`);
       await waitForServiceWorker(context, 10_000);
-      const running = this.track(record, browser);
+      const running = this.track(record, browser, exited);
       return {
         ...this.publicView(running),
         context,
@@ -300,7 +313,7 @@ export class SessionBrowsers {
   }
 
   /** Watch a browser until it is gone; then its session's lifecycle moves on (browserGone). */
-  private track(record: BrowserRecord, browser: Browser | null): Running {
+  private track(record: BrowserRecord, browser: Browser | null, exited?: Promise<void>): Running {
     let resolveEnded!: (end: SessionEnd) => void;
     const running: Running = {
       sessionId: record.sessionId,
@@ -310,7 +323,7 @@ export class SessionBrowsers {
       browser,
       stopping: null,
       ended: new Promise<SessionEnd>((r) => (resolveEnded = r)),
-      watch: setInterval(() => isAlive(record.pid) || running.gone(), WATCH_MS),
+      watch: exited ? undefined : setInterval(() => isAlive(record.pid) || running.gone(), WATCH_MS),
       gone: () => {
         running.gone = () => {};
         clearInterval(running.watch);
@@ -322,7 +335,8 @@ export class SessionBrowsers {
           });
       },
     };
-    running.watch.unref();
+    running.watch?.unref();
+    void exited?.then(() => running.gone());
     // A dropped CDP connection is the first sign of a dead browser: look at once.
     browser?.on('disconnected', () => isAlive(record.pid) || running.gone());
     this.running.set(record.sessionId, running);

@@ -98,6 +98,17 @@ export class CompanionClient {
     });
   }
 
+  /** The connection is gone (closed by either side, or the companion died). */
+  get isClosed(): boolean {
+    return this.conn.isClosed;
+  }
+
+  /** Settles when the connection is gone. */
+  whenClosed(): Promise<void> {
+    if (this.conn.isClosed) return Promise.resolve();
+    return new Promise((resolve) => this.conn.once('close', resolve));
+  }
+
   close(): void {
     this.conn.close();
   }

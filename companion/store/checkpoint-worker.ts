@@ -22,12 +22,13 @@ import { RestoryError } from '../../shared/errors.js';
 import { applyRecord } from './apply-record.js';
 import type { CheckpointReply, CheckpointRequest, WorkerData } from './checkpoint-offload.js';
 import { StoreCipher } from './crypto.js';
-import { readDatabaseFile } from './database.js';
+import { applyConnectionPragmas, readDatabaseFile } from './database.js';
 import { renameDurable, writeFileDurable } from './files.js';
 import { parseJournal, readJournalFile } from './journal-format.js';
 import { LiveStates } from './live-states.js';
 import { getMeta, setMeta } from './migrations.js';
 import { PersistLock } from './persist-lock.js';
+import { writeSessionIndex } from './session-index.js';
 import { loadSqlJs } from './sqljs.js';
 import { transaction } from './sqljs-rows.js';
 
@@ -62,7 +63,7 @@ async function load(): Promise<Replica> {
   const file = readDatabaseFile(data.dbPath, key);
   if (!file.bytes) throw new RestoryError('storage_failed', `${data.dbPath} is missing`);
   const db = new SQL.Database(file.bytes);
-  db.run('PRAGMA foreign_keys = ON');
+  applyConnectionPragmas(db);
   // The companion migrated and persisted the file at open, so no migration is due here.
   return { db, lives: new LiveStates(db, data.dbPath), lsn: Number(getMeta(db, 'journal_lsn') ?? 0), cipher: file.cipher };
 }
@@ -101,7 +102,7 @@ async function checkpoint(req: CheckpointRequest): Promise<CheckpointReply> {
   r.lives.folded();
   const folded = performance.now();
   const plain = r.db.export();
-  r.db.run('PRAGMA foreign_keys = ON'); // older sql.js versions reopened the database on export
+  applyConnectionPragmas(r.db);
   const bytes = r.cipher ? r.cipher.seal(plain, 'restory.db') : plain;
   const exported = performance.now();
   writeFileDurable(data.tempPath, bytes, SYNC_EVERY);
@@ -109,6 +110,7 @@ async function checkpoint(req: CheckpointRequest): Promise<CheckpointReply> {
   lock.withLock((diskLsn) => {
     if (lsn <= diskLsn) return diskLsn; // the companion persisted something newer meanwhile
     renameDurable(data.tempPath, data.dbPath);
+    writeSessionIndex(r.db, data.dbPath, lsn, r.cipher !== null);
     renamed = true;
     return lsn;
   });

@@ -22,7 +22,9 @@
  *    and as the fallback when there is no worker script, the journal failed to write (ENOSPC: its
  *    records exist only in memory) or a rotated segment is left from a failed checkpoint. It
  *    persists, truncates journal.log and deletes any rotated segment.
- * The two never rename over each other's newer file: persist-lock.ts.
+ * The two never rename over each other's newer file: persist-lock.ts. Whichever renames a new
+ * restory.db writes the session index for it under that lock, before the journal files are emptied
+ * (session-index.ts: what `restory list` reads instead of opening the store).
  */
 import { existsSync, unlinkSync } from 'node:fs';
 import type { Database } from 'sql.js';
@@ -39,6 +41,7 @@ import { JournalWriter, rotatedJournalPath } from './journal.js';
 import { PersistLock } from './persist-lock.js';
 import type { LiveStates } from './live-states.js';
 import { setMeta } from './migrations.js';
+import { writeSessionIndex } from './session-index.js';
 import { transaction } from './sqljs-rows.js';
 
 const log = debug('store');
@@ -63,8 +66,12 @@ export async function readDataFiles(
       { file: paths.journal, bytes: readJournalFile(paths.journal) },
       { file: rotated, bytes: readJournalFile(rotated) },
     ].filter((j) => j.bytes.length > 0 || j.file === paths.journal);
-    if (!readOnly || fileIdentity(paths.db) === before || attempt >= 20) return { opened, journals };
+    if (!readOnly || fileIdentity(paths.db) === before) return { opened, journals };
     opened.db.close();
+    // Returning a set that may not belong together could show a state older than acknowledged ones.
+    if (attempt >= 20) {
+      throw new RestoryError('storage_failed', `${paths.db} was replaced ${attempt} times while it was being read (a companion checkpointing back to back); try again`);
+    }
   }
 }
 
@@ -185,6 +192,7 @@ export class Checkpointer {
     let size = 0;
     this.persistLock.withLock(() => {
       size = persistDatabase(db, paths.db, cipher);
+      writeSessionIndex(db, paths.db, lsn, cipher !== null);
       return lsn;
     });
     this.foldedLsn = lsn;

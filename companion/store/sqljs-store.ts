@@ -31,6 +31,7 @@ import { removeStaleTemps, tightenFileMode } from './files.js';
 import { parseJournals } from './journal-format.js';
 import { LiveStates } from './live-states.js';
 import { getMeta } from './migrations.js';
+import { sessionIndexPath } from './session-index.js';
 import { contentHash, stateDigest } from './records.js';
 import { countSnapshots, latestSnapshotInfo, listSnapshotInfos, nextSnapshotId, readSnapshot } from './snapshot-rows.js';
 import { all, one, SESSION_COLUMNS, toSessionRecord } from './sqljs-rows.js';
@@ -104,6 +105,7 @@ export class SqlJsStore implements Store {
       if (!readOnly) {
         store.lock = lock;
         removeStaleTemps(paths.db);
+        removeStaleTemps(sessionIndexPath(paths.db));
         tightenFileMode(paths.db);
         store.checkpointer.openJournal();
         // Fold what was replayed (and cut any torn tail) before appending after it; a plaintext

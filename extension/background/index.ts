@@ -38,7 +38,7 @@ const emit = (event: CaptureEvent) => {
 };
 const hold = new NavigationHold(() => emit);
 const sources: CaptureSource[] = [
-  createPageCaptureSource(ledger),
+  createPageCaptureSource(ledger, (navigation) => hold.push(navigation)),
   createCookieSource(),
   createNavigationSource(hold),
   createTabsSource(hold),
@@ -68,7 +68,8 @@ const link: NativeLink = new NativeLink({
 });
 const popup = new PopupBridge(link);
 
-outbox.attach({ send: (batch) => link.post({ type: 'events', batch }) });
+// A batch is cut once any held navigation is out: a page load's storage writes join its navigation.
+outbox.attach({ send: (batch) => link.post({ type: 'events', batch }) }, () => hold.whenReleased());
 
 for (const source of sources) source.start(emit);
 popup.start();

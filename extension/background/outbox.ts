@@ -53,6 +53,9 @@ export interface BatchSink {
   send(batch: SequencedEvent[]): void;
 }
 
+/** Something the outbox waits for before cutting a batch (null: cut now); see NavigationHold. */
+export type BatchGate = () => Promise<void> | null;
+
 export class Outbox {
   private entries: Entry[] = [];
   private incoming: { at: number; event: CaptureEvent }[] = [];
@@ -62,6 +65,7 @@ export class Outbox {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private chain: Promise<void>;
   private sink: BatchSink | null = null;
+  private gate: BatchGate = () => null;
   /** Welcomed on the current connection; flipped inside the task chain so sends never interleave. */
   private welcomed = false;
   /** Highest seq sent on the current connection. */
@@ -75,8 +79,9 @@ export class Outbox {
     this.chain = this.restore().catch((e) => warn('outbox', 'could not restore the outbox', e));
   }
 
-  attach(sink: BatchSink): void {
+  attach(sink: BatchSink, gate?: BatchGate): void {
     this.sink = sink;
+    if (gate) this.gate = gate;
   }
 
   /** Queue an event; `at` is taken now, `seq` when the batch is cut. Never throws. */
@@ -85,7 +90,9 @@ export class Outbox {
     this.incoming.push({ at: Date.now(), event });
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      this.run(() => this.flush());
+      const gate = this.gate();
+      if (gate) void gate.then(() => this.run(() => this.flush()));
+      else this.run(() => this.flush());
     }, COALESCE_MS);
   }
 

@@ -1,9 +1,10 @@
 /**
- * Receives what content scripts report (storage, scroll, viewport) and turns it into capture events.
+ * Receives what content scripts report (storage, scroll, viewport, history entry types) and turns it
+ * into capture events.
  * Tab id, frame id, origin and topOrigin come from the message sender as Chromium fills it in, never
  * from the message: a page cannot forge them.
  */
-import type { StorageArea } from '../../shared/capture-events.js';
+import type { CaptureEvent, HistoryEntryType, StorageArea } from '../../shared/capture-events.js';
 import { asContentMessage, DUMP_REQUEST, type IndexedDBProbeReply, type StartReply } from '../../shared/messages/content.js';
 import type { CaptureSource, Emit } from './capture-source.js';
 import { counters } from './counters.js';
@@ -22,7 +23,11 @@ function senderOrigin(sender: chrome.runtime.MessageSender): string | null {
   }
 }
 
-export function createPageCaptureSource(ledger: StorageLedger): CaptureSource {
+/**
+ * `navigation` takes the page's report of how Chromium filed a top-frame entry (a `navigation` event
+ * with `entry`), to pair it with webNavigation's (navigation-hold.ts); without it it is emitted as is.
+ */
+export function createPageCaptureSource(ledger: StorageLedger, navigation?: (event: CaptureEvent) => void): CaptureSource {
   let emit: Emit | null = null;
   /** The companion holds a single viewport: re-sending an unchanged one is pure cost. */
   let lastViewport = '';
@@ -51,6 +56,17 @@ export function createPageCaptureSource(ledger: StorageLedger): CaptureSource {
       if (frameId === 0) emit({ kind: 'scroll', tabId, x: message.x, y: message.y });
       return;
     }
+    const entryReport = (url: string | undefined, how: 'commit' | 'history', entry: HistoryEntryType) => {
+      if (frameId !== 0 || !url) return;
+      const event: CaptureEvent = { kind: 'navigation', tabId, url, how, qualifiers: [], entry };
+      if (navigation) navigation(event);
+      else emit?.(event);
+    };
+    if (message.type === 'restory.entry') {
+      entryReport(message.url, message.how, message.entry);
+      return;
+    }
+    if (message.type === 'restory.start' && message.entry) entryReport(sender.url, 'commit', message.entry);
     if (message.type === 'restory.viewport') {
       if (frameId === 0) viewport(tabId, message.width, message.height);
       return;

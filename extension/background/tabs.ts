@@ -58,9 +58,12 @@ function tabInfo(t: chrome.tabs.Tab): TabsEvent['tabs'][number] {
 
 export async function readTabs(): Promise<TabsEvent> {
   counters.tabsReads++;
-  const [tabs, windows] = await Promise.all([
+  // Headless Chromium has no focus: every window reports focused: true (measured, Chromium 156), while
+  // getLastFocused names one window in headless and headed alike. A browser with no window yet has none.
+  const [tabs, windows, lastFocused] = await Promise.all([
     chrome.tabs.query({}),
     chrome.windows.getAll({ windowTypes: ['normal', 'popup'] }),
+    chrome.windows.getLastFocused({ windowTypes: ['normal', 'popup'] }).catch(() => undefined),
   ]);
   return {
     kind: 'tabs',
@@ -74,7 +77,7 @@ export async function readTabs(): Promise<TabsEvent> {
         width: int(w.width),
         height: int(w.height),
         state: windowState(w.state),
-        focused: w.focused,
+        focused: lastFocused?.id === undefined ? w.focused : w.id === lastFocused.id,
       })),
   };
 }

@@ -13,6 +13,7 @@
  * per frame to compile and run, for promises chrome.* already returns on Chrome ≥ 116.
  */
 import type { BackgroundToContent } from '../../shared/messages/content.js';
+import { documentEntryType, startHistoryEntryCapture } from './history-entry.js';
 import { capturesIndexedDB, startIndexedDBCapture } from './indexeddb-capture.js';
 import { isCapturableDocument } from './origin.js';
 import { startScrollCapture } from './scroll.js';
@@ -23,9 +24,11 @@ function main(): void {
   if (!isCapturableDocument()) return;
   const top = window === window.top;
   const viewport = top ? startViewportCapture() : undefined;
-  // One message per document start: storage digests and, in the top frame, the viewport.
-  const storage = startStorageCapture(window, viewport?.initial());
+  // One message per document start: storage digests and, in the top frame, the viewport and how
+  // Chromium filed the document's history entry.
+  const storage = startStorageCapture(window, top ? { viewport: viewport?.initial(), entry: documentEntryType() } : undefined);
   if (top) startScrollCapture();
+  if (top) startHistoryEntryCapture();
   const indexedDB = capturesIndexedDB() ? startIndexedDBCapture() : undefined;
   chrome.runtime.onMessage.addListener((message: BackgroundToContent) => {
     if (message?.type === 'restory.dump') {

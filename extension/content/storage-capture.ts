@@ -8,7 +8,7 @@
  * Deltas come from diffing the Storage objects (see storage-mirror.ts for why) on an adaptive
  * timer, which costs a renderer wake-up per tick even when nothing changes, so it only runs fast
  * when a write is likely:
- * - FAST_MS after a change was seen, a `storage` event (another document of the origin wrote),
+ * - at the window's load event, and FAST_MS after a change was seen, a `storage` event (another document of the origin wrote),
  *   input (keys, pointer, form edits) or the page becoming visible;
  * - then doubling while nothing changes, up to MAX_MS: the worst case from a write to its diff
  *   while the page is visible. With the outbox's coalescing and the companion's fsync that keeps
@@ -43,9 +43,10 @@ export interface StorageCapture {
   stop(): void;
 }
 
-type Viewport = Extract<ContentMessage, { type: 'restory.start' }>['viewport'];
+/** What only the top frame adds to its start message. */
+export type TopFrameStart = Pick<Extract<ContentMessage, { type: 'restory.start' }>, 'viewport' | 'entry'>;
 
-export function startStorageCapture(win: Window = window, viewport?: Viewport): StorageCapture {
+export function startStorageCapture(win: Window = window, top?: TopFrameStart): StorageCapture {
   const doc = win.document;
   const areas: Area[] = [];
   for (const name of ['local', 'session'] as const) {
@@ -134,6 +135,10 @@ export function startStorageCapture(win: Window = window, viewport?: Viewport): 
     options,
   );
   win.addEventListener('beforeunload', diffNow, options);
+  // What the page wrote while loading goes out at once, so it joins the batch of the navigation
+  // whose tab is just completing (NavigationHold): one frame per page load rather than two. Not
+  // capturing: on window, a capturing listener would also get every image's and script's load.
+  win.addEventListener('load', diffNow, { once: true, passive: true, signal: abort.signal });
   doc.addEventListener(
     'visibilitychange',
     () => {
@@ -154,7 +159,7 @@ export function startStorageCapture(win: Window = window, viewport?: Viewport): 
     options,
   );
 
-  start(areas, viewport, sendFull);
+  start(areas, top, sendFull);
   if (visible()) arm(FAST_MS);
 
   return {
@@ -166,8 +171,8 @@ export function startStorageCapture(win: Window = window, viewport?: Viewport): 
   };
 }
 
-/** The document-start report: digests (and the viewport); full dumps only of the areas asked for. */
-function start(areas: Area[], viewport: Viewport, sendFull: (area: Area) => void): void {
+/** The document-start report: digests (and the top frame's extras); full dumps only of the areas asked for. */
+function start(areas: Area[], top: TopFrameStart | undefined, sendFull: (area: Area) => void): void {
   const storage = [];
   for (const area of areas) {
     try {
@@ -177,8 +182,9 @@ function start(areas: Area[], viewport: Viewport, sendFull: (area: Area) => void
       // Inaccessible now: no baseline, no report; diffs start from empty if it comes back.
     }
   }
-  if (storage.length === 0 && !viewport) return;
-  void request({ type: 'restory.start', storage, ...(viewport ? { viewport } : {}) }).then((reply) => {
+  if (storage.length === 0 && !top?.viewport && !top?.entry) return;
+  const extras = { ...(top?.viewport ? { viewport: top.viewport } : {}), ...(top?.entry ? { entry: top.entry } : {}) };
+  void request({ type: 'restory.start', storage, ...extras }).then((reply) => {
     const full = (reply as StartReply | undefined)?.full;
     if (!Array.isArray(full)) return;
     for (const area of areas) if (full.includes(area.name)) sendFull(area);

@@ -9,7 +9,7 @@
  * Tab id, frame id and origin are deliberately absent: the background takes them from the sender,
  * which a page cannot forge.
  */
-import type { StorageArea } from '../capture-events.js';
+import type { HistoryEntryType, StorageArea } from '../capture-events.js';
 import type { IndexedDBDatabase } from '../indexeddb.js';
 
 /** Fingerprint of one storage area (see extension/storage-digest.ts). */
@@ -25,11 +25,19 @@ export type ContentMessage =
    * Once per document, at document_start: digests of the storage areas (and the top frame's viewport).
    * The background answers with the areas whose full contents it needs (`StartReply`).
    */
-  | { type: 'restory.start'; storage: AreaDigest[]; viewport?: { width: number; height: number } }
+  | {
+      type: 'restory.start';
+      storage: AreaDigest[];
+      viewport?: { width: number; height: number };
+      /** Top frame: how Chromium filed this document's history entry (Navigation API). */
+      entry?: HistoryEntryType;
+    }
   | { type: 'restory.storage.full'; area: StorageArea; items: Record<string, string> }
   | { type: 'restory.storage.change'; area: StorageArea; clear: boolean; set: Record<string, string>; remove: string[] }
   | { type: 'restory.scroll'; x: number; y: number }
   | { type: 'restory.viewport'; width: number; height: number }
+  /** Top frame: how Chromium filed a same-document entry, or a document restored from the back/forward cache. */
+  | { type: 'restory.entry'; url: string; how: 'commit' | 'history'; entry: HistoryEntryType }
   /**
    * IndexedDB of the sender's origin (extension/content/indexeddb-capture.ts). `signal` is the
    * origin's IndexedDB usage, which moves with every write; `hash` fingerprints a full read.
@@ -57,6 +65,7 @@ export type BackgroundToContent = { type: 'restory.dump' };
 export const DUMP_REQUEST: BackgroundToContent = { type: 'restory.dump' };
 
 const isArea = (a: unknown): a is StorageArea => a === 'local' || a === 'session';
+const ENTRY_TYPES = new Set<HistoryEntryType>(['push', 'replace', 'reload', 'traverse']);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isSize = (n: unknown) => Number.isInteger(n) && (n as number) > 0;
 
@@ -82,7 +91,8 @@ export function asContentMessage(raw: unknown): ContentMessage | null {
   switch (m.type) {
     case 'restory.start':
       return Array.isArray(m.storage) && m.storage.every((d) => isObject(d) && isArea(d.area) && Number.isInteger(d.n) && Number.isInteger(d.lo) && Number.isInteger(d.hi)) &&
-        (m.viewport === undefined || (isObject(m.viewport) && isSize(m.viewport.width) && isSize(m.viewport.height)))
+        (m.viewport === undefined || (isObject(m.viewport) && isSize(m.viewport.width) && isSize(m.viewport.height))) &&
+        (m.entry === undefined || ENTRY_TYPES.has(m.entry as HistoryEntryType))
         ? (m as ContentMessage)
         : null;
     case 'restory.storage.full':
@@ -93,6 +103,8 @@ export function asContentMessage(raw: unknown): ContentMessage | null {
       return Number.isFinite(m.x) && Number.isFinite(m.y) ? (m as ContentMessage) : null;
     case 'restory.viewport':
       return isSize(m.width) && isSize(m.height) ? (m as ContentMessage) : null;
+    case 'restory.entry':
+      return typeof m.url === 'string' && (m.how === 'commit' || m.how === 'history') && ENTRY_TYPES.has(m.entry as HistoryEntryType) ? (m as ContentMessage) : null;
     case 'restory.idb.probe':
       return Number.isFinite(m.signal) ? (m as ContentMessage) : null;
     case 'restory.idb.same':

@@ -4,7 +4,7 @@
  * Validated by the background on receipt; the popup validates the reply.
  */
 import { z } from 'zod';
-import { ErrorCodeSchema } from '../errors.js';
+import { ErrorCodeSchema } from '../error-schemas.js';
 import { MethodNameSchema } from '../protocol.js';
 
 export const PopupMessageSchema = z.discriminatedUnion('type', [

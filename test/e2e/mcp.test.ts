@@ -13,60 +13,19 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RestoryExport } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
+import { evaluated, ok, startMcp, type McpStdio } from '../helpers/mcp-stdio.js';
 import { BIN, eventually, killBrowsersOf } from '../helpers/restory-cli.js';
 import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
 
-interface Server {
-  client: Client;
-  transport: StdioClientTransport;
-  stderr: () => string;
-  call(name: string, args?: Record<string, unknown>): Promise<{ text: string; isError: boolean }>;
-}
-
-/** `restory mcp` in its own process group (setsid), so a test can SIGKILL the whole group. */
-async function startServer(dataDir: string, extra: string[] = []): Promise<Server> {
-  const transport = new StdioClientTransport({
-    command: 'setsid',
-    args: [process.execPath, BIN, 'mcp', '--data-dir', dataDir, ...extra],
-    env: { ...(process.env as Record<string, string>), ...env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const client = new Client({ name: 'restory-test', version: '1' });
-  await client.connect(transport);
-  return {
-    client,
-    transport,
-    stderr: () => stderr,
-    async call(name, args = {}) {
-      const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
-      const text = r.content.map((c) => (c.type === 'text' ? c.text : `[${c.type}]`)).join('\n');
-      return { text, isError: r.isError === true };
-    },
-  };
-}
-
-async function ok(server: Server, name: string, args: Record<string, unknown> = {}): Promise<string> {
-  const r = await server.call(name, args);
-  if (r.isError) throw new Error(`${name} failed: ${r.text}\nserver stderr:\n${server.stderr()}`);
-  return r.text;
-}
-
-/** What browser_evaluate's "### Result" section holds, parsed. */
-function evaluated<T>(text: string): T {
-  const m = /### Result\n([\s\S]*?)(?:\n### |$)/.exec(text);
-  if (!m) throw new Error(`no result in: ${text}`);
-  return JSON.parse(m[1]) as T;
-}
+type Server = McpStdio;
+const startServer = (dataDir: string, extra: string[] = []) => startMcp(dataDir, extra, env);
 
 /** The URLs browser_tabs lists, in its order. */
 function tabUrls(text: string): string[] {

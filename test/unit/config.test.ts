@@ -24,8 +24,8 @@ describe('loadConfig', () => {
       maxSessionAgeMs: 86_400_000,
       autoResume: false,
       snapshotsKept: 10,
-      checkpointIntervalMs: 5000,
-      journalMaxBytes: 8 * 1024 * 1024,
+      checkpointIntervalMs: 60_000,
+      journalMaxBytes: 4 * 1024 * 1024,
       leaseMs: 15_000,
     });
     expect(DEFAULT_CONFIG.snapshotsKept).toBe(10);

@@ -100,14 +100,48 @@ describe('LiveState navigation history', () => {
     // A new entry from the middle drops what was forward of it.
     feed(live, nav(1, 'https://a.test/new'));
     expect(history(live)).toEqual({ urls: ['https://a.test/1', 'https://a.test/new'], index: 1 });
-    // Reload and redirects replace the current entry.
+    // Reload and client redirects replace the current entry.
     feed(live, nav(1, 'https://a.test/reloaded', { transition: 'reload' }));
-    feed(live, nav(1, 'https://a.test/redirected', { qualifiers: ['server_redirect'] }));
+    feed(live, nav(1, 'https://a.test/redirected', { qualifiers: ['client_redirect'] }));
     expect(history(live)).toEqual({ urls: ['https://a.test/1', 'https://a.test/redirected'], index: 1 });
     // A History API update or fragment change adds an entry too; the same URL again does not.
     feed(live, nav(1, 'https://a.test/redirected#x', { how: 'fragment' }), nav(1, 'https://a.test/redirected#x'));
     expect(history(live).urls).toHaveLength(3);
     expect(live.toState().tabs[0].url).toBe('https://a.test/redirected#x');
+  });
+
+  it('the page’s report of how Chromium filed an entry corrects the rules, in either order', () => {
+    const entry = (url: string, type: string, how = 'commit', tabId = 1) => nav(tabId, url, { how, entry: type });
+    // A meta refresh of 2 s: webNavigation says client_redirect (a replacement by the rules), Chromium added an entry.
+    const live = feed(new LiveState(0), nav(1, 'https://a.test/1'), entry('https://a.test/1', 'push'), nav(1, 'https://a.test/meta'));
+    feed(live, tabs([{ tabId: 1, url: 'https://a.test/meta', title: 'Meta' }]));
+    feed(live, entry('https://a.test/meta', 'push'));
+    expect(live.toState().tabs[0].history.entries[1]).toEqual({ url: 'https://a.test/meta', title: 'Meta' }); // title kept
+    feed(live, nav(1, 'https://a.test/after', { qualifiers: ['client_redirect'] }));
+    expect(history(live)).toEqual({ urls: ['https://a.test/1', 'https://a.test/after'], index: 1 }); // the rules: replaced
+    feed(live, entry('https://a.test/after', 'push'));
+    expect(history(live)).toEqual({ urls: ['https://a.test/1', 'https://a.test/meta', 'https://a.test/after'], index: 2 });
+    // replaceState, reported by the page first this time: webNavigation's report of it changes nothing.
+    feed(live, entry('https://a.test/replaced', 'replace', 'history'), nav(1, 'https://a.test/replaced', { how: 'history' }));
+    expect(history(live)).toEqual({ urls: ['https://a.test/1', 'https://a.test/meta', 'https://a.test/replaced'], index: 2 });
+    // A page report of a URL webNavigation has already left behind is stale: ignored.
+    feed(live, nav(1, 'https://a.test/x'), nav(1, 'https://a.test/y'), entry('https://a.test/x', 'replace'));
+    expect(history(live).urls.slice(-2)).toEqual(['https://a.test/x', 'https://a.test/y']);
+    // Traverse moves to the entry; reload keeps it.
+    feed(live, nav(1, 'https://a.test/x', { qualifiers: ['forward_back'] }), entry('https://a.test/x', 'traverse'));
+    expect(history(live).index).toBe(3);
+    feed(live, nav(1, 'https://a.test/x', { transition: 'reload' }), entry('https://a.test/x', 'reload'));
+    expect(history(live)).toEqual({ urls: ['https://a.test/1', 'https://a.test/meta', 'https://a.test/replaced', 'https://a.test/x', 'https://a.test/y'], index: 3 });
+    // Both reports paired by the extension into one event: Chromium's decision, nothing left pending.
+    feed(live, nav(1, 'https://a.test/z', { transition: 'link', qualifiers: ['client_redirect'], entry: 'push' }));
+    expect(history(live)).toEqual({ urls: ['https://a.test/1', 'https://a.test/meta', 'https://a.test/replaced', 'https://a.test/x', 'https://a.test/z'], index: 4 });
+    // A tab first seen in a tabs event already showing the URL the reports are about: one entry, not two.
+    const fresh = feed(new LiveState(0), tabs([{ tabId: 2, url: 'https://b.test/' }]), nav(2, 'https://b.test/'), entry('https://b.test/', 'push', 'commit', 2));
+    expect(history(fresh)).toEqual({ urls: ['https://b.test/'], index: 0 });
+    // about:blank gets no page report: it must not hold back the next page's.
+    feed(fresh, nav(2, 'about:blank'), entry('https://b.test/meta', 'push', 'commit', 2), nav(2, 'https://b.test/meta'));
+    feed(fresh, nav(2, 'https://b.test/next', { qualifiers: ['client_redirect'] }), entry('https://b.test/next', 'push', 'commit', 2));
+    expect(history(fresh).urls.filter((u) => u.startsWith('https:'))).toEqual(['https://b.test/', 'https://b.test/meta', 'https://b.test/next']);
   });
 
   it('a tab first seen in a tabs event keeps its URL as the entry before the next navigation', () => {

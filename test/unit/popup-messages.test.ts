@@ -3,7 +3,7 @@
  * and the extension's own, nothing else; Chromium's port failure texts become codes in one place.
  */
 import { describe, expect, it } from 'vitest';
-import { ErrorCodeSchema } from '../../shared/errors.js';
+import { ErrorCodeSchema } from '../../shared/error-schemas.js';
 import { PopupReplySchema, PopupStatusSchema } from '../../shared/messages/popup.js';
 import { chromiumLinkError } from '../../extension/background/link-errors.js';
 

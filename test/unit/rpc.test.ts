@@ -6,7 +6,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Methods } from '../../shared/protocol.js';
 import { companionHandlers, invoke, type RpcHandlers } from '../../companion/rpc.js';
-import type { Companion } from '../../companion/companion.js';
+import { Companion } from '../../companion/companion.js';
+import { removeTempDirs, tempDir } from '../helpers/temp-dirs.js';
 
 describe('rpc', () => {
   it('the companion has a handler for every method and nothing else', () => {
@@ -31,5 +32,21 @@ describe('rpc', () => {
     const handlers = { close } as unknown as RpcHandlers;
     await expect(invoke(handlers, 'close', { sessionId: 's1' }, { sessionId: 'popup-session' })).resolves.toEqual({});
     expect(close).toHaveBeenCalledWith({ sessionId: 's1' }, { sessionId: 'popup-session' });
+  });
+
+  it('a companion that is stopping refuses a request untouched, with companion_stopping', async () => {
+    const companion = await Companion.open({ dataDir: tempDir('restory-rpc-stop-') });
+    try {
+      await expect(companion.request('status', {}, { sessionId: null })).resolves.toMatchObject({ pid: process.pid });
+      const stopping = companion.shutdown();
+      await expect(companion.request('start', {}, { sessionId: null })).rejects.toMatchObject({
+        code: 'companion_stopping',
+        message: expect.stringContaining('is stopping; start was not done'),
+      });
+      await stopping;
+    } finally {
+      await companion.shutdown();
+      removeTempDirs();
+    }
   });
 });

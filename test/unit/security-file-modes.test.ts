@@ -52,7 +52,7 @@ describe('file modes (umask 000)', () => {
     await store.flush();
     expect(mode(dir)).toBe(0o700);
     for (const name of readdirSync(dir)) expect([name, mode(join(dir, name))]).toEqual([name, 0o600]);
-    expect(readdirSync(dir).sort()).toEqual(['companion.lock', 'journal.log', 'restory.db']);
+    expect(readdirSync(dir).sort()).toEqual(['companion.lock', 'journal.log', 'restory.db', 'restory.db.sessions']);
     store.checkpoint();
     await store.close();
     const temps = renamed.filter((r) => r.to === join(dir, 'restory.db'));

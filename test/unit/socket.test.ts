@@ -26,6 +26,9 @@ const rpc: RpcHandlers = {
   resume: unexpected,
   snapshot: unexpected,
   import: unexpected,
+  start: unexpected,
+  snapshots: unexpected,
+  export: unexpected,
   close: async ({ sessionId }) => {
     throw new RestoryError('unknown_session', `no session with id "${sessionId}"`);
   },

@@ -66,8 +66,8 @@ describe('storage capture (content script)', () => {
     const { win, local } = fakeWindow();
     local.setItem('a', '1');
     reply = { full: ['local'] };
-    startStorageCapture(win, { width: 800, height: 600 });
-    expect(sent[0]).toMatchObject({ type: 'restory.start', viewport: { width: 800, height: 600 } });
+    startStorageCapture(win, { viewport: { width: 800, height: 600 }, entry: 'push' });
+    expect(sent[0]).toMatchObject({ type: 'restory.start', viewport: { width: 800, height: 600 }, entry: 'push' });
     const digest = new DigestSum();
     digest.add(itemHash('a', '1'));
     expect((sent[0] as Extract<ContentMessage, { type: 'restory.start' }>).storage).toEqual([
@@ -129,5 +129,20 @@ describe('storage capture (content script)', () => {
     win.dispatchEvent(new Event('storage'));
     expect(changes()).toHaveLength(1);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('the window load event diffs at once (a page load\'s writes join its navigation\'s batch)', async () => {
+    const { win, local } = fakeWindow();
+    startStorageCapture(win);
+    await vi.advanceTimersByTimeAsync(0);
+    local.setItem('written-while-loading', '1');
+    win.dispatchEvent(new Event('load'));
+    expect(changes()).toEqual([{ type: 'restory.storage.change', area: 'local', clear: false, set: { 'written-while-loading': '1' }, remove: [] }]);
+    // Only the window's own load: a second one (an image's, seen through capture) diffs nothing new.
+    local.setItem('later', '2');
+    win.dispatchEvent(new Event('load'));
+    expect(changes()).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(FAST_MS);
+    expect(changes()).toHaveLength(2);
   });
 });

@@ -212,9 +212,10 @@ describe('Store files', () => {
     for (const name of readdirSync(dir)) {
       expect([name, statSync(join(dir, name)).mode & 0o777]).toEqual([name, 0o600]);
     }
-    expect(readdirSync(dir).sort()).toEqual(['companion.lock', 'journal.log', 'restory.db']);
+    expect(readdirSync(dir).sort()).toEqual(['companion.lock', 'journal.log', 'restory.db', 'restory.db.sessions']);
     await store.close();
-    expect(readdirSync(dir).sort()).toEqual(['journal.log', 'restory.db']);
+    expect(readdirSync(dir).sort()).toEqual(['journal.log', 'restory.db', 'restory.db.sessions']);
+    expect(statSync(join(dir, 'restory.db.sessions')).mode & 0o777).toBe(0o600);
   });
 
   it('readOnly writes nothing, sees journaled-but-unfolded events and refuses mutations', async () => {

@@ -61,10 +61,10 @@ describe('tab history', () => {
     });
   });
 
-  it('client and server redirects replace the current entry', () => {
+  it('a client redirect replaces the current entry; a server redirect adds the final URL as a new one (as Chromium does)', () => {
     const h = navigate(EMPTY, page(1), page('login'));
     expect(urls(navigate(h, { url: page('home'), how: 'commit', qualifiers: ['client_redirect'] }))).toEqual({ urls: [page(1), page('home')], index: 1 });
-    expect(urls(navigate(h, { url: page('final'), how: 'commit', qualifiers: ['server_redirect'] }))).toEqual({ urls: [page(1), page('final')], index: 1 });
+    expect(urls(navigate(h, { url: page('final'), how: 'commit', qualifiers: ['server_redirect'] }))).toEqual({ urls: [page(1), page('login'), page('final')], index: 2 });
     // With no entry to replace, a redirect adds the first one.
     expect(urls(navigate(EMPTY, { url: page('r'), how: 'commit', qualifiers: ['server_redirect'] }))).toEqual({ urls: [page('r')], index: 0 });
   });

@@ -1,7 +1,7 @@
 /**
  * Put a captured SessionState back into a freshly launched browser: cookies, localStorage (plain and
- * partitioned), per-tab sessionStorage, tabs in order with their back history, viewport, scroll and
- * the active tab. Partial failure is normal (a site is down, Chromium refuses a cookie): every piece
+ * partitioned), per-tab sessionStorage, windows with their bounds and state (windows.ts), tabs in
+ * order with their back and forward history, viewport, scroll and each window's active tab. Partial failure is normal (a site is down, Chromium refuses a cookie): every piece
  * that fails is reported in the outcome and the rest goes on. Nothing here throws for partial failure.
  *
  * How storage gets in before page scripts run, without overwriting what pages write later:
@@ -28,11 +28,13 @@
  * no-store, so no stub can come back from a cache). Measured on 2 cores: ~100 ms per stub entry, plus
  * ~100 ms for enabling/removing the route; the first stub also starts the renderer process that the real
  * page reuses. Whole restore: 1 tab ~0.7 s, 10 tabs ~4 s (after a ~1 s launch).
- * Entries after currentIndex (Forward) are not restored: creating them would mean loading the current
- * page, going forward and back, i.e. running its scripts twice. Non-http(s) entries are skipped.
+ * Entries after currentIndex (Forward) are stubs too: the current entry is built as a stub, then the
+ * forward ones, and a CDP history jump (Page.navigateToHistoryEntry) back to the current entry loads
+ * the real page there once, keeping the forward entries (history.ts). Non-http(s) entries are skipped.
  *
- * Files: this one runs the steps in order; cookies.ts, local-storage.ts, then per tab tab.ts, which
- * uses history.ts, session-storage.ts and scroll.ts. types.ts holds the options and the outcome.
+ * Files: this one runs the steps in order; cookies.ts, local-storage.ts, windows.ts (a window per
+ * captured window, the tabs' pages in order), then per tab tab.ts, which uses history.ts,
+ * session-storage.ts and scroll.ts. types.ts holds the options and the outcome.
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import type { SessionState } from '../../../shared/state.js';
@@ -42,6 +44,7 @@ import { hasIndexedDB, restoreIndexedDB } from './indexeddb.js';
 import { restoreLocalStorage } from './local-storage.js';
 import { firstLine } from './strings.js';
 import { restoreTab } from './tab.js';
+import { activateTabs, openTabPages } from './windows.js';
 import type { RestoreOptions, RestoreOutcome, TabOutcome } from './types.js';
 
 export type { RestoreOptions, RestoreOutcome, TabOutcome } from './types.js';
@@ -83,15 +86,7 @@ export async function restoreState(
       if (n > 0) log(`IndexedDB: ${n}/${state.origins.filter(hasIndexedDB).length} origins at ${Date.now() - started} ms`);
     });
   const tabs = [...state.tabs].sort((a, b) => a.windowIndex - b.windowIndex || a.index - b.index);
-  if (new Set(tabs.map((t) => t.windowIndex)).size > 1) {
-    outcome.warnings.push('tabs of several windows were restored into one window');
-  }
-  let created: Promise<unknown> = Promise.resolve();
-  const pageReady = tabs.map(() => {
-    const page = created.then(() => blank.shift() ?? context.newPage());
-    created = page.catch(() => {});
-    return page;
-  });
+  const { pages: pageReady, done: windowsDone } = openTabPages(context, tabs, state.windows, blank, outcome);
 
   // 3. Tabs, at most `concurrency` loading at once.
   const results: TabOutcome[] = new Array(tabs.length);
@@ -110,22 +105,15 @@ export async function restoreState(
       results[i] = await restoreTab(pages[i]!, tabs[i], state, opts, outcome);
     }
   };
-  await Promise.all([storageDone, ...Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, tabs.length)) }, worker)]);
+  await Promise.all([storageDone, windowsDone, ...Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, tabs.length)) }, worker)]);
   await setupPage?.close().catch(() => {});
   outcome.tabs = results;
   outcome.pages = pages.filter((p): p is Page => p !== undefined);
   log(`tabs: ${results.filter((t) => t.ok).length}/${tabs.length} loaded at ${Date.now() - started} ms`);
 
-  // 4. The active tab last, so nothing that follows steals its place.
-  const focusedActive = tabs.findIndex((t) => t.active && state.windows[t.windowIndex]?.focused);
-  const activeIndex = focusedActive >= 0 ? focusedActive : tabs.findIndex((t) => t.active);
-  const activePage = pages[activeIndex];
-  if (activePage) {
-    outcome.activePage = activePage;
-    await activePage.bringToFront().catch((e: Error) => {
-      outcome.warnings.push(`could not activate tab ${activeIndex}: ${firstLine(e)}`);
-    });
-  }
+  // 4. Each window's active tab last, the focused window's at the very end, so nothing steals its place.
+  const activePage = await activateTabs(tabs, state.windows, pages, outcome);
+  if (activePage) outcome.activePage = activePage;
   outcome.durationMs = Date.now() - started;
   return outcome;
 }

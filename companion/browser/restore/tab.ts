@@ -1,11 +1,11 @@
 /**
- * One tab, in its own page: viewport, back history, the real page with its sessionStorage, scroll.
+ * One tab, in its own page: viewport, back and forward history, the real page with its sessionStorage, scroll.
  * A failure anywhere fails this tab only (its TabOutcome says why); the other tabs go on.
  */
 import type { Page } from 'playwright-core';
 import type { SessionState, TabState } from '../../../shared/state.js';
 import { debug } from '../../debug.js';
-import { isHistoryStub, restoreBackHistory } from './history.js';
+import { isHistoryStub, restoreHistory, returnToCurrentEntry } from './history.js';
 import { restoreScroll } from './scroll.js';
 import { withSessionStorage } from './session-storage.js';
 import { firstLine, stripHash } from './strings.js';
@@ -29,14 +29,20 @@ export async function restoreTab(
     if (!/^(https?|data|file|chrome|chrome-extension|about):/.test(tab.url)) {
       throw new Error(`cannot open ${tab.url.split(':')[0]}: URLs`);
     }
-    if (state.viewport) await page.setViewportSize(state.viewport);
+    // One viewport is captured per session: a tab in one of several windows with their own bounds
+    // takes its size from its window instead.
+    const ownWindowSize = state.windows.length > 1 && state.windows[tab.windowIndex]?.bounds !== undefined;
+    if (state.viewport && !ownWindowSize) await page.setViewportSize(state.viewport);
     // An empty tab stays as it is (no history either): new-tab pages may not load in headless Chromium.
     if (BLANK_URLS.has(tab.url)) return { url: tab.url, ok: true };
 
-    await restoreBackHistory(page, tab, opts.maxBackEntries ?? 49, timeout, outcome, label);
+    const limits = { back: opts.maxBackEntries ?? 49, forward: opts.maxForwardEntries ?? 49 };
+    const built = await restoreHistory(page, tab, limits, timeout, outcome, label);
     log(`tab ${tab.index}: history in ${Date.now() - t0} ms`);
 
-    await withSessionStorage(page, tab, () => loadRealPage(page, tab.url, timeout));
+    await withSessionStorage(page, tab, () =>
+      built.forward ? returnToCurrentEntry(page, built.current, timeout, (w) => outcome.warnings.push(`${label}: ${w}`)) : loadRealPage(page, tab.url, timeout),
+    );
     log(`tab ${tab.index}: loaded at ${Date.now() - t0} ms`);
 
     if (tab.scroll && (tab.scroll.x !== 0 || tab.scroll.y !== 0)) {

@@ -11,6 +11,8 @@ export interface RestoreOptions {
   concurrency?: number;
   /** At most this many back entries per tab (Chromium keeps 50 in all). Default 49. */
   maxBackEntries?: number;
+  /** At most this many forward entries per tab. Default 49. */
+  maxForwardEntries?: number;
   /** Told when each step is done (cookies, localStorage, tabs), with the time since the start. */
   onProgress?: (line: string) => void;
 }

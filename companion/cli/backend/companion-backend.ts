@@ -31,8 +31,9 @@ export class CompanionBackend implements Backend {
     return { running: true, ...s, sessions: countByState(await this.list()) };
   }
 
-  // The protocol has no method for snapshots or exports; reading the store read-only beside the
-  // companion is safe (see snapshot-reads.ts) and sees everything it has flushed.
+  // Read from the store opened read-only beside the companion (safe, see snapshot-reads.ts; it sees
+  // everything the companion has flushed) rather than with the socket's `snapshots`/`export`: an
+  // export printed to stdout has no frame limit (64 MiB) this way.
   snapshots(sessionId: string) {
     return withReadOnlyStore(this.dataDir, (store) => snapshotRows(store, sessionId));
   }

@@ -1,7 +1,8 @@
 /**
- * Snapshot listings and exports, read from a store opened read-only. Both backends use these: the
- * socket protocol has no method for them, and a read-only open is safe beside a running companion
- * (no lock, nothing written; it replays the journal the companion has flushed).
+ * Snapshot listings and exports from a store: the companion's own (its `snapshots` and `export`
+ * socket methods, the MCP server in process), or one opened read-only, which the CLI's backends use
+ * and which is safe beside a running companion (no lock, nothing written; it replays the journal
+ * the companion has flushed).
  */
 import type { PlaywrightStorageState, RestoryExport } from '../../../shared/state.js';
 import { currentTab } from '../../store/records.js';

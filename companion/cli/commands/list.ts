@@ -1,13 +1,22 @@
+/**
+ * `restory list`. Without a companion it answers from the session index when that can tell
+ * (backend/index-list.ts), which loads neither zod nor sql.js; otherwise through withBackend,
+ * imported only then.
+ */
 import type { SessionStatus, SessionSummary } from '../../../shared/state.js';
-import { withBackend } from '../backend.js';
 import { ago, dataDirOf, parseCommand } from '../args.js';
+import { sessionsFromIndex } from '../backend/index-list.js';
 import { SPECS } from '../command-specs.js';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommand(SPECS.list, argv);
   // parseCommand checked it against the spec's choices.
   const state = values.state as SessionStatus | undefined;
-  const sessions = await withBackend(dataDirOf(values), (backend) => backend.list(state));
+  const dataDir = dataDirOf(values);
+  const indexed = await sessionsFromIndex(dataDir);
+  const sessions = indexed
+    ? indexed.filter((s) => !state || s.state === state)
+    : await (await import('../backend.js')).withBackend(dataDir, (backend) => backend.list(state));
   if (values.json) {
     process.stdout.write(JSON.stringify(sessions, null, 2) + '\n');
     return 0;

@@ -1,12 +1,15 @@
 /**
- * `restory mcp`: an MCP server (companion/mcp/server.ts) that is the companion of its data dir, so
- * its sessions are captured and survive like `restory start`'s. On stdio by default (stdout
- * belongs to the protocol: notices go to stderr), or streamable HTTP on 127.0.0.1 with --port
- * (companion/mcp/http.ts). It runs until SIGINT/SIGTERM or, on stdio, until the client closes
- * stdin; then, as `start` does on Ctrl-C: final snapshots, browsers ended, sessions resumable.
+ * `restory mcp`: an MCP server (companion/mcp/server.ts) working through the companion of its data
+ * dir, so its sessions are captured and survive like `restory start`'s: the one already running
+ * there (over its socket), or, when none runs, this process as the companion
+ * (companion/mcp/companion-route.ts). On stdio by default (stdout belongs to the protocol: notices
+ * go to stderr), or streamable HTTP on 127.0.0.1 with --port (companion/mcp/http.ts). It runs
+ * until SIGINT/SIGTERM or, on stdio, until the client closes stdin; then, as the companion, as
+ * `start` does on Ctrl-C (final snapshots, browsers ended, sessions resumable); beside a running
+ * companion it only hangs up, and the browsers run on in that companion.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { Companion } from '../../companion.js';
+import { CompanionRoute } from '../../mcp/companion-route.js';
 import type { ResumeMode } from '../../mcp/current-session.js';
 import { serveHttp } from '../../mcp/http.js';
 import { createMcpServer } from '../../mcp/server.js';
@@ -18,13 +21,21 @@ export async function run(argv: string[]): Promise<number> {
   const headed = headedFlag(values.headed);
   const resume = resumeMode(values.resume);
   const port = intFlag('port', values.port, 0, 65535);
-  const companion = await Companion.open({ dataDir: dataDirOf(values), onNotice: (m) => process.stderr.write(`restory: ${m}\n`) });
+  const companion = await CompanionRoute.open(dataDirOf(values), (m) => process.stderr.write(`${m}\n`));
+  const route = companion.route;
+  if (route.kind === 'client') process.stderr.write(`restory mcp: a companion runs on ${companion.dataDir} (pid ${route.pid}); working through it\n`);
 
   let closeServer: () => Promise<void> = async () => {};
   let stopping: Promise<void> | null = null;
   const stop = (why: string): Promise<void> =>
     (stopping ??= (async () => {
-      process.stderr.write(`restory mcp: ${why}: saving and stopping…\n`);
+      // Decided now: the running companion may have stopped meanwhile, and this process taken over.
+      const now = companion.route;
+      process.stderr.write(
+        now.kind === 'client'
+          ? `restory mcp: ${why}: stopping; the browsers run on in the companion (pid ${now.pid})\n`
+          : `restory mcp: ${why}: saving and stopping…\n`,
+      );
       await closeServer().catch(() => {});
       await companion.shutdown();
     })());
