@@ -24,8 +24,9 @@ import { idleCpu } from './idle-cpu.js';
 import { captureCost } from './capture-cost.js';
 import { cliStartup } from './cli-startup.js';
 import { checkpointLatency } from './checkpoint-latency.js';
+import { indexedDBBench } from './indexeddb.js';
 
-export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, storeScaling, checkpointLatency, idleCpu, captureCost, cliStartup];
+export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, storeScaling, checkpointLatency, idleCpu, captureCost, cliStartup, indexedDBBench];
 
 export interface BenchResults {
   format: 'restory-bench';

@@ -5,6 +5,7 @@
  * (test/unit/capture-events-meta.test.ts checks both).
  */
 import { z } from 'zod';
+import { IndexedDBDatabaseSchema } from './indexeddb.js';
 import { CookieSchema, WindowShowStateSchema } from './state.js';
 
 /** NavigationType of the Navigation API: a new entry, the current one replaced or reloaded, or a move to another. */
@@ -101,6 +102,17 @@ export const CaptureEventSchema = z.discriminatedUnion('kind', [
     ),
   }),
   z.object({ kind: z.literal('scroll'), tabId: z.number().int(), x: z.number(), y: z.number() }),
+  /**
+   * Everything one origin holds in IndexedDB (top frames only), replacing what was held; no
+   * databases means none. `warnings`: what could not be saved (values, the size cap), for resume.
+   */
+  z.object({
+    kind: z.literal('indexeddb'),
+    tabId: z.number().int(),
+    origin: z.string(),
+    databases: z.array(IndexedDBDatabaseSchema),
+    warnings: z.array(z.string()).default([]),
+  }),
   z.object({
     kind: z.literal('viewport'),
     tabId: z.number().int(),

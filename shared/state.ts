@@ -4,6 +4,7 @@
  * `playwright` export is a projection and `browser.newContext({ storageState })` loads it.
  */
 import { z } from 'zod';
+import { IndexedDBDatabaseSchema } from './indexeddb.js';
 
 export const SameSiteSchema = z.enum(['Strict', 'Lax', 'None']);
 
@@ -34,6 +35,10 @@ export const OriginStorageSchema = z.object({
    * Absent for ordinary (unpartitioned) storage, which is what Playwright's storageState holds.
    */
   topOrigin: z.string().optional(),
+  /** The origin's IndexedDB databases, in Playwright's form (shared/indexeddb.ts); top-level storage only. */
+  indexedDB: z.array(IndexedDBDatabaseSchema).optional(),
+  /** What capture could not save of the origin's IndexedDB (values it cannot encode, the size cap). */
+  indexedDBWarnings: z.array(z.string()).optional(),
 });
 export type OriginStorage = z.infer<typeof OriginStorageSchema>;
 
@@ -138,6 +143,8 @@ export type RestoryExport = z.infer<typeof RestoryExportSchema>;
 /** Playwright's storageState file, as `export --format playwright` writes and `import` reads. */
 export const PlaywrightStorageStateSchema = z.object({
   cookies: z.array(CookieSchema.omit({ partitionKey: true }).extend({ partitionKey: z.string().optional() })),
-  origins: z.array(z.object({ origin: z.string(), localStorage: z.array(StorageItemSchema) })),
+  origins: z.array(
+    z.object({ origin: z.string(), localStorage: z.array(StorageItemSchema), indexedDB: z.array(IndexedDBDatabaseSchema).optional() }),
+  ),
 });
 export type PlaywrightStorageState = z.infer<typeof PlaywrightStorageStateSchema>;

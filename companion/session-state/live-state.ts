@@ -4,6 +4,7 @@
  * a crash is exactly what was acknowledged.
  */
 import type { CaptureEvent, StorageArea } from '../../shared/capture-events.js';
+import type { IndexedDBDatabase } from '../../shared/indexeddb.js';
 import type { Cookie, SessionState, TabState, WindowState } from '../../shared/state.js';
 import { afterNavigation, isWebUrl, type Navigation, type TabHistory } from './tab-history.js';
 
@@ -56,6 +57,8 @@ export interface LiveStateData {
   /** In the order the browser reported them: tabs are ordered by it. */
   windows: LiveWindow[];
   viewport?: { width: number; height: number };
+  /** Per origin, its IndexedDB databases as last captured (absent in rows written before IndexedDB capture). */
+  indexedDB?: OriginIndexedDB[];
   capturedAt: number;
   /** Which extension instance (browser profile) feeds this session, and the newest seq folded in. */
   instanceId: string | null;
@@ -83,6 +86,12 @@ export interface LiveStateDataV1 {
   lastSeq: number;
 }
 
+interface OriginIndexedDB {
+  origin: string;
+  databases: IndexedDBDatabase[];
+  warnings: string[];
+}
+
 function cookieKey(c: Pick<Cookie, 'name' | 'domain' | 'path' | 'partitionKey'>): string {
   return `${c.name}\u0000${c.domain}\u0000${c.path}\u0000${c.partitionKey ?? ''}`;
 }
@@ -98,6 +107,8 @@ export class LiveState {
   private tabs = new Map<number, LiveTab>();
   private windows = new Map<number, LiveWindow>();
   private viewport?: { width: number; height: number };
+  /** origin → its IndexedDB (databases are replaced whole, never edited, so they are shared, not copied) */
+  private indexedDB = new Map<string, OriginIndexedDB>();
   capturedAt: number;
   instanceId: string | null = null;
   lastSeq = 0;
@@ -129,6 +140,7 @@ export class LiveState {
     }
     for (const w of data.windows) live.windows.set(w.windowId, { ...w, ...(w.bounds ? { bounds: { ...w.bounds } } : {}) });
     if (data.viewport) live.viewport = { ...data.viewport };
+    for (const o of data.indexedDB ?? []) live.indexedDB.set(o.origin, o);
     return live;
   }
 
@@ -161,6 +173,9 @@ export class LiveState {
       });
     });
     if (state.viewport) live.viewport = { ...state.viewport };
+    for (const o of state.origins) {
+      if (o.indexedDB?.length && !o.topOrigin) live.indexedDB.set(o.origin, { origin: o.origin, databases: o.indexedDB, warnings: o.indexedDBWarnings ?? [] });
+    }
     return live;
   }
 
@@ -205,6 +220,10 @@ export class LiveState {
       }
       case 'viewport':
         this.viewport = { width: event.width, height: event.height };
+        return;
+      case 'indexeddb':
+        if (event.databases.length === 0 && event.warnings.length === 0) this.indexedDB.delete(event.origin);
+        else this.indexedDB.set(event.origin, { origin: event.origin, databases: event.databases, warnings: event.warnings });
         return;
       default:
         // A kind added to CaptureEventSchema without a case above fails to compile here.
@@ -336,15 +355,23 @@ export class LiveState {
 
   toState(): SessionState {
     const { tabStates, windows } = this.layoutData();
+    const origins: SessionState['origins'] = [...this.local.values()]
+      .filter((o) => o.items.size > 0)
+      .map((o) => ({
+        origin: o.origin,
+        localStorage: [...o.items].map(([name, value]) => ({ name, value })),
+        ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}),
+      }));
+    // IndexedDB joins its origin's (unpartitioned) entry, or gets one of its own after the others.
+    for (const idb of this.indexedDB.values()) {
+      let entry = origins.find((o) => o.origin === idb.origin && !o.topOrigin);
+      if (!entry) origins.push((entry = { origin: idb.origin, localStorage: [] }));
+      entry.indexedDB = idb.databases;
+      if (idb.warnings.length > 0) entry.indexedDBWarnings = [...idb.warnings];
+    }
     return {
       cookies: [...this.cookies.values()].map((c) => ({ ...c })),
-      origins: [...this.local.values()]
-        .filter((o) => o.items.size > 0)
-        .map((o) => ({
-          origin: o.origin,
-          localStorage: [...o.items].map(([name, value]) => ({ name, value })),
-          ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}),
-        })),
+      origins,
       tabs: tabStates,
       windows,
       ...(this.viewport ? { viewport: { ...this.viewport } } : {}),
@@ -375,6 +402,7 @@ export class LiveState {
       })),
       windows: [...this.windows.values()].map((w) => ({ ...w, ...(w.bounds ? { bounds: { ...w.bounds } } : {}) })),
       ...(this.viewport ? { viewport: { ...this.viewport } } : {}),
+      ...(this.indexedDB.size > 0 ? { indexedDB: [...this.indexedDB.values()] } : {}),
       capturedAt: this.capturedAt,
       instanceId: this.instanceId,
       lastSeq: this.lastSeq,

@@ -7,6 +7,8 @@
  *
  *     origins[i].localStorage             →  {"$blobs": ["<sha256 hex>", ...]}
  *     tabs[i].sessionStorage[j].items     →  {"$blobs": ["<sha256 hex>", ...]}
+ *     origins[i].indexedDB[d].stores[s].records  →  {"$blobs": [...]}   (IndexedDB records, cut
+ *       the same way with each record's JSON standing for name + value: recordChunks below)
  *
  * The items are cut into chunks (below) and each chunk is stored once in
  * `snapshot_blobs(hash, data, bytes)`: `data` is exactly `JSON.stringify(chunk)` (the canonical
@@ -33,6 +35,7 @@
  */
 import { createHash } from 'node:crypto';
 import { RestoryError } from '../../shared/errors.js';
+import type { IndexedDBRecord } from '../../shared/indexeddb.js';
 import type { SessionState, StorageItem } from '../../shared/state.js';
 
 /**
@@ -95,6 +98,27 @@ export function chunkItems(items: StorageItem[]): StorageItem[][] {
   return chunks;
 }
 
+/** IndexedDB records as the JSON of content-defined chunks (as chunkItems, on each record's JSON). */
+function recordChunks(records: IndexedDBRecord[]): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let size = 0;
+  const cut = () => {
+    chunks.push(`[${current.join(',')}]`);
+    current = [];
+    size = 0;
+  };
+  for (const record of records) {
+    const text = JSON.stringify(record);
+    if (text.length >= CHUNK_ALONE && current.length > 0) cut();
+    current.push(text);
+    size += text.length;
+    if (text.length >= CHUNK_ALONE || size >= CHUNK_MAX || (size >= CHUNK_MIN && nameHash(text) % CHUNK_DIVISOR === 0)) cut();
+  }
+  if (current.length > 0) cut();
+  return chunks;
+}
+
 /**
  * Split a state into its row JSON and blobs. Every list is serialised and hashed at each snapshot:
  * memoising hashes of unchanged chunks saved ~5 of ~30 ms for 5 MB, not worth keeping megabytes of
@@ -103,9 +127,9 @@ export function chunkItems(items: StorageItem[]): StorageItem[][] {
 export function splitState(state: SessionState): StoredState {
   const blobs = new Map<string, string>();
   let extra = 0; // full lists' JSON bytes minus their references' bytes
-  const toRefs = (items: StorageItem[]): StorageItem[] | BlobRefs => {
+  const toRefs = <T>(items: T[], chunk: (items: T[]) => string[]): T[] | BlobRefs => {
     if (items.length === 0) return items;
-    const datas = chunkItems(items).map((c) => JSON.stringify(c));
+    const datas = chunk(items);
     // '[' + chunk contents joined by ',' + ']': each chunk's JSON minus its own brackets.
     const listBytes = datas.reduce((n, d) => n + Buffer.byteLength(d) - 1, 1);
     if (listBytes < BLOB_MIN_BYTES) return items;
@@ -119,10 +143,17 @@ export function splitState(state: SessionState): StoredState {
     extra += listBytes - Buffer.byteLength(JSON.stringify(ref));
     return ref;
   };
+  const itemChunks = (items: StorageItem[]) => chunkItems(items).map((c) => JSON.stringify(c));
   const stored = {
     ...state,
-    origins: state.origins.map((o) => ({ ...o, localStorage: toRefs(o.localStorage) })),
-    tabs: state.tabs.map((t) => ({ ...t, sessionStorage: t.sessionStorage.map((s) => ({ ...s, items: toRefs(s.items) })) })),
+    origins: state.origins.map((o) => ({
+      ...o,
+      localStorage: toRefs(o.localStorage, itemChunks),
+      ...(o.indexedDB
+        ? { indexedDB: o.indexedDB.map((db) => ({ ...db, stores: db.stores.map((st) => ({ ...st, records: toRefs(st.records, recordChunks) })) })) }
+        : {}),
+    })),
+    tabs: state.tabs.map((t) => ({ ...t, sessionStorage: t.sessionStorage.map((s) => ({ ...s, items: toRefs(s.items, itemChunks) })) })),
   };
   const json = JSON.stringify(stored);
   return { json, blobs, bytes: Buffer.byteLength(json) + extra };
@@ -138,19 +169,22 @@ function isRefs(v: unknown): v is BlobRefs {
  */
 export function joinState(json: string, load: (hash: string) => string | undefined, where: string): SessionState {
   const state = JSON.parse(json) as SessionState;
-  const resolve = (v: StorageItem[] | BlobRefs): StorageItem[] => {
+  const resolve = <T = StorageItem>(v: T[] | BlobRefs): T[] => {
     if (!isRefs(v)) return v;
-    const items: StorageItem[] = [];
+    const items: T[] = [];
     for (const hash of v.$blobs) {
       const data = load(hash);
       if (data === undefined) {
         throw new RestoryError('storage_failed', `${where} refers to storage blob ${hash}, which is missing from the database`);
       }
-      for (const item of JSON.parse(data) as StorageItem[]) items.push(item);
+      for (const item of JSON.parse(data) as T[]) items.push(item);
     }
     return items;
   };
-  for (const o of state.origins) o.localStorage = resolve(o.localStorage as StorageItem[] | BlobRefs);
+  for (const o of state.origins) {
+    o.localStorage = resolve(o.localStorage as StorageItem[] | BlobRefs);
+    for (const db of o.indexedDB ?? []) for (const st of db.stores) st.records = resolve<IndexedDBRecord>(st.records as IndexedDBRecord[] | BlobRefs);
+  }
   for (const t of state.tabs) for (const s of t.sessionStorage) s.items = resolve(s.items as StorageItem[] | BlobRefs);
   return state;
 }

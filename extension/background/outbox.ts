@@ -33,6 +33,8 @@ export const COALESCE_MS = 40;
 const REMOVE_DELAY_MS = 2_000;
 /** ...or at once when they hold more than this (storage.session's quota is 10 MB). */
 const REMOVE_NOW_BYTES = 1024 * 1024;
+/** storage.session holds 10 MB in all; a bigger event (a large IndexedDB dump) lives in memory only. */
+const MIRROR_MAX_BYTES = 8 * 1024 * 1024;
 /** Chromium accepts 64 MiB browser → host; stay well below. */
 export const MAX_BATCH_BYTES = 60 * 1024 * 1024;
 
@@ -186,7 +188,11 @@ export class Outbox {
     this.entries.push(...fresh);
     this.pump();
     const mirror: Record<string, SequencedEvent> = {};
-    for (const { seq, at, event } of fresh) mirror[OUTBOX_PREFIX + seq] = { seq, at, event };
+    for (const { seq, at, event, bytes } of fresh) {
+      // One event over storage.session's whole quota cannot be mirrored: do not pay to try.
+      if (bytes > MIRROR_MAX_BYTES) continue;
+      mirror[OUTBOX_PREFIX + seq] = { seq, at, event };
+    }
     // Best effort: over the 10 MB session quota the events still live in memory and get sent.
     counters.mirrorWrites++;
     await chrome.storage.session.set(mirror).catch((e) => warn('outbox', 'could not mirror the outbox', e));
@@ -228,6 +234,13 @@ export function estimateBytes(event: CaptureEvent): number {
     for (const key in items) chars += key.length + items[key].length + 6;
     for (const key of event.kind === 'storage.change' ? event.remove : []) chars += key.length + 3;
     return chars * 3;
+  }
+  if (event.kind === 'indexeddb') {
+    // Mostly ASCII (base64, tags, keys): ×3 would turn a 25 MB dump into one over the frame limit.
+    const text = JSON.stringify(event);
+    let bytes = text.length;
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) bytes += 2;
+    return bytes;
   }
   return JSON.stringify(event).length * 3;
 }

@@ -5,10 +5,11 @@
  * from the message: a page cannot forge them.
  */
 import type { CaptureEvent, HistoryEntryType, StorageArea } from '../../shared/capture-events.js';
-import { asContentMessage, DUMP_REQUEST, type StartReply } from '../../shared/messages/content.js';
+import { asContentMessage, DUMP_REQUEST, type IndexedDBProbeReply, type StartReply } from '../../shared/messages/content.js';
 import type { CaptureSource, Emit } from './capture-source.js';
 import { counters } from './counters.js';
 import { warn } from './debug.js';
+import { IndexedDBLedger } from './indexeddb-capture.js';
 import { crossSiteTopOrigin } from './site.js';
 import { ledgerKey, type StorageLedger } from './storage-ledger.js';
 
@@ -30,6 +31,7 @@ export function createPageCaptureSource(ledger: StorageLedger, navigation?: (eve
   let emit: Emit | null = null;
   /** The companion holds a single viewport: re-sending an unchanged one is pure cost. */
   let lastViewport = '';
+  const indexedDB = new IndexedDBLedger();
 
   const viewport = (tabId: number, width: number, height: number) => {
     const key = `${width}x${height}`;
@@ -38,7 +40,7 @@ export function createPageCaptureSource(ledger: StorageLedger, navigation?: (eve
     emit?.({ kind: 'viewport', tabId, width, height });
   };
 
-  const onMessage = (raw: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: StartReply) => void): undefined => {
+  const onMessage = (raw: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: StartReply | IndexedDBProbeReply) => void): undefined => {
     // Only our own content scripts, in a tab (not the popup or another extension).
     if (!emit || sender.id !== chrome.runtime.id || sender.tab?.id === undefined || sender.frameId === undefined) return;
     const message = asContentMessage(raw);
@@ -99,6 +101,13 @@ export function createPageCaptureSource(ledger: StorageLedger, navigation?: (eve
       case 'restory.storage.change':
         emit({ kind: 'storage.change', ...scope, area: message.area, clear: message.clear, set: message.set, remove: message.remove });
         return;
+      case 'restory.idb.probe':
+      case 'restory.idb.same':
+      case 'restory.idb.full':
+        // Top frames only (the content script sends from nowhere else): unpartitioned storage.
+        if (frameId === 0) indexedDB.handle(message, tabId, origin, emit, sendResponse);
+        else if (message.type === 'restory.idb.probe') sendResponse({ fresh: true });
+        return;
     }
   };
 
@@ -129,6 +138,7 @@ export function createPageCaptureSource(ledger: StorageLedger, navigation?: (eve
     resync() {
       lastViewport = '';
       ledger.forget();
+      indexedDB.forget();
       requestDumps();
     },
   };

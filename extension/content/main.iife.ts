@@ -14,6 +14,7 @@
  */
 import type { BackgroundToContent } from '../../shared/messages/content.js';
 import { documentEntryType, startHistoryEntryCapture } from './history-entry.js';
+import { capturesIndexedDB, startIndexedDBCapture } from './indexeddb-capture.js';
 import { isCapturableDocument } from './origin.js';
 import { startScrollCapture } from './scroll.js';
 import { startStorageCapture } from './storage-capture.js';
@@ -28,8 +29,12 @@ function main(): void {
   const storage = startStorageCapture(window, top ? { viewport: viewport?.initial(), entry: documentEntryType() } : undefined);
   if (top) startScrollCapture();
   if (top) startHistoryEntryCapture();
+  const indexedDB = capturesIndexedDB() ? startIndexedDBCapture() : undefined;
   chrome.runtime.onMessage.addListener((message: BackgroundToContent) => {
-    if (message?.type === 'restory.dump') storage.dump();
+    if (message?.type === 'restory.dump') {
+      storage.dump();
+      indexedDB?.dump();
+    }
     // No response: returning nothing closes the channel at once.
   });
 }

@@ -10,6 +10,7 @@
  * which a page cannot forge.
  */
 import type { HistoryEntryType, StorageArea } from '../capture-events.js';
+import type { IndexedDBDatabase } from '../indexeddb.js';
 
 /** Fingerprint of one storage area (see extension/storage-digest.ts). */
 export interface AreaDigest {
@@ -36,7 +37,23 @@ export type ContentMessage =
   | { type: 'restory.scroll'; x: number; y: number }
   | { type: 'restory.viewport'; width: number; height: number }
   /** Top frame: how Chromium filed a same-document entry, or a document restored from the back/forward cache. */
-  | { type: 'restory.entry'; url: string; how: 'commit' | 'history'; entry: HistoryEntryType };
+  | { type: 'restory.entry'; url: string; how: 'commit' | 'history'; entry: HistoryEntryType }
+  /**
+   * IndexedDB of the sender's origin (extension/content/indexeddb-capture.ts). `signal` is the
+   * origin's IndexedDB usage, which moves with every write; `hash` fingerprints a full read.
+   * `probe` asks whether the companion already holds the state behind `signal` (IndexedDBProbeReply).
+   */
+  | { type: 'restory.idb.probe'; signal: number }
+  | { type: 'restory.idb.same'; signal: number; hash: string }
+  | { type: 'restory.idb.full'; signal: number; hash: string; databases: IndexedDBDatabase[]; warnings: string[] };
+
+/** The background's answer to `restory.idb.probe`. */
+export interface IndexedDBProbeReply {
+  /** The companion holds what the origin held when its usage was `signal`: nothing to read. */
+  fresh: boolean;
+  /** Fingerprint of what the companion holds for the origin, if anything. */
+  hash?: string;
+}
 
 /** The background's answer to `restory.start`: send these areas in full. */
 export interface StartReply {
@@ -88,6 +105,16 @@ export function asContentMessage(raw: unknown): ContentMessage | null {
       return isSize(m.width) && isSize(m.height) ? (m as ContentMessage) : null;
     case 'restory.entry':
       return typeof m.url === 'string' && (m.how === 'commit' || m.how === 'history') && ENTRY_TYPES.has(m.entry as HistoryEntryType) ? (m as ContentMessage) : null;
+    case 'restory.idb.probe':
+      return Number.isFinite(m.signal) ? (m as ContentMessage) : null;
+    case 'restory.idb.same':
+      return Number.isFinite(m.signal) && typeof m.hash === 'string' ? (m as ContentMessage) : null;
+    case 'restory.idb.full':
+      // The databases themselves are checked against their zod schema by the background before they
+      // become an event (extension/background/indexeddb-capture.ts).
+      return Number.isFinite(m.signal) && typeof m.hash === 'string' && Array.isArray(m.databases) && Array.isArray(m.warnings) && m.warnings.every((w) => typeof w === 'string')
+        ? (m as ContentMessage)
+        : null;
     default:
       return null;
   }

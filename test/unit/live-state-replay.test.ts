@@ -52,6 +52,11 @@ const SCRIPT: CaptureEventInput[] = [
   nav(1, 'chrome://settings/'),
   { kind: 'scroll', tabId: 1, x: 0, y: 120 },
   { kind: 'viewport', tabId: 1, width: 1280, height: 720 },
+  // IndexedDB of an origin with localStorage, of one without, then one emptied.
+  { kind: 'indexeddb', tabId: 1, origin: 'https://a.test', databases: [{ name: 'db', version: 2, stores: [{ name: 's', autoIncrement: true, keyPath: 'id', indexes: [], records: [{ value: { id: 1 } }] }] }] },
+  { kind: 'indexeddb', tabId: 1, origin: 'https://g.test', databases: [{ name: 'g', version: 1, stores: [] }], warnings: ['IndexedDB g/s: 1 value(s) could not be saved (CryptoKey)'] },
+  { kind: 'indexeddb', tabId: 1, origin: 'https://h.test', databases: [{ name: 'h', version: 1, stores: [] }] },
+  { kind: 'indexeddb', tabId: 1, origin: 'https://h.test', databases: [] },
   nav(3, 'https://c.test/'),
   { kind: 'storage.full', tabId: 3, frameId: 0, origin: 'https://c.test', area: 'session', items: { full: 'yes' } },
   nav(2, 'https://d.test/'),

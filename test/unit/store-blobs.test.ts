@@ -208,6 +208,30 @@ describe('snapshot blobs', () => {
     expect(count(db, 'snapshot_blobs')).toBe(2);
   });
 
+  it('IndexedDB records go to blobs too: round-trip exactly, and unchanged databases are stored once', async () => {
+    const dir = newDataDirPath();
+    const store = await openStore(dir, { config: NO_TIMER });
+    store.createSession({ name: 'x', id: 's' });
+    const records = Array.from({ length: 300 }, (_, i) => ({ key: `k${i}`, valueEncoded: { o: [{ k: 'text', v: `${i}é`.padEnd(1000, 'x') }, { k: 'at', v: { d: '2026-01-01T00:00:00.000Z' } }], id: 1 } }));
+    const indexedDB = [{ name: 'app', version: 3, stores: [{ name: 'items', autoIncrement: false, indexes: [], records }, { name: 'empty', autoIncrement: true, keyPath: 'id', indexes: [], records: [] }] }];
+    const state: SessionState = { ...emptySessionState(1), origins: [{ origin: 'https://a.test', localStorage: [], indexedDB }] };
+    const expected = JSON.stringify(state);
+    const first = store.saveSnapshot('s', 'import', { state })!;
+    // A later snapshot that differs elsewhere (a localStorage write) shares the records' blobs.
+    const later = { ...state, origins: [{ ...state.origins[0], localStorage: [{ name: 'n', value: 'v' }] }] };
+    const second = store.saveSnapshot('s', 'manual', { state: later })!;
+    expect(second.id).not.toBe(first.id);
+    expect(JSON.stringify(store.getSnapshot('s', first.id)!.state)).toBe(expected);
+    expect(store.getSnapshot('s', second.id)!.state.origins).toEqual(later.origins);
+    const row = JSON.parse(splitState(state).json) as { origins: { indexedDB: { stores: { records: unknown }[] }[] }[] };
+    expect(row.origins[0].indexedDB[0].stores.map((st) => Array.isArray(st.records))).toEqual([false, true]);
+    await store.close();
+    const db = await readDb(dir);
+    const blobs = count(db, 'snapshot_blobs');
+    expect(blobs).toBe(splitState(state).blobs.size);
+    expect(Number(db.exec('SELECT sum(bytes) FROM snapshot_blobs')[0].values[0][0])).toBeLessThan(expected.length * 1.1);
+  });
+
   it('pruning and deleting remove blobs no snapshot refers to any more', async () => {
     const dir = newDataDirPath();
     const store = await openStore(dir, { config: { ...NO_TIMER, snapshotsKept: 2 } });

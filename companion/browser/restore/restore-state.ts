@@ -40,6 +40,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { SessionState } from '../../../shared/state.js';
 import { debug } from '../../debug.js';
 import { restoreCookies } from './cookies.js';
+import { hasIndexedDB, restoreIndexedDB } from './indexeddb.js';
 import { restoreLocalStorage } from './local-storage.js';
 import { firstLine } from './strings.js';
 import { restoreTab } from './tab.js';
@@ -73,11 +74,17 @@ export async function restoreState(
   //    The browser's start-up tab, when there is one, is the setup page: it exists already. It is
   //    closed once the tabs are there (the last window closing would end a headed browser).
   const blank = context.pages().filter((p) => p.url() === 'about:blank');
-  const setupPage = state.tabs.length > 0 && state.origins.some((o) => o.localStorage.length > 0) ? blank.shift() : undefined;
-  const storageDone = restoreLocalStorage(context, state.origins, outcome, setupPage).then((n) => {
-    outcome.origins = n;
-    log(`localStorage: ${n}/${state.origins.length} origins at ${Date.now() - started} ms`);
-  });
+  const setupPage = state.tabs.length > 0 && state.origins.some((o) => o.localStorage.length > 0 || hasIndexedDB(o)) ? blank.shift() : undefined;
+  const storageDone = restoreLocalStorage(context, state.origins, outcome, setupPage)
+    .then((n) => {
+      outcome.origins = n;
+      log(`localStorage: ${n}/${state.origins.length} origins at ${Date.now() - started} ms`);
+      // IndexedDB (indexeddb.ts) through the same setup page, also before any tab loads.
+      return restoreIndexedDB(context, state.origins, outcome, setupPage);
+    })
+    .then((n) => {
+      if (n > 0) log(`IndexedDB: ${n}/${state.origins.filter(hasIndexedDB).length} origins at ${Date.now() - started} ms`);
+    });
   const tabs = [...state.tabs].sort((a, b) => a.windowIndex - b.windowIndex || a.index - b.index);
   const { pages: pageReady, done: windowsDone } = openTabPages(context, tabs, state.windows, blank, outcome);
 

@@ -51,7 +51,9 @@ export async function exportSnapshot(
     return {
       cookies: snapshot.state.cookies,
       // Partitioned iframe storage has no place in Playwright's format.
-      origins: snapshot.state.origins.filter((o) => !o.topOrigin).map((o) => ({ origin: o.origin, localStorage: o.localStorage })),
+      origins: snapshot.state.origins
+        .filter((o) => !o.topOrigin)
+        .map((o) => ({ origin: o.origin, localStorage: o.localStorage, ...(o.indexedDB?.length ? { indexedDB: o.indexedDB } : {}) })),
     };
   }
   return {

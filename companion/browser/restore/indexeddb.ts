@@ -1,0 +1,73 @@
+/**
+ * IndexedDB, written into the profile before any tab opens, the way localStorage is
+ * (local-storage.ts): the setup page goes to each origin's blank route-fulfilled document (no
+ * network, no site scripts) and recreates every database there — deleted first, then opened at its
+ * version with its stores and indexes, then filled in batches under MESSAGE_CHARS
+ * (indexeddb-writes.ts). The page's own scripts later open databases that are simply there, as after
+ * a normal restart, at the version they expect, so no upgrade runs.
+ *
+ * Only unpartitioned (top-level) storage is captured, so only that is restored. What capture could
+ * not save (values it cannot encode, origins over the size cap) comes back as resume warnings.
+ */
+import type { BrowserContext, Page, Route } from 'playwright-core';
+import { RESTORE_SETUP_PATH } from '../../../shared/constants.js';
+import { decodeIndexedDBValue } from '../../../shared/indexeddb-value.js';
+import type { OriginStorage } from '../../../shared/state.js';
+import { applyIndexedDBCall, indexedDBWriteCalls } from './indexeddb-writes.js';
+import { firstLine } from './strings.js';
+import type { RestoreOutcome } from './types.js';
+
+/** The decoder's source, installed on the setup page's window once per origin (with its first call). */
+const DECODER = decodeIndexedDBValue.toString();
+
+export function hasIndexedDB(o: OriginStorage): boolean {
+  return !o.topOrigin && (o.indexedDB?.length ?? 0) > 0;
+}
+
+/**
+ * Returns how many origins' databases were written; every origin that could not be is in
+ * outcome.failures. `setupPage` as for restoreLocalStorage: used and left on about:blank, or a page
+ * opened and closed here.
+ */
+export async function restoreIndexedDB(
+  context: BrowserContext,
+  origins: OriginStorage[],
+  outcome: RestoreOutcome,
+  setupPage?: Page,
+): Promise<number> {
+  for (const o of origins) {
+    for (const w of o.indexedDBWarnings ?? []) outcome.warnings.push(`${o.origin}: ${w}`);
+  }
+  const wanted = origins.filter(hasIndexedDB);
+  if (wanted.length === 0) return 0;
+  let restored = 0;
+  const page = setupPage ?? (await context.newPage());
+  const answer = async (route: Route) => {
+    await route.fulfill({ status: 200, contentType: 'text/html', headers: { 'cache-control': 'no-store' }, body: '' });
+  };
+  try {
+    await page.route('**/*', answer);
+    for (const o of wanted) {
+      if (!/^https?:\/\//.test(o.origin)) {
+        outcome.failures.push({ what: `IndexedDB of ${o.origin}`, error: 'only http(s) origins can be restored' });
+        continue;
+      }
+      try {
+        await page.goto(new URL(RESTORE_SETUP_PATH, o.origin).href, { waitUntil: 'commit' });
+        const calls = indexedDBWriteCalls(o.indexedDB ?? []);
+        for (let i = 0; i < calls.length; i++) {
+          await page.evaluate(applyIndexedDBCall, { call: calls[i], ...(i === 0 ? { decoder: DECODER } : {}) });
+        }
+        restored++;
+      } catch (e) {
+        outcome.failures.push({ what: `IndexedDB of ${o.origin}`, error: firstLine(e) });
+      }
+    }
+  } finally {
+    // As for localStorage: leave the origin by navigating before the page may be closed.
+    await page.goto('about:blank').catch(() => {});
+    await page.unroute('**/*', answer).catch(() => {});
+    if (!setupPage) await page.close().catch(() => {});
+  }
+  return restored;
+}

@@ -1,0 +1,58 @@
+/**
+ * IndexedDB reports from the content scripts (extension/content/indexeddb-capture.ts) → `indexeddb`
+ * capture events, and what the companion holds per origin, so that a page load or a tick whose
+ * origin did not change since costs one small message and no read.
+ *
+ * The ledger keeps, per origin, the usage `signal` at which the companion's copy was known to be
+ * current and the fingerprint (`hash`) of that copy. It lives in memory only: after a service-worker
+ * restart each origin with IndexedDB is read and sent once again. Several documents of one origin
+ * share one entry, so a change is read by whichever notices it first and the others find it fresh.
+ */
+import type { CaptureEvent } from '../../shared/capture-events.js';
+import { IndexedDBDatabaseSchema } from '../../shared/indexeddb.js';
+import type { ContentMessage, IndexedDBProbeReply } from '../../shared/messages/content.js';
+import { counters } from './counters.js';
+import { warn } from './debug.js';
+
+type IndexedDBMessage = Extract<ContentMessage, { type: 'restory.idb.probe' | 'restory.idb.same' | 'restory.idb.full' }>;
+
+const DatabasesSchema = IndexedDBDatabaseSchema.array();
+
+export class IndexedDBLedger {
+  private origins = new Map<string, { signal: number; hash: string }>();
+
+  forget(): void {
+    this.origins.clear();
+  }
+
+  /**
+   * Handle one message from a top frame of `origin`; `reply` answers a probe. Emits an event only
+   * for a full read whose contents the companion does not hold yet.
+   */
+  handle(message: IndexedDBMessage, tabId: number, origin: string, emit: (event: CaptureEvent) => void, reply: (r: IndexedDBProbeReply) => void): void {
+    const known = this.origins.get(origin);
+    switch (message.type) {
+      case 'restory.idb.probe':
+        reply({ fresh: known?.signal === message.signal, ...(known ? { hash: known.hash } : {}) });
+        return;
+      case 'restory.idb.same':
+        if (known?.hash === message.hash) known.signal = message.signal;
+        return;
+      case 'restory.idb.full': {
+        // The companion refuses a whole batch with one bad event, and a refused batch is resent
+        // forever: what goes out must pass its schema. Only read dumps pay for this check.
+        counters.zodParses++;
+        // The message's own objects go on (the parse's copy is dropped): no second copy of a big dump.
+        const parsed = DatabasesSchema.safeParse(message.databases);
+        if (!parsed.success) {
+          warn('indexeddb', `dropping the IndexedDB of ${origin}: it does not match the schema`, parsed.error);
+          return;
+        }
+        for (const w of message.warnings) warn('indexeddb', `${origin}: ${w}`);
+        this.origins.set(origin, { signal: message.signal, hash: message.hash });
+        emit({ kind: 'indexeddb', tabId, origin, databases: message.databases, warnings: message.warnings });
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Reports the document's origin's IndexedDB, without anything the page could see (no main-world
+ * hook: the isolated world shares the origin's IndexedDB but not its objects).
+ *
+ * Change detection: the origin's IndexedDB usage (`navigator.storage.estimate()`,
+ * usageDetails.indexedDB). Measured on Chromium 156, every committed write moves it, an update of a
+ * value by one of the same size included (+404 bytes per put into idb-keyval's store), and reading
+ * does not; one call costs ~0.6 ms of wall time, a browser round trip, and almost no CPU in the page.
+ * So a tick is one `estimate()`; only when the usage moved does the background get asked whether the
+ * companion already holds that state (another document of the origin may have reported it), and only
+ * then are the databases read in full (indexeddb-read.ts) and, if their fingerprint differs from
+ * what the companion holds, sent. An origin without IndexedDB costs one `estimate()` per tick and no
+ * message at all.
+ *
+ * When (the RPO): at document start; FAST_MS after input (a write is likely), then doubling while
+ * nothing changes up to MAX_MS while the document is visible; at once when it becomes hidden (the
+ * read completes: the document lives on) and at pagehide (best effort: a read started there may not
+ * complete before the document is gone — the next document of the origin catches up at its start).
+ * An origin whose usage is 0 stops ticking after its start-up checks (1, 3 and 7 s in) until input.
+ * A full read of R ms is not repeated within READ_DUTY × R ms (at most MAX_READ_WAIT_MS), so reading
+ * an origin that changes constantly takes at most 1/READ_DUTY of the wall time unless one read
+ * takes over 1.5 s, and its RPO grows accordingly, to at most 30 s + a read.
+ */
+import { INDEXEDDB_ORIGIN_CAP_CHARS } from '../../shared/indexeddb.js';
+import type { IndexedDBProbeReply } from '../../shared/messages/content.js';
+import { readOriginIndexedDB } from './indexeddb-read.js';
+import { request, send } from './send.js';
+
+/** Check period right after input. */
+export const FAST_MS = 1000;
+/** Longest check period while visible: write → captured stays under 5 s (MAX_MS + read + send). */
+export const MAX_MS = 4000;
+/** A full read of R ms waits READ_DUTY × R ms before the next: at most 5% of a core. */
+const READ_DUTY = 20;
+/** ...but never longer than this: a huge origin's RPO stays bounded (at the price of more than 5% then). */
+const MAX_READ_WAIT_MS = 30_000;
+const ACTIVITY = ['pointerdown', 'keydown', 'input', 'change'] as const;
+
+export interface IndexedDBCapture {
+  /** Forget what was reported and report again (the background lost track). */
+  dump(): void;
+  stop(): void;
+}
+
+/**
+ * Top frames only. A frame of the top's origin sees the databases the top reports; a cross-site
+ * frame's IndexedDB is partitioned by the top-level site, which restore does not recreate (README
+ * limits). A frame of another origin of the same site is a gap, named in the README's limits.
+ */
+export function capturesIndexedDB(win: Window = window): boolean {
+  return win === win.top;
+}
+
+/** Names and versions of the origin's databases, as lastShape keeps them. */
+async function databasesShape(factory: IDBFactory): Promise<string> {
+  return (await factory.databases())
+    .filter((d) => d.name)
+    .map((d) => `${d.name}\u0000${d.version}`)
+    .join('\u0001');
+}
+
+async function usageSignal(win: Window): Promise<number | null> {
+  const estimate = (await win.navigator.storage.estimate()) as StorageEstimate & { usageDetails?: { indexedDB?: number } };
+  if (estimate.usageDetails) return estimate.usageDetails.indexedDB ?? 0;
+  return estimate.usage ?? null;
+}
+
+export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
+  const doc = win.document;
+  const factory = win.indexedDB;
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let interval = FAST_MS;
+  /** Usage when the companion was last known to hold this origin's state; undefined before the first check. */
+  let reported: number | undefined;
+  let running = false;
+  /** Checks asked for while one ran: run once more after it (forced if any of them was). */
+  let again: 'no' | 'yes' | 'forced' = 'no';
+  /** When the armed timer fires (performance.now()). */
+  let due = 0;
+  let nextReadAt = 0;
+  /** Reads in a row that found what the companion already held (the usage moved for another reason). */
+  let idleReads = 0;
+  /** Names and versions of the databases at the last read, to tell a compaction from a deletion. */
+  let lastShape = '';
+  let stopped = false;
+
+  const visible = () => doc.visibilityState !== 'hidden';
+  /** Tick after `delay`; only while visible unless `always` (a read put off by the duty cycle). */
+  const arm = (delay: number, always = false) => {
+    clearTimeout(timer);
+    timer = (visible() || always) && !stopped ? setTimeout(() => void tick(), delay) : undefined;
+    due = performance.now() + delay;
+  };
+
+  /** One tick; never runs twice at once (a request during a run runs once after it). */
+  const check = async (force = false): Promise<void> => {
+    if (running) {
+      again = force || again === 'forced' ? 'forced' : 'yes';
+      return;
+    }
+    running = true;
+    let changed = false;
+    try {
+      const signal = await usageSignal(win);
+      if (signal === null) return;
+      if (!force && signal === reported) return;
+      // An origin that never had IndexedDB: nothing to say (and no message to send).
+      if (!force && reported === undefined && signal === 0) {
+        reported = 0;
+        return;
+      }
+      // Usage also moves without a write: LevelDB compacts (measured: −17% a while after a 1 MB
+      // write, and reads can trigger it). A drop with the same databases is taken as that, not read.
+      if (!force && reported !== undefined && signal < reported && lastShape === (await databasesShape(factory))) {
+        reported = signal;
+        return;
+      }
+      const wait = nextReadAt - performance.now();
+      if (wait > 0) {
+        changed = true;
+        arm(wait, true);
+        return;
+      }
+      const reply = (await request({ type: 'restory.idb.probe', signal })) as IndexedDBProbeReply | undefined;
+      if (!reply) return;
+      if (reply.fresh && !force) {
+        reported = signal;
+        return;
+      }
+      const started = performance.now();
+      const read = await readOriginIndexedDB(factory, INDEXEDDB_ORIGIN_CAP_CHARS);
+      const took = performance.now() - started;
+      const same = read.hash === reply.hash;
+      // A read that found nothing new makes the next one wait longer (×2 each time, up to 5 min):
+      // a big origin whose usage keeps moving by itself must not be read back to back, while a
+      // small one (a read of ~20 ms) still waits under 30 s after ten such reads.
+      idleReads = same ? idleReads + 1 : 0;
+      const normal = Math.min(MAX_READ_WAIT_MS, READ_DUTY * took);
+      nextReadAt = performance.now() + (idleReads === 0 ? normal : Math.max(normal, Math.min(5 * 60_000, READ_DUTY * took * 2 ** idleReads)));
+      lastShape = read.databases.map((d) => `${d.name}\u0000${d.version}`).join('\u0001');
+      reported = signal;
+      changed = !same;
+      if (same && !force) send({ type: 'restory.idb.same', signal, hash: read.hash });
+      else send({ type: 'restory.idb.full', signal, hash: read.hash, databases: read.databases, warnings: read.warnings });
+    } catch {
+      // IndexedDB unavailable or blocked right now: the next tick tries again.
+    } finally {
+      running = false;
+      if (changed) interval = FAST_MS;
+      if (again !== 'no') {
+        const forced = again === 'forced';
+        again = 'no';
+        void check(forced);
+      }
+    }
+  };
+
+  /** A timer tick: check, then re-arm, faster if something changed. */
+  async function tick(): Promise<void> {
+    timer = undefined;
+    const before = reported;
+    await check();
+    // An origin without IndexedDB gets no steady timer once start-up is over (checks 1, 3 and 7 s
+    // in catch a database its scripts create on load): only input and visibility re-arm it.
+    if (reported === 0 && interval >= MAX_MS) return;
+    interval = reported !== before ? FAST_MS : Math.min(MAX_MS, interval * 2);
+    if (timer === undefined) arm(interval);
+  }
+  /** A write is likely soon: check within FAST_MS. */
+  const hurry = () => {
+    interval = FAST_MS;
+    if (timer === undefined || due > performance.now() + FAST_MS) arm(FAST_MS);
+  };
+
+  const options = { capture: true, passive: true, signal: abort.signal };
+  for (const type of ACTIVITY) win.addEventListener(type, hurry, options);
+  win.addEventListener('pagehide', () => void check(), options);
+  doc.addEventListener(
+    'visibilitychange',
+    () => {
+      void check();
+      if (visible()) hurry();
+      else {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+    },
+    options,
+  );
+
+  // The first check at document start, whether visible or not (a prerendered or background tab).
+  void check().then(() => arm(interval));
+
+  return {
+    dump() {
+      void check(true);
+    },
+    stop() {
+      stopped = true;
+      abort.abort();
+      clearTimeout(timer);
+    },
+  };
+}

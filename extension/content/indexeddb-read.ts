@@ -1,0 +1,138 @@
+/**
+ * Reads every IndexedDB database of the document's origin into the form of shared/indexeddb.ts.
+ *
+ * Invisible to the page, as far as IndexedDB allows: databases are opened without a version (no
+ * upgrade), read in one readonly transaction (which never blocks the page's readwrite ones for
+ * long: two requests per store, getAllKeys + getAll, both in key order) and closed at once; a
+ * `versionchange` from the page closes ours immediately so its upgrade is not held up. A database
+ * deleted between `databases()` and our `open` would be created anew by that open: the upgrade it
+ * triggers is aborted, so nothing is created.
+ *
+ * Values the tagged form cannot hold are left out of the dump and reported, per database and store,
+ * with their type names. Past `capChars` of encoded JSON the origin's records are all left out (the
+ * structure is kept) with a warning: half a database restored would be worse than none.
+ */
+import type { IndexedDBDatabase, IndexedDBRecord, IndexedDBStore } from '../../shared/indexeddb.js';
+import { encodeIndexedDBValue, UnsupportedValue } from '../../shared/indexeddb-value.js';
+import { DigestSum, itemHash } from '../storage-digest.js';
+
+export interface OriginIndexedDB {
+  databases: IndexedDBDatabase[];
+  warnings: string[];
+  /** Encoded JSON characters of the records read. */
+  chars: number;
+  /** Fingerprint of `databases` (count + sums of per-record hashes, storage-digest.ts). */
+  hash: string;
+}
+
+function done<T>(request: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+/** Open an existing database as it is, or null if it is gone. */
+function openExisting(factory: IDBFactory, name: string): Promise<IDBDatabase | null> {
+  return new Promise((resolve, reject) => {
+    const request = factory.open(name);
+    let created = false;
+    request.onupgradeneeded = () => {
+      created = true;
+      request.transaction?.abort();
+    };
+    request.onsuccess = () => {
+      const db = request.result;
+      db.onversionchange = () => db.close();
+      resolve(db);
+    };
+    request.onerror = () => (created ? resolve(null) : reject(request.error ?? new Error(`could not open ${name}`)));
+    request.onblocked = () => resolve(null);
+  });
+}
+
+function keyPathOf(keyPath: string | string[] | null): Pick<IndexedDBStore, 'keyPath' | 'keyPathArray'> {
+  if (keyPath === null) return {};
+  return Array.isArray(keyPath) ? { keyPathArray: [...keyPath] } : { keyPath };
+}
+
+export async function readOriginIndexedDB(factory: IDBFactory, capChars: number): Promise<OriginIndexedDB> {
+  const infos = await factory.databases();
+  const databases: IndexedDBDatabase[] = [];
+  const warnings: string[] = [];
+  const digest = new DigestSum();
+  let chars = 0;
+  let overCap = false;
+  for (const info of infos) {
+    if (!info.name) continue;
+    const db = await openExisting(factory, info.name);
+    if (!db) continue;
+    try {
+      // Every request is made before the first await: a transaction with nothing pending commits.
+      const names = [...db.objectStoreNames];
+      const tx = names.length > 0 ? db.transaction(names, 'readonly') : null;
+      const pending = names.map((storeName) => {
+        const store = tx!.objectStore(storeName);
+        const shape: IndexedDBStore = {
+          name: storeName,
+          autoIncrement: store.autoIncrement,
+          ...keyPathOf(store.keyPath),
+          records: [],
+          indexes: [...store.indexNames].map((indexName) => {
+            const index = store.index(indexName);
+            return { name: index.name, ...keyPathOf(index.keyPath), multiEntry: index.multiEntry, unique: index.unique };
+          }),
+        };
+        return { shape, withKeys: store.keyPath === null, read: Promise.all([done(store.getAllKeys()), done(store.getAll())]) };
+      });
+      const stores: IndexedDBStore[] = [];
+      for (const { shape, withKeys, read } of pending) {
+        const [keys, values] = await read;
+        const unsupported = new Map<string, number>();
+        for (let i = 0; i < values.length && !overCap; i++) {
+          let record: IndexedDBRecord;
+          try {
+            record = {};
+            if (withKeys) {
+              const key = await encodeIndexedDBValue(keys[i]);
+              if ('trivial' in key) record.key = key.trivial as IndexedDBRecord['key'];
+              else record.keyEncoded = key.encoded;
+            }
+            const value = await encodeIndexedDBValue(values[i]);
+            if ('trivial' in value) record.value = value.trivial as IndexedDBRecord['value'];
+            else record.valueEncoded = value.encoded;
+          } catch (e) {
+            const type = e instanceof UnsupportedValue ? e.type : 'unreadable value';
+            unsupported.set(type, (unsupported.get(type) ?? 0) + 1);
+            continue;
+          }
+          const text = JSON.stringify(record);
+          chars += text.length;
+          if (chars > capChars) {
+            overCap = true;
+            break;
+          }
+          digest.add(itemHash(`${info.name}\u0000${shape.name}\u0000${i}`, text));
+          shape.records.push(record);
+        }
+        if (unsupported.size > 0) {
+          const count = [...unsupported.values()].reduce((a, b) => a + b, 0);
+          const types = [...unsupported.keys()].join(', ');
+          warnings.push(`IndexedDB ${info.name}/${shape.name}: ${count} value(s) could not be saved (${types})`);
+        }
+        stores.push(shape);
+      }
+      const database = { name: info.name, version: db.version, stores };
+      digest.add(itemHash(info.name, JSON.stringify({ ...database, stores: stores.map((s) => ({ ...s, records: s.records.length })) })));
+      databases.push(database);
+    } finally {
+      db.close();
+    }
+  }
+  if (overCap) {
+    for (const db of databases) for (const store of db.stores) store.records = [];
+    warnings.push(`IndexedDB of this origin holds more than ${Math.round(capChars / 1024 / 1024)} MB: its records were not saved (databases and stores were)`);
+    chars = 0;
+  }
+  return { databases, warnings, chars, hash: `${digest.n}.${digest.lo}.${digest.hi}${overCap ? '.cap' : ''}` };
+}
