@@ -13,9 +13,10 @@
  * message at all.
  *
  * When (the RPO): at the load event and MAX_MS after it; FAST_MS after input (a write is likely),
- * then doubling while nothing changes up to MAX_MS while the document is visible; at once when it becomes hidden (the
- * read completes: the document lives on) and at pagehide (best effort: a read started there may not
- * complete before the document is gone — the next document of the origin catches up at its start).
+ * then doubling while nothing changes up to MAX_MS while the document is visible; at once when it
+ * becomes hidden (the read completes: the document lives on) and at pagehide (best effort: a read
+ * started there may not complete before the document is gone — the next document of the origin
+ * catches up at its load).
  * An origin whose usage is 0 stops ticking after its start-up checks (at load, MAX_MS later) until input.
  * A full read of R ms is not repeated within READ_DUTY × R ms (at most MAX_READ_WAIT_MS), so reading
  * an origin that changes constantly takes at most 1/READ_DUTY of the wall time unless one read
