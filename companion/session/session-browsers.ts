@@ -78,6 +78,8 @@ interface Running extends RunningSession {
   stopping: SessionEnd | null;
   /** Polls the pid of an adopted browser; none for one this companion launched (its exit is an event). */
   watch: NodeJS.Timeout | undefined;
+  /** Look at the browser's pid now; `gone()` if it is no longer running. */
+  look(): void;
   gone(): void;
 }
 
@@ -251,7 +253,7 @@ export class SessionBrowsers {
   /** A session's capture stream ended: its browser may be gone; look now rather than at the next poll. */
   streamEnded(sessionId: string): void {
     const running = this.running.get(sessionId);
-    if (running && !isAlive(running.browserPid)) running.gone();
+    running?.look();
   }
 
   /** Companion shutdown: final snapshots, browsers stopped, their sessions left `recoverable`. */
@@ -323,7 +325,8 @@ export class SessionBrowsers {
       browser,
       stopping: null,
       ended: new Promise<SessionEnd>((r) => (resolveEnded = r)),
-      watch: exited ? undefined : setInterval(() => isAlive(record.pid) || running.gone(), WATCH_MS),
+      watch: exited ? undefined : setInterval(() => running.look(), WATCH_MS),
+      look: () => isAlive(record.pid) || running.gone(),
       gone: () => {
         running.gone = () => {};
         clearInterval(running.watch);
@@ -338,7 +341,7 @@ export class SessionBrowsers {
     running.watch?.unref();
     void exited?.then(() => running.gone());
     // A dropped CDP connection is the first sign of a dead browser: look at once.
-    browser?.on('disconnected', () => isAlive(record.pid) || running.gone());
+    browser?.on('disconnected', () => running.look());
     this.running.set(record.sessionId, running);
     this.scheduler.track(record.sessionId);
     return running;
