@@ -14,6 +14,7 @@ import { companionHandlers, invoke, type RequestOrigin } from './rpc.js';
 import { CaptureIntake } from './session/capture-intake.js';
 import { importSession } from './session/import-export.js';
 import { classifyOrphans } from './session/orphans.js';
+import { discardPrelaunched, type Prelaunched } from './session/session-browser-spawn.js';
 import { SessionBrowsers, type AttachedSession, type BrowserOptions, type RunningSession } from './session/session-browsers.js';
 import { SnapshotScheduler } from './session/snapshot-scheduler.js';
 import { serveConnection, type ConnectionHandlers } from './socket/connection.js';
@@ -32,6 +33,11 @@ export interface CompanionOptions {
   clock?: () => number;
   /** Warnings and notices for a human (the CLI prints them to stderr). */
   onNotice?: (message: string) => void;
+  /**
+   * A browser already started for the resume of one session (session/session-browser-spawn.ts), used
+   * by that resume; ended if no resume takes it. `restory resume` passes one.
+   */
+  prelaunched?: Prelaunched;
 }
 
 export class Companion implements ConnectionHandlers {
@@ -51,13 +57,23 @@ export class Companion implements ConnectionHandlers {
     token: string,
     clock: () => number,
     notice: (message: string) => void,
+    prelaunched?: Prelaunched,
   ) {
     this.scheduler = new SnapshotScheduler(store, config.snapshotIntervalMs, (id, e) => void this.capture.failed(id, e));
     this.capture = new CaptureIntake(store, this.scheduler, notice);
-    this.browsers = new SessionBrowsers(store, this.scheduler, { dataDir, token }, clock, notice);
+    this.browsers = new SessionBrowsers(store, this.scheduler, { dataDir, token }, clock, notice, prelaunched);
   }
 
   static async open(opts: CompanionOptions = {}): Promise<Companion> {
+    try {
+      return await Companion.openWith(opts);
+    } catch (e) {
+      if (opts.prelaunched) await discardPrelaunched(opts.prelaunched); // idempotent: shutdown may have ended it
+      throw e;
+    }
+  }
+
+  private static async openWith(opts: CompanionOptions): Promise<Companion> {
     const env = opts.env ?? process.env;
     const dataDir = resolveDataDir({ flag: opts.dataDir, env });
     ensureDataDir(dataDir);
@@ -69,7 +85,7 @@ export class Companion implements ConnectionHandlers {
     let companion: Companion | null = null;
     try {
       const token = loadOrCreateToken(paths.token);
-      const opened = (companion = new Companion(dataDir, config, store, token, clock, notice));
+      const opened = (companion = new Companion(dataDir, config, store, token, clock, notice, opts.prelaunched));
       // A browser that outlived its companion keeps its session active; the rest are orphans.
       const adopted = await opened.browsers.adoptLeftovers();
       const orphans = await classifyOrphans(store, { now: clock(), maxSessionAgeMs: config.maxSessionAgeMs }, adopted);

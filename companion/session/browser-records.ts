@@ -14,6 +14,7 @@ import { isAlive, waitForProcessExit } from '../browser/exit-status.js';
 import { killGroup, removeProfile } from '../browser/spawn-browser.js';
 import { DIR_MODE, FILE_MODE } from '../data-dir.js';
 import { debug } from '../debug.js';
+import { recordFile } from './browser-record-file.js';
 
 const log = debug('browsers');
 
@@ -65,8 +66,7 @@ export class BrowserRecords {
   }
 
   private file(sessionId: string): string {
-    // Session ids are UUIDs or hex; anything else is kept out of the path.
-    return join(this.dir, `${sessionId.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
+    return recordFile(this.dir, sessionId);
   }
 }
 

@@ -15,21 +15,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { ENV } from '../../shared/constants.js';
 import { RestoryError } from '../../shared/errors.js';
 import type { ResumeReport } from '../../shared/protocol.js';
 import type { SessionState } from '../../shared/state.js';
 import { exitedCleanly, isAlive } from '../browser/exit-status.js';
-import { ensureExtensionBuilt } from '../browser/extension-build.js';
 import { waitForServiceWorker } from '../browser/launch.js';
 import { restoreState } from '../browser/restore/restore-state.js';
-import { assertPortFree, killGroup, removeProfile, spawnBrowser } from '../browser/spawn-browser.js';
+import { assertPortFree, killGroup, removeProfile, type SpawnedBrowser } from '../browser/spawn-browser.js';
 import { dataPaths } from '../data-dir.js';
 import { debug } from '../debug.js';
-import { nativeHostScript, projectRoot } from '../project-root.js';
 import type { Store } from '../store/store.js';
 import { BrowserRecords, browserRuns, endLeftover, type BrowserRecord } from './browser-records.js';
 import { canBecome, transition } from './lifecycle.js';
+import { discardPrelaunched, spawnSessionBrowser, type Prelaunched } from './session-browser-spawn.js';
 import type { SnapshotScheduler } from './snapshot-scheduler.js';
 
 const log = debug('companion');
@@ -105,6 +103,8 @@ export class SessionBrowsers {
     private readonly endpoint: CompanionEndpoint,
     private readonly clock: () => number,
     private readonly notice: (message: string) => void,
+    /** A browser the CLI started for a resume before this companion opened (session-browser-spawn.ts). */
+    private prelaunched: Prelaunched | null = null,
   ) {
     this.records = new BrowserRecords(dataPaths(endpoint.dataDir).browsers);
   }
@@ -121,6 +121,7 @@ export class SessionBrowsers {
   async adoptLeftovers(): Promise<Set<string>> {
     const adopted = new Set<string>();
     for (const record of this.records.all()) {
+      if (record.sessionId === this.prelaunched?.sessionId) continue; // ours, for the resume to come
       const session = await this.store.getSession(record.sessionId);
       if (browserRuns(record) && (session?.state === 'active' || session?.state === 'error')) {
         this.track(record, null);
@@ -177,6 +178,36 @@ export class SessionBrowsers {
    * id becomes `active` again and capture continues into it.
    */
   async resume(sessionId: string, opts: BrowserOptions & { snapshotId?: number } = {}): Promise<{ session: AttachedSession; report: ResumeReport }> {
+    const early = this.takePrelaunched(sessionId, opts);
+    try {
+      return await this.resumeWith(sessionId, opts, early);
+    } finally {
+      if (early && !early.taken) await discardPrelaunched(early.browser);
+    }
+  }
+
+  /** The prelaunched browser when it was started for this session with these options; started with others, it is ended. */
+  private takePrelaunched(sessionId: string, opts: BrowserOptions): { browser: Prelaunched; taken: boolean } | null {
+    const p = this.prelaunched;
+    if (!p || p.sessionId !== sessionId) return null;
+    this.prelaunched = null;
+    if (!!p.options.headed === !!opts.headed && p.options.cdpPort === opts.cdpPort) return { browser: p, taken: false };
+    void discardPrelaunched(p);
+    return null;
+  }
+
+  /** A prelaunched browser no resume took (its session was adopted, or the companion stops): ended. */
+  async discardPrelaunched(): Promise<void> {
+    const p = this.prelaunched;
+    this.prelaunched = null;
+    if (p) await discardPrelaunched(p);
+  }
+
+  private async resumeWith(
+    sessionId: string,
+    opts: BrowserOptions & { snapshotId?: number },
+    early: { browser: Prelaunched; taken: boolean } | null,
+  ): Promise<{ session: AttachedSession; report: ResumeReport }> {
     await this.ending.get(sessionId); // its last browser was just found gone: let its state settle first
     // The shared store: take the session's lease first (of companions racing, one wins; the others
     // hear it is in use elsewhere), recovering what a dead owner captured after its newest snapshot.
@@ -187,7 +218,7 @@ export class SessionBrowsers {
       throw new RestoryError('invalid_state', `session ${sessionId} is ${record.state}${where}; close it first (restory close ${sessionId})`);
     }
     const snapshot = await this.store.requireSnapshot(sessionId, opts.snapshotId);
-    if (opts.cdpPort) await assertPortFree(opts.cdpPort);
+    if (opts.cdpPort && !early) await assertPortFree(opts.cdpPort);
     const warnings: string[] = [];
     if (record.state === 'stale') {
       warnings.push(`session ${sessionId} is stale: its newest snapshot is older than the max session age; cookies may have expired`);
@@ -209,7 +240,8 @@ export class SessionBrowsers {
     const started = Date.now();
     const progress = (line: string) => this.notice(`resume ${sessionId}: ${line}`);
     try {
-      session = await this.launch(sessionId, opts, snapshot.state);
+      if (early) early.taken = true;
+      session = await this.launch(sessionId, opts, snapshot.state, (phase) => progress(`${phase} at ${Date.now() - started} ms`), early?.browser.spawned);
       progress(`browser ready at ${Date.now() - started} ms (${session.cdpEndpoint})`);
       const restoreStarted = Date.now() - started;
       const outcome = await restoreState(session.context, snapshot.state, { onProgress: (line) => progress(`${line} (restore started at ${restoreStarted} ms)`) });
@@ -258,6 +290,7 @@ export class SessionBrowsers {
 
   /** Companion shutdown: final snapshots, browsers stopped, their sessions left `recoverable`. */
   async stopAll(): Promise<void> {
+    await this.discardPrelaunched();
     const all = [...this.running.values()];
     for (const r of all) await this.scheduler.take(r.sessionId, 'shutdown');
     await Promise.all(all.map((r) => this.stop(r, 'shutdown')));
@@ -268,33 +301,27 @@ export class SessionBrowsers {
     await this.store.flush();
   }
 
-  private async launch(sessionId: string, opts: BrowserOptions, state?: SessionState): Promise<AttachedSession> {
-    const paths = dataPaths(this.endpoint.dataDir);
-    const extensionDir = await ensureExtensionBuilt(projectRoot());
-    const viewport = state?.viewport;
-    const bounds = state?.windows[0]?.bounds ?? (viewport ? { width: viewport.width, height: viewport.height } : undefined);
-    const spawned = await spawnBrowser({
-      extensionDir,
-      hostScript: nativeHostScript(),
-      headed: opts.headed,
-      cdpPort: opts.cdpPort,
-      ...(bounds ? { windowBounds: bounds } : {}),
-      env: {
-        [ENV.dataDir]: this.endpoint.dataDir,
-        [ENV.socket]: paths.socket,
-        [ENV.token]: this.endpoint.token,
-        [ENV.sessionId]: sessionId,
-      },
-    });
+  /** `prelaunched`: the session's browser, already spawned (resume); else one is spawned here. */
+  private async launch(
+    sessionId: string,
+    opts: BrowserOptions,
+    state?: SessionState,
+    phase: (what: string) => void = () => {},
+    prelaunched?: Promise<SpawnedBrowser>,
+  ): Promise<AttachedSession> {
+    const spawned = await (prelaunched ?? spawnSessionBrowser(this.endpoint, sessionId, opts, state));
+    phase(prelaunched ? 'Chromium (started before the store opened) answering on its CDP port' : 'Chromium answering on its CDP port');
     const { exited, ...where } = spawned;
     const record: BrowserRecord = { sessionId, ...where, startedAt: this.clock() };
     this.records.write(record);
     let browser: Browser | null = null;
     try {
       browser = await chromium.connectOverCDP(spawned.cdpEndpoint);
+      phase('connected over CDP');
       const context = browser.contexts()[0];
       if (!context) throw new RestoryError('launch_failed', `Chromium at ${spawned.cdpEndpoint} has no default context`);
       await waitForServiceWorker(context, 10_000);
+      phase("the extension's service worker running");
       const running = this.track(record, browser, exited);
       return {
         ...this.publicView(running),

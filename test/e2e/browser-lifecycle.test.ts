@@ -7,11 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { chromium } from 'playwright-core';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
-import { crashForeground, eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { BIN, crashForeground, eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
 import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
@@ -28,6 +30,11 @@ function records(dataDir: string): Record[] {
   return readdirSync(dir)
     .filter((n) => n.endsWith('.json'))
     .map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as Record);
+}
+
+/** Temporary browser profiles in the temp dir (other tests' included: compare before and after). */
+function profiles(): string[] {
+  return readdirSync(tmpdir()).filter((n) => n.startsWith('restory-profile-')).sort();
 }
 
 function alive(pid: number): boolean {
@@ -168,6 +175,48 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
     expect(existsSync(rc.userDataDir)).toBe(false);
     expect(records(dataDir).map((r) => r.pid)).not.toContain(rc.pid);
     expect(await stopForeground(d)).toBe(0);
+    expect(records(dataDir)).toEqual([]);
+  }, 180_000);
+
+  it('resume starts Chromium while the store opens; a resume refused, or a CLI killed meanwhile, leaves no browser, profile or record behind', async () => {
+    const dataDir = tempDir();
+    const first = await startForeground(['start', '--data-dir', dataDir, '--url', site.originA + '/storage.html'], env);
+    const id = first.sessionId;
+    expect(await stopForeground(first)).toBe(0);
+
+    // Started before the store opened, and used by the resume: one browser, the recorded one.
+    const resumed = await startForeground(['resume', id, '--data-dir', dataDir], env);
+    cleanups.push(() => crashForeground(resumed, dataDir));
+    await eventually(() => resumed.stderr().includes('Chromium (started before the store opened)'), 5000, 'the prelaunch progress line');
+    const [record] = records(dataDir);
+    expect(records(dataDir)).toHaveLength(1);
+    expect(alive(record.pid)).toBe(true);
+    expect(await stopForeground(resumed)).toBe(0);
+    expect(alive(record.pid)).toBe(false);
+    expect(existsSync(record.userDataDir)).toBe(false);
+
+    // A resume the store refuses (no such session): the browser started for it is ended.
+    const before = profiles();
+    const unknown = '00000000-0000-4000-8000-000000000000';
+    const refused = await runCli(['resume', unknown, '--data-dir', dataDir], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`no session with id "${unknown}"`);
+    expect(records(dataDir)).toEqual([]);
+    expect(profiles()).toEqual(before);
+
+    // The CLI SIGKILLed once its browser runs: the next companion adopts that browser or ends it.
+    const cli = spawn(process.execPath, [BIN, 'resume', id, '--data-dir', dataDir], { stdio: 'ignore', env: { ...process.env, ...env } });
+    const [early] = await eventually(() => (records(dataDir).length ? records(dataDir) : null), 30_000, 'the browser record');
+    cli.kill('SIGKILL');
+    const next = await startForeground(['resume', id, '--data-dir', dataDir], env);
+    cleanups.push(() => crashForeground(next, dataDir));
+    const now = records(dataDir);
+    expect(now).toHaveLength(1);
+    if (now[0].pid !== early.pid) {
+      await eventually(() => !alive(early.pid), 10_000, 'the orphaned browser to be ended');
+      expect(existsSync(early.userDataDir)).toBe(false);
+    }
+    expect(await stopForeground(next)).toBe(0);
     expect(records(dataDir)).toEqual([]);
   }, 180_000);
 });

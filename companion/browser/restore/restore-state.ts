@@ -64,9 +64,12 @@ export async function restoreState(
   };
   const outcome: RestoreOutcome = { cookies: 0, origins: 0, tabs: [], failures: [], warnings: [], pages: [], durationMs: 0 };
 
-  // 1. Cookies first, so the very first request of every tab carries them.
-  outcome.cookies = await restoreCookies(context, state.cookies, outcome);
-  log(`cookies: ${outcome.cookies}/${state.cookies.length} in ${Date.now() - started} ms`);
+  // 1. Cookies before any tab loads, so the very first request of every tab carries them. They go in
+  //    while localStorage is written: the setup page's requests never reach the network.
+  const cookiesDone = restoreCookies(context, state.cookies, outcome).then((n) => {
+    outcome.cookies = n;
+    log(`cookies: ${n}/${state.cookies.length} in ${Date.now() - started} ms`);
+  });
 
   // 2. localStorage into the profile before any real page loads. Meanwhile create the tab pages
   //    (~150 ms each on 2 cores), one after the other so they stand in tab order (a new page is
@@ -75,7 +78,7 @@ export async function restoreState(
   //    closed once the tabs are there (the last window closing would end a headed browser).
   const blank = context.pages().filter((p) => p.url() === 'about:blank');
   const setupPage = state.tabs.length > 0 && state.origins.some((o) => o.localStorage.length > 0 || hasIndexedDB(o)) ? blank.shift() : undefined;
-  const storageDone = restoreLocalStorage(context, state.origins, outcome, setupPage)
+  const storageWritten = restoreLocalStorage(context, state.origins, outcome, setupPage)
     .then((n) => {
       outcome.origins = n;
       log(`localStorage: ${n}/${state.origins.length} origins at ${Date.now() - started} ms`);
@@ -85,6 +88,7 @@ export async function restoreState(
     .then((n) => {
       if (n > 0) log(`IndexedDB: ${n}/${state.origins.filter(hasIndexedDB).length} origins at ${Date.now() - started} ms`);
     });
+  const storageDone = Promise.all([storageWritten, cookiesDone]);
   const tabs = [...state.tabs].sort((a, b) => a.windowIndex - b.windowIndex || a.index - b.index);
   const { pages: pageReady, done: windowsDone } = openTabPages(context, tabs, state.windows, blank, outcome);
 

@@ -1,7 +1,6 @@
 import type { ResumeReport } from '../../../shared/protocol.js';
-import { Companion } from '../../companion.js';
-import { CompanionClient } from '../../socket/client.js';
-import { resolveSessionIdIn } from '../backend.js';
+import { prelaunchSessionBrowser } from '../../session/session-browser-spawn.js';
+import { companionListening } from '../../socket/probe.js';
 import { dataDirOf, headedFlag, intFlag, parse, requirePositional } from '../args.js';
 import { foreground } from '../foreground.js';
 
@@ -23,19 +22,26 @@ export async function run(argv: string[]): Promise<number> {
   // An unambiguous prefix of the id will do (cli/backend.ts). Resolving one opens the store an extra
   // time (~0.3 s), which a whole id, as scripts and the popup pass it, does not need.
   const typed = requirePositional(positionals, 0, 'session id (see: restory list)');
-  const sessionId = WHOLE_ID.test(typed) ? typed : await resolveSessionIdIn(dataDir, typed);
+  const sessionId = WHOLE_ID.test(typed) ? typed : await (await import('../backend.js')).resolveSessionIdIn(dataDir, typed);
 
   // A companion already running for this data dir launches the browser itself.
-  const client = await CompanionClient.connect(dataDir);
-  if (client) {
-    try {
-      printReport(await client.request('resume', { sessionId, snapshotId, headed, cdpPort }), values.json);
-      return 0;
-    } finally {
-      client.close();
+  if (await companionListening(dataDir)) {
+    const { CompanionClient } = await import('../../socket/client.js');
+    const client = await CompanionClient.connect(dataDir);
+    if (client) {
+      try {
+        printReport(await client.request('resume', { sessionId, snapshotId, headed, cdpPort }), values.json);
+        return 0;
+      } finally {
+        client.close();
+      }
     }
   }
-  const companion = await Companion.open({ dataDir, onNotice: (m) => process.stderr.write(`restory: ${m}\n`) });
+  // Chromium starts now, while the companion is loaded and opens the store (session-browser-spawn.ts);
+  // the modules that needs are imported only after.
+  const prelaunched = prelaunchSessionBrowser(dataDir, sessionId, { headed, cdpPort }) ?? undefined;
+  const { Companion } = await import('../../companion.js');
+  const companion = await Companion.open({ dataDir, onNotice: (m) => process.stderr.write(`restory: ${m}\n`), prelaunched });
   const waiting = foreground(companion);
   try {
     const already = companion.runningSessions.find((r) => r.sessionId === sessionId);

@@ -1,0 +1,18 @@
+import { connect } from 'node:net';
+import { dataPaths } from '../data-dir.js';
+
+/**
+ * Whether something accepts connections on the data dir's companion socket. Cheaper than
+ * CompanionClient.connect (no protocol schemas to load): `resume` asks first, and starts Chromium at
+ * once when nothing answers (session/session-browser-spawn.ts).
+ */
+export function companionListening(dataDir: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(dataPaths(dataDir).socket);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
