@@ -26,7 +26,7 @@ export interface RestoreTimeData {
   byTabs: Record<string, Record<Way, Summary> & { restoryOverFloor: number; restoryOverStorageState: number }>;
 }
 
-export function benchState(origins: { a: string; b: string }, tabs: number, now = Date.now()): SessionState {
+export function benchState(origins: { a: string; b: string }, tabs: number, now = Date.now(), page = 'storage.html'): SessionState {
   const cookies = [origins.a, origins.b].flatMap((o) =>
     Array.from({ length: 5 }, (_, i) => ({
       name: `c${i}`,
@@ -45,7 +45,7 @@ export function benchState(origins: { a: string; b: string }, tabs: number, now 
   }));
   const tabStates = Array.from({ length: tabs }, (_, i) => {
     const origin = i % 2 ? origins.b : origins.a;
-    const url = `${origin}/storage.html?tab=${i}`;
+    const url = `${origin}/${page}?tab=${i}`;
     return {
       windowIndex: 0,
       index: i,

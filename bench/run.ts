@@ -19,6 +19,7 @@ import { captureOverhead } from './capture-overhead.js';
 import { durableLatency } from './durable-latency.js';
 import { crashLoss } from './crash-loss.js';
 import { restoreTime } from './restore-time.js';
+import { resumeCli } from './resume-cli.js';
 import { storeScaling } from './store-scaling.js';
 import { idleCpu } from './idle-cpu.js';
 import { captureCost } from './capture-cost.js';
@@ -26,7 +27,7 @@ import { cliStartup } from './cli-startup.js';
 import { checkpointLatency } from './checkpoint-latency.js';
 import { indexedDBBench } from './indexeddb.js';
 
-export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, storeScaling, checkpointLatency, idleCpu, captureCost, cliStartup, indexedDBBench];
+export const BENCHMARKS: Benchmark[] = [captureOverhead, durableLatency, crashLoss, restoreTime, resumeCli, storeScaling, checkpointLatency, idleCpu, captureCost, cliStartup, indexedDBBench];
 
 export interface BenchResults {
   format: 'restory-bench';

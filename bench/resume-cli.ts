@@ -1,0 +1,151 @@
+/**
+ * Resume as a user meets it: `restory resume <id>` in its own process (Node start, imports, store
+ * open, Chromium with the extension, restore), against the same URLs opened by a Node script of
+ * Playwright's in its own process — plainly (floor) and from the session's storageState — with the
+ * site served by a process of its own. Time until each prints that it is ready (restory: its --json
+ * report), and CPU time of each one's whole process tree until then (steady on a busy machine, where
+ * wall time is not). Interleaved, order rotating per repetition.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Companion } from '../companion/companion.js';
+import { projectRoot } from '../companion/project-root.js';
+import { startSiteProcess } from './capture-cost-arms.js';
+import { processTree, tempDir, type Benchmark, type Row } from './harness.js';
+import { classify, KINDS, zeroByKind, type ByKind } from './process-kinds.js';
+import { benchState } from './restore-time.js';
+import { fmtSummaryMs, median, summarize } from './stats.js';
+
+type Way = 'restory' | 'floor' | 'storageState';
+const WAYS: Way[] = ['restory', 'floor', 'storageState'];
+const BIN = join(projectRoot(), 'bin', 'restory.js');
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+const BASELINE = fileURLToPath(new URL('./restore-baseline.js', import.meta.url));
+
+interface Sample {
+  wallMs: number;
+  cpuMs: number;
+  /** CPU by process kind; the Node process (restory's CLI and companion, or the Playwright script) is `companion`. */
+  byKind: ByKind;
+}
+
+/** utime + stime + the same of reaped children (a swapped-out renderer's time is in its zygote's), ms. */
+function treeCpu(root: number): { total: number; byKind: ByKind } {
+  const byKind = zeroByKind();
+  let total = 0;
+  for (const pid of processTree(root)) {
+    let f: string[];
+    let args: string[];
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]+/).filter(Boolean);
+    } catch {
+      continue;
+    }
+    const ms = ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / TICKS;
+    total += ms;
+    byKind[classify(args, pid === root)] += ms;
+  }
+  return { total, byKind };
+}
+
+/** Run `argv` until its stdout has a line matching `ready`; then its tree's CPU, SIGINT, and wait for it. */
+async function timeUntilReady(argv: string[], ready: RegExp, timeoutMs = 120_000): Promise<Sample> {
+  const t0 = performance.now();
+  const child: ChildProcess = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  try {
+    const wallMs = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${argv.join(' ')}: not ready in ${timeoutMs} ms\n${err}`)), timeoutMs);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (ready.test(out)) {
+          clearTimeout(timer);
+          resolve(performance.now() - t0);
+        }
+      });
+      void exited.then(() => reject(new Error(`${argv.join(' ')} exited before it was ready\n${out}\n${err}`)));
+    });
+    const cpu = treeCpu(child.pid!);
+    return { wallMs, cpuMs: cpu.total, byKind: cpu.byKind };
+  } finally {
+    child.kill('SIGINT');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    await exited;
+    clearTimeout(killer);
+  }
+}
+
+export const resumeCli: Benchmark = {
+  name: 'resumeCli',
+  title: 'Resume through the CLI',
+  async run(ctx) {
+    const reps = ctx.quick ? 1 : 5;
+    const site = await startSiteProcess(2);
+    const dir = tempDir('resume-cli');
+    const rows: Row[] = [];
+    const data: Record<string, Record<Way, { wall: ReturnType<typeof summarize>; cpu: ReturnType<typeof summarize> }>> = {};
+    try {
+      // Two sites (127.0.0.1 and localhost), as a session usually spans: one renderer each.
+      const origins = { a: site.origins[0], b: site.origins[1].replace('127.0.0.1', 'localhost') };
+      for (const n of ctx.quick ? [1] : [1, 4]) {
+        const state = benchState(origins, n, Date.now(), 'app.html');
+        const urls = state.tabs.map((t) => t.url);
+        const companion = await Companion.open({ dataDir: dir.path });
+        const ids: string[] = [];
+        for (let r = 0; r < reps + 1; r++) ids.push(await companion.importState({ name: `bench ${n} tabs`, state }));
+        await companion.shutdown();
+        const job = (way: Way) => {
+          const file = join(dir.path, `${way}-${n}.json`);
+          writeFileSync(file, JSON.stringify({ way, urls, storageState: { cookies: state.cookies, origins: state.origins } }));
+          return file;
+        };
+        const files = { floor: job('floor'), storageState: job('storageState') };
+        const samples: Record<Way, Sample[]> = { restory: [], floor: [], storageState: [] };
+        const runOnce = (way: Way, r: number): Promise<Sample> =>
+          way === 'restory'
+            ? timeUntilReady([BIN, 'resume', ids[r], '--data-dir', dir.path, '--json'], /^\{.*\}$/m)
+            : timeUntilReady([BASELINE, files[way]], /^ready$/m);
+        // Warm-up, unrecorded: page cache and the first Chromium start of each kind.
+        for (const way of WAYS) await runOnce(way, reps);
+        for (let r = 0; r < reps; r++) {
+          for (let k = 0; k < WAYS.length; k++) {
+            const way = WAYS[(r + k) % WAYS.length];
+            samples[way].push(await runOnce(way, r));
+          }
+        }
+        const byWay = {} as Record<Way, { wall: ReturnType<typeof summarize>; cpu: ReturnType<typeof summarize> }>;
+        for (const way of WAYS) byWay[way] = { wall: summarize(samples[way].map((s) => s.wallMs)), cpu: summarize(samples[way].map((s) => s.cpuMs)) };
+        data[String(n)] = byWay;
+        const wall = (w: Way) => median(samples[w].map((s) => s.wallMs));
+        const cpu = (w: Way) => median(samples[w].map((s) => s.cpuMs));
+        const tabs = `${n} tab${n > 1 ? 's' : ''}`;
+        const S = 'Resume through the CLI';
+        rows.push(
+          {
+            section: S,
+            metric: `${tabs}: restory resume (own process, --json)`,
+            value: `wall ${fmtSummaryMs(byWay.restory.wall)}, CPU ${fmtSummaryMs(byWay.restory.cpu)}; wall ×${(wall('restory') / wall('floor')).toFixed(2)} the floor, ×${(wall('restory') / wall('storageState')).toFixed(2)} storageState; CPU ×${(cpu('restory') / cpu('floor')).toFixed(2)}, ×${(cpu('restory') / cpu('storageState')).toFixed(2)}`,
+          },
+          { section: S, metric: `${tabs}: floor (node script: launch + goto)`, value: `wall ${fmtSummaryMs(byWay.floor.wall)}, CPU ${fmtSummaryMs(byWay.floor.cpu)}` },
+          { section: S, metric: `${tabs}: Playwright storageState (node script)`, value: `wall ${fmtSummaryMs(byWay.storageState.wall)}, CPU ${fmtSummaryMs(byWay.storageState.cpu)}` },
+        );
+        for (const way of WAYS) {
+          const kinds = KINDS.map((k) => [k, median(samples[way].map((s) => s.byKind[k]))] as const).filter(([, ms]) => ms >= 1);
+          ctx.log(`  ${tabs}: ${way} CPU by process kind (medians): ${kinds.map(([k, ms]) => `${k} ${Math.round(ms)} ms`).join(', ')}`);
+        }
+        ctx.log(`  ${tabs}: restory ${fmtSummaryMs(byWay.restory.wall)} (CPU ${fmtSummaryMs(byWay.restory.cpu)}), floor ${fmtSummaryMs(byWay.floor.wall)}, storageState ${fmtSummaryMs(byWay.storageState.wall)}`);
+      }
+      return { rows, aims: [], data };
+    } finally {
+      await site.stop();
+      dir.remove();
+    }
+  },
+};
