@@ -9,7 +9,8 @@
  * Prints "ready" once every page has loaded, then waits for SIGINT / SIGTERM and closes the browser.
  */
 import { readFileSync } from 'node:fs';
-import { chromium, type BrowserContext, type BrowserContextOptions } from 'playwright-core';
+import type { BrowserContext, BrowserContextOptions } from 'playwright-core';
+import { chromium } from '../companion/browser/playwright.js';
 import { DISABLED_FEATURES, QUIET_FLAGS } from '../companion/browser/chromium-flags.js';
 import { findChromium } from '../companion/browser/find-chromium.js';
 

@@ -27,7 +27,8 @@
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { chromium } from '../browser/playwright.js';
 import type { CurrentSession } from './current-session.js';
 import { errorResult, type ToolListing, type ToolResult } from './tool-result.js';
 

@@ -14,7 +14,8 @@
  * and one way each ends; apart, each would need the others' internals.)
  */
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { chromium } from '../browser/playwright.js';
 import { RestoryError } from '../../shared/errors.js';
 import type { ResumeReport } from '../../shared/protocol.js';
 import type { SessionState } from '../../shared/state.js';
