@@ -174,7 +174,8 @@ export class Companion implements ConnectionHandlers {
 
   // ------------------------------------------------------------------ socket connections
 
-  bindCapture(auth: { sessionId?: string }, hello: { instanceId: string }) {
+  async bindCapture(auth: { sessionId?: string }, hello: { instanceId: string }) {
+    if (auth.sessionId) await this.browsers.whenActivated(auth.sessionId);
     return this.capture.bind(auth, hello);
   }
 

@@ -30,6 +30,8 @@ export const ENV = {
   token: 'RESTORY_TOKEN',
   sessionId: 'RESTORY_SESSION_ID',
   chromium: 'RESTORY_CHROMIUM',
+  /** For the native host of a browser started before its companion: wait for the socket until then (epoch ms). */
+  companionDueBy: 'RESTORY_COMPANION_DUE_BY',
 } as const;
 
 /**

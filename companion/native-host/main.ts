@@ -14,6 +14,7 @@ const code = await runRelay({
   socketPath: process.env[ENV.socket] || paths.socket,
   token: process.env[ENV.token] || readToken(paths.token),
   sessionId: process.env[ENV.sessionId] || undefined,
+  companionDueBy: Number(process.env[ENV.companionDueBy]) || undefined,
   stdin: process.stdin,
   stdout: process.stdout,
 });

@@ -26,6 +26,8 @@ export interface RelayOptions {
   socketPath: string;
   token: string | null;
   sessionId?: string;
+  /** Epoch ms until which a companion socket that is not up yet is waited for (ENV.companionDueBy). */
+  companionDueBy?: number;
   stdin: Readable;
   stdout: Writable;
 }
@@ -56,6 +58,29 @@ export function runRelay(opts: RelayOptions): Promise<number> {
     return Promise.resolve(2);
   }
 
+  // Set when the browser was started before its companion (session-browser-spawn.ts): the socket is
+  // not up yet, so wait for it rather than exit and be started again by the extension's retry.
+  const ready = opts.companionDueBy ? socketAccepting(opts.socketPath, opts.companionDueBy) : Promise.resolve();
+  return ready.then(() => relay(opts, toBrowser, fail));
+}
+
+/** Resolves once `path` accepts a connection or `dueBy` (epoch ms) has passed. */
+async function socketAccepting(path: string, dueBy: number): Promise<void> {
+  while (Date.now() < dueBy) {
+    const accepted = await new Promise<boolean>((resolve) => {
+      const probe = connect(path);
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.once('error', () => resolve(false));
+    });
+    if (accepted) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function relay(opts: RelayOptions, toBrowser: (message: unknown) => void, fail: (error: ErrorInfo) => void): Promise<number> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (code: number) => {

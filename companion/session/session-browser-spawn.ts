@@ -19,6 +19,9 @@ import { nativeHostScript, projectRoot } from '../project-root.js';
 import { loadOrCreateToken } from '../socket/token.js';
 import { recordFile } from './browser-record-file.js';
 
+/** How long a prelaunched browser's native host waits for the companion to listen. */
+const COMPANION_DUE_MS = 30_000;
+
 export interface SessionBrowserOptions {
   headed?: boolean;
   cdpPort?: number;
@@ -39,6 +42,7 @@ export async function spawnSessionBrowser(
   sessionId: string,
   opts: SessionBrowserOptions,
   state?: SessionState,
+  env: Record<string, string> = {},
 ): Promise<SpawnedBrowser> {
   const paths = dataPaths(endpoint.dataDir);
   const extensionDir = await ensureExtensionBuilt(projectRoot());
@@ -55,6 +59,7 @@ export async function spawnSessionBrowser(
       [ENV.socket]: paths.socket,
       [ENV.token]: endpoint.token,
       [ENV.sessionId]: sessionId,
+      ...env,
     },
   });
 }
@@ -72,7 +77,9 @@ export function prelaunchSessionBrowser(dataDir: string, sessionId: string, opts
   const paths = dataPaths(dataDir);
   if (existsSync(recordFile(paths.browsers, sessionId))) return null;
   const token = loadOrCreateToken(paths.token);
-  const spawned = spawnSessionBrowser({ dataDir, token }, sessionId, opts).then(async (browser) => {
+  // Its native host waits for the companion's socket until then (native-host/relay.ts).
+  const env = { [ENV.companionDueBy]: String(Date.now() + COMPANION_DUE_MS) };
+  const spawned = spawnSessionBrowser({ dataDir, token }, sessionId, opts, undefined, env).then(async (browser) => {
     try {
       // Imported here: the records' schema pulls in zod, which the spawn should not wait for.
       const { BrowserRecords } = await import('./browser-records.js');

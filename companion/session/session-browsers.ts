@@ -108,6 +108,28 @@ export class SessionBrowsers {
     private prelaunched: Prelaunched | null = null,
   ) {
     this.records = new BrowserRecords(dataPaths(endpoint.dataDir).browsers);
+    if (prelaunched) {
+      let settle!: () => void;
+      const activated = new Promise<void>((r) => (settle = r));
+      this.activation = { sessionId: prelaunched.sessionId, activated, settle };
+    }
+  }
+
+  /**
+   * A prelaunched browser's extension says hello as soon as the socket is up, which can be before its
+   * resume has made the session `active`: its capture waits for that (or for the resume to give up)
+   * instead of being refused and retried.
+   */
+  private activation: { sessionId: string; activated: Promise<void>; settle: () => void } | null = null;
+
+  whenActivated(sessionId: string): Promise<void> {
+    return this.activation?.sessionId === sessionId ? this.activation.activated : Promise.resolve();
+  }
+
+  private settleActivation(sessionId: string): void {
+    if (this.activation?.sessionId !== sessionId) return;
+    this.activation.settle();
+    this.activation = null;
   }
 
   get sessions(): RunningSession[] {
@@ -183,6 +205,7 @@ export class SessionBrowsers {
     try {
       return await this.resumeWith(sessionId, opts, early);
     } finally {
+      this.settleActivation(sessionId);
       if (early && !early.taken) await discardPrelaunched(early.browser);
     }
   }
@@ -193,6 +216,7 @@ export class SessionBrowsers {
     if (!p || p.sessionId !== sessionId) return null;
     this.prelaunched = null;
     if (!!p.options.headed === !!opts.headed && p.options.cdpPort === opts.cdpPort) return { browser: p, taken: false };
+    this.settleActivation(sessionId);
     void discardPrelaunched(p);
     return null;
   }
@@ -201,7 +225,9 @@ export class SessionBrowsers {
   async discardPrelaunched(): Promise<void> {
     const p = this.prelaunched;
     this.prelaunched = null;
-    if (p) await discardPrelaunched(p);
+    if (!p) return;
+    this.settleActivation(p.sessionId);
+    await discardPrelaunched(p);
   }
 
   private async resumeWith(
@@ -231,6 +257,7 @@ export class SessionBrowsers {
     await this.store.resetLive(sessionId, snapshot.state);
     await transition(this.store, sessionId, 'active');
     await this.store.flush();
+    this.settleActivation(sessionId);
 
     // Until the resumed browser has reported its state, the live state is a half-restored mix that
     // must not become the newest snapshot.
