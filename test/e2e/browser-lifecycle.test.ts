@@ -9,7 +9,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { chromium } from 'playwright-core';
 import type { RestoryExport, SessionSummary } from '../../shared/state.js';
 import { startTestSite, type TestSite } from '../fixtures/test-site.js';
@@ -30,11 +29,6 @@ function records(dataDir: string): Record[] {
   return readdirSync(dir)
     .filter((n) => n.endsWith('.json'))
     .map((n) => JSON.parse(readFileSync(join(dir, n), 'utf8')) as Record);
-}
-
-/** Temporary browser profiles in the temp dir (other tests' included: compare before and after). */
-function profiles(): string[] {
-  return readdirSync(tmpdir()).filter((n) => n.startsWith('restory-profile-')).sort();
 }
 
 function alive(pid: number): boolean {
@@ -196,13 +190,14 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
     expect(existsSync(record.userDataDir)).toBe(false);
 
     // A resume the store refuses (no such session): the browser started for it is ended.
-    const before = profiles();
+    // Profiles are made in TMPDIR: a private one shows this run's alone (other test files run beside).
+    const tmp = tempDir();
     const unknown = '00000000-0000-4000-8000-000000000000';
-    const refused = await runCli(['resume', unknown, '--data-dir', dataDir], env);
+    const refused = await runCli(['resume', unknown, '--data-dir', dataDir], { ...env, TMPDIR: tmp });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`no session with id "${unknown}"`);
     expect(records(dataDir)).toEqual([]);
-    expect(profiles()).toEqual(before);
+    expect(readdirSync(tmp).filter((n) => n.startsWith('restory-profile-'))).toEqual([]);
 
     // The CLI SIGKILLed once its browser runs: the next companion adopts that browser or ends it.
     const cli = spawn(process.execPath, [BIN, 'resume', id, '--data-dir', dataDir], { stdio: 'ignore', env: { ...process.env, ...env } });
