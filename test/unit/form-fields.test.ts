@@ -227,9 +227,17 @@ function feed(live: LiveState, ...events: CaptureEventInput[]): LiveState {
   events.forEach((e, i) => live.apply(CaptureEventSchema.parse(e) as CaptureEvent, 1000 + i));
   return live;
 }
-const formEvent = (url: string, fields: Record<string, string | boolean | string[]>, tabId = 1) =>
-  ({ kind: 'form', tabId, url, fields: Object.entries(fields).map(([key, value]) => ({ key, value })) }) as const;
-const tab1 = { kind: 'tabs', tabs: [{ tabId: 1, windowId: 1, index: 0, active: true, pinned: false, url: 'https://a.test/f', title: '' }], windows: [{ windowId: 1 }] } as const;
+const formEvent = (url: string, fields: Record<string, string | boolean | string[]>, tabId = 1): CaptureEventInput => ({
+  kind: 'form',
+  tabId,
+  url,
+  fields: Object.entries(fields).map(([key, value]) => ({ key, value })),
+});
+const tab1: CaptureEventInput = {
+  kind: 'tabs',
+  tabs: [{ tabId: 1, windowId: 1, index: 0, active: true, pinned: false, url: 'https://a.test/f', title: '' }],
+  windows: [{ windowId: 1 }],
+};
 const formsOf = (live: LiveState) => live.toState().tabs[0].forms;
 
 describe('LiveState forms', () => {
@@ -260,7 +268,7 @@ describe('LiveState forms', () => {
 
   it('a new document at the URL forgets its fields; Back/Forward and reload keep them; other pages are untouched', () => {
     const typed = () => feed(new LiveState(0), tab1, formEvent('https://a.test/f', { '#a': 'x' }), formEvent('https://a.test/g', { '#b': 'y' }));
-    const nav = (extra: object) => ({ kind: 'navigation', tabId: 1, url: 'https://a.test/f', how: 'commit', ...extra }) as const;
+    const nav = (extra: object): CaptureEventInput => ({ kind: 'navigation', tabId: 1, url: 'https://a.test/f', how: 'commit', ...extra });
     const urls = (live: LiveState) => formsOf(live)?.map((p) => p.url);
     expect(urls(feed(typed(), nav({ transition: 'link' })))).toEqual(['https://a.test/g']);
     expect(urls(feed(typed(), nav({ entry: 'push' })))).toEqual(['https://a.test/g']);
