@@ -6,6 +6,7 @@
  * document of that URL starts).
  */
 import { describe, expect, it } from 'vitest';
+import { stateFromImport } from '../../companion/session/import-export.js';
 import { LiveState } from '../../companion/session-state/live-state.js';
 import { CaptureEventSchema, type CaptureEvent, type CaptureEventInput } from '../../shared/capture-events.js';
 import { FORM_FIELDS_PER_PAGE, FORM_PAGES_PER_TAB, FORM_VALUE_MAX_CHARS, formFieldKey, formFieldKind, readFormField } from '../../shared/form-field-identity.js';
@@ -287,5 +288,32 @@ describe('LiveState forms', () => {
     const live = feed(new LiveState(0), tab1, formEvent('https://a.test/f', { '#a': 'x', '#s': ['1'] }));
     expect(LiveState.fromData(JSON.parse(JSON.stringify(live.toData()))).toState()).toEqual(live.toState());
     expect(LiveState.fromState(live.toState(), [1], [1]).toState()).toEqual(live.toState());
+  });
+});
+
+describe('restory export / import', () => {
+  const exportWith = (forms: unknown) => ({
+    format: 'restory',
+    version: 1,
+    session: { id: 's', name: 'n', createdAt: 0 },
+    snapshot: { id: 1, takenAt: 0, reason: 'manual' },
+    state: {
+      cookies: [],
+      origins: [],
+      windows: [{ state: 'normal', focused: true }],
+      capturedAt: 0,
+      tabs: [{ windowIndex: 0, index: 0, active: true, pinned: false, url: 'https://a.test/f', history: { entries: [{ url: 'https://a.test/f' }], currentIndex: 0 }, sessionStorage: [], ...(forms ? { forms } : {}) }],
+    },
+  });
+
+  it('an export carries the forms and import reads them back; an export from before forms still imports', () => {
+    const forms = [{ url: 'https://a.test/f', fields: [{ key: '#a', value: 'x' }, { key: '#b', value: true }, { key: '#c', value: ['1'] }] }];
+    expect(stateFromImport(exportWith(forms), 'f.json', 0).state.tabs[0].forms).toEqual(forms);
+    expect(stateFromImport(exportWith(undefined), 'f.json', 0).state.tabs[0].forms).toBeUndefined();
+  });
+
+  it('an import with a field over the cap is refused, not cut', () => {
+    const forms = [{ url: 'https://a.test/f', fields: [{ key: '#a', value: 'x'.repeat(FORM_VALUE_MAX_CHARS + 1) }] }];
+    expect(() => stateFromImport(exportWith(forms), 'f.json', 0)).toThrow();
   });
 });
