@@ -1,7 +1,7 @@
 /**
  * Form fields across SIGKILL + resume, end to end with the real CLI, Chromium, extension and native
- * messaging: text typed into an input, a textarea and a contenteditable editor, an option chosen and
- * a box checked are captured; the companion and its browser are SIGKILLed; `restory resume` puts the
+ * messaging: text typed into an input, a textarea and a contenteditable editor, an option chosen, a
+ * box checked and a range moved are captured; the companion and its browser are SIGKILLed; `restory resume` puts the
  * values back into the same fields of the same page, where the page's own model sees them (input
  * and change events) — and the password typed beside them is neither stored nor restored. Another
  * tab on the same page with another URL stays empty, and a page that fills a field itself keeps its
@@ -23,11 +23,12 @@ const fieldsOf = (page: Page) =>
     note: document.querySelector<HTMLTextAreaElement>('textarea')!.value,
     size: document.querySelector<HTMLSelectElement>('select')!.value,
     agree: document.querySelector<HTMLInputElement>('[name=agree]')!.checked,
+    volume: document.querySelector<HTMLInputElement>('[name=volume]')!.value,
     pw: document.querySelector<HTMLInputElement>('#pw')!.value,
     editor: document.querySelector<HTMLElement>('#editor')!.innerText,
   }));
 
-const TYPED = { name: 'Ada Lovelace', note: 'line one\nline two', size: 'L', agree: true, pw: '', editor: 'draft in the editor' };
+const TYPED = { name: 'Ada Lovelace', note: 'line one\nline two', size: 'L', agree: true, volume: '80', pw: '', editor: 'draft in the editor' };
 
 describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', () => {
   let site: FormsSite;
@@ -55,6 +56,7 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
     await form.locator('textarea').fill(TYPED.note);
     await form.locator('select').selectOption(TYPED.size);
     await form.locator('[name=agree]').check();
+    await form.locator('[name=volume]').fill(TYPED.volume);
     await form.locator('#pw').fill(PASSWORD);
     await form.locator('#editor').fill(TYPED.editor);
 
@@ -68,7 +70,7 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
       async () => {
         const state = (await exported()).state;
         const fields = formOf(state, `${site.origin}/form.html`)?.fields ?? [];
-        return fields.length === 5 && formOf(state, `${site.origin}/prefilled.html`)?.fields.some((f) => f.value === 'typed by the user');
+        return fields.length === 6 && formOf(state, `${site.origin}/prefilled.html`)?.fields.some((f) => f.value === 'typed by the user');
       },
       20_000,
       'a snapshot holding the typed fields',
@@ -77,7 +79,7 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
     // The password is nowhere in what was stored, and neither is its field.
     expect(JSON.stringify(snapshot)).not.toContain(PASSWORD);
     expect(formOf(snapshot.state, `${site.origin}/form.html`)!.fields.map((f) => f.key).sort()).toEqual(
-      ['#editor', '#name', '@0:input:checkbox:agree=on', '@0:select:select-one:size', '@0:textarea:textarea:note'].sort(),
+      ['#editor', '#name', '@0:input:checkbox:agree=on', '@0:input:range:volume', '@0:select:select-one:size', '@0:textarea:textarea:note'].sort(),
     );
     expect(formOf(snapshot.state, `${site.origin}/form.html?copy=2`)).toBeUndefined();
     await b1.close().catch(() => {});
@@ -100,12 +102,12 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
     // Set through the native setter in another world, announced by input/change events: the page's
     // own tracker property saw no write, its model got every value from the events.
     const seen = await form.evaluate(() => ({ model: (window as unknown as { __model: object }).__model, trackedSets: (window as unknown as { __trackedSets: number }).__trackedSets }));
-    expect(seen).toEqual({ model: { name: TYPED.name, note: TYPED.note, size: TYPED.size, agree: true, editor: TYPED.editor }, trackedSets: 0 });
+    expect(seen).toEqual({ model: { name: TYPED.name, note: TYPED.note, size: TYPED.size, agree: true, volume: TYPED.volume, editor: TYPED.editor }, trackedSets: 0 });
   });
 
   it('the same page under another URL gets nothing; a page that fills a field itself keeps its own value', async () => {
     const untouched = context.pages().find((p) => p.url().endsWith('/form.html?copy=2'))!;
-    expect(await fieldsOf(untouched)).toEqual({ name: '', note: '', size: 'S', agree: false, pw: '', editor: '' });
+    expect(await fieldsOf(untouched)).toEqual({ name: '', note: '', size: 'S', agree: false, volume: '50', pw: '', editor: '' });
     const prefilled = context.pages().find((p) => p.url().endsWith('/prefilled.html'))!;
     expect(await prefilled.locator('#city').inputValue()).toBe('from the page');
   });
@@ -127,7 +129,7 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
       'a snapshot after the resume',
     );
     expect(formOf(state, `${site.origin}/form.html`)?.fields.map((f) => f.value)).toEqual(
-      expect.arrayContaining([TYPED.name, TYPED.note, [TYPED.size], true, TYPED.editor]),
+      expect.arrayContaining([TYPED.name, TYPED.note, [TYPED.size], true, TYPED.volume, TYPED.editor]),
     );
   });
 });

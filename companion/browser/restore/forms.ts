@@ -54,6 +54,17 @@ function fillForms(fields: FormFieldData[], followMs: number): FormsOutcome {
     const proto = el.localName === 'textarea' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
     Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(el, value);
   };
+  /**
+   * What an input shows before anyone touches it. Not `defaultValue`: that is the raw attribute,
+   * while a range, color or date input shows its sanitized form ('' → '50', '#000000'). A fresh
+   * element with the same attributes shows exactly that (a clone would copy the current value too).
+   */
+  const untouchedValue = (input: HTMLInputElement | HTMLTextAreaElement): string => {
+    if (input.localName === 'textarea') return input.defaultValue;
+    const fresh = document.createElement('input');
+    for (const a of Array.from(input.attributes)) fresh.setAttribute(a.name, a.value);
+    return fresh.value;
+  };
   /** The option a single select shows when nothing was chosen: the last marked `selected` in HTML, else the first enabled one. */
   const defaultIndex = (options: HTMLOptionElement[]): number => {
     for (let i = options.length - 1; i >= 0; i--) if (options[i].defaultSelected) return i;
@@ -63,7 +74,7 @@ function fillForms(fields: FormFieldData[], followMs: number): FormsOutcome {
     switch (kind) {
       case 'text': {
         const input = el as HTMLInputElement | HTMLTextAreaElement;
-        if (typeof value !== 'string' || input.value !== input.defaultValue) return false;
+        if (typeof value !== 'string' || input.value !== untouchedValue(input)) return false;
         if (input.value !== value) {
           setValue(input, value);
           fire(input);
