@@ -19,6 +19,12 @@ export interface FormField {
   value: FormFieldValue;
 }
 
+/** A field as capture reports it: null when its value is now too long to keep (what was kept of it is stale, so forget it). */
+export interface FormFieldChange {
+  key: string;
+  value: FormFieldValue | null;
+}
+
 /** Longest value kept, in UTF-16 code units (64 Ki): a longer one is left out, never cut. */
 export const FORM_VALUE_MAX_CHARS = 65_536;
 /** Fields kept per page (URL without fragment); later new fields of that page are left out. */

@@ -49,14 +49,12 @@ export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 export const ScrollSchema = z.object({ x: z.number(), y: z.number() });
 
 /** One form field as captured (shared/form-field-identity.ts says what is kept and how it is named). */
-export const FormFieldSchema = z.object({
-  key: z.string().min(1).max(FORM_KEY_MAX_CHARS),
-  value: z.union([
-    z.string().max(FORM_VALUE_MAX_CHARS),
-    z.boolean(),
-    z.array(z.string()).refine((v) => v.reduce((n, s) => n + s.length, 0) <= FORM_VALUE_MAX_CHARS, 'selected values too long'),
-  ]),
-});
+export const FormFieldValueSchema = z.union([
+  z.string().max(FORM_VALUE_MAX_CHARS),
+  z.boolean(),
+  z.array(z.string()).refine((v) => v.reduce((n, s) => n + s.length, 0) <= FORM_VALUE_MAX_CHARS, 'selected values too long'),
+]);
+export const FormFieldSchema = z.object({ key: z.string().min(1).max(FORM_KEY_MAX_CHARS), value: FormFieldValueSchema });
 export type FormFieldData = z.infer<typeof FormFieldSchema>;
 
 /** The fields typed into one page of a tab: `url` without its #fragment. */

@@ -309,8 +309,8 @@ export class LiveState {
     forms.delete(url);
     forms.set(url, fields);
     for (const f of event.fields) {
-      if (fields.size >= FORM_FIELDS_PER_PAGE && !fields.has(f.key)) continue;
-      fields.set(f.key, copyValue(f.value));
+      if (f.value === null) fields.delete(f.key);
+      else if (fields.size < FORM_FIELDS_PER_PAGE || fields.has(f.key)) fields.set(f.key, copyValue(f.value));
     }
     for (const oldest of forms.keys()) {
       if (forms.size <= FORM_PAGES_PER_TAB) break;

@@ -6,9 +6,10 @@
  * no field changes: `input` and `change` only mark the field dirty. A burst of typing becomes one
  * message, sent QUIET_MS after the last change (at most MAX_WAIT_MS after the first, so a long
  * stretch of typing is still saved), and at once when the page is hidden or left. Each message
- * holds the changed fields only, read when it is sent.
+ * holds the changed fields only, read when it is sent (a value grown past the cap is sent as null:
+ * forget it, rather than restore an older, shorter one).
  */
-import type { FormField } from '../../shared/form-field-identity.js';
+import type { FormFieldChange } from '../../shared/form-field-identity.js';
 import { FORM_FIELDS_PER_PAGE, formFieldKey, formFieldKind, readFormField } from '../../shared/form-field-identity.js';
 import { send } from './send.js';
 
@@ -32,13 +33,13 @@ export function startFormCapture(win: Window = window): () => void {
   const flush = () => {
     clearTimeout(timer);
     timer = undefined;
-    const fields: FormField[] = [];
+    const fields: FormFieldChange[] = [];
     for (const el of dirty) {
       if (fields.length >= FORM_FIELDS_PER_PAGE) break;
       const kind = el.isConnected ? formFieldKind(el) : null;
       const key = kind && formFieldKey(el);
-      const value = kind && key ? readFormField(el, kind) : null;
-      if (key && value !== null) fields.push({ key, value });
+      // null when too long to keep: the companion forgets the shorter value it may hold.
+      if (kind && key) fields.push({ key, value: readFormField(el, kind) });
     }
     dirty.clear();
     if (fields.length > 0) send({ type: 'restory.form', url, fields });

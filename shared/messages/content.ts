@@ -10,7 +10,7 @@
  * which a page cannot forge.
  */
 import type { HistoryEntryType, StorageArea } from '../capture-events.js';
-import { FORM_FIELDS_PER_PAGE, FORM_KEY_MAX_CHARS, FORM_VALUE_MAX_CHARS, type FormField } from '../form-field-identity.js';
+import { FORM_FIELDS_PER_PAGE, FORM_KEY_MAX_CHARS, FORM_VALUE_MAX_CHARS, type FormFieldChange } from '../form-field-identity.js';
 import type { IndexedDBDatabase } from '../indexeddb.js';
 
 /** Fingerprint of one storage area (see extension/storage-digest.ts). */
@@ -37,7 +37,7 @@ export type ContentMessage =
   | { type: 'restory.storage.change'; area: StorageArea; clear: boolean; set: Record<string, string>; remove: string[] }
   | { type: 'restory.scroll'; x: number; y: number }
   /** Top frame: form fields changed in one burst of typing (extension/content/form-capture.ts); `url` without #fragment. */
-  | { type: 'restory.form'; url: string; fields: FormField[] }
+  | { type: 'restory.form'; url: string; fields: FormFieldChange[] }
   | { type: 'restory.viewport'; width: number; height: number }
   /** Top frame: how Chromium filed a same-document entry, or a document restored from the back/forward cache. */
   | { type: 'restory.entry'; url: string; how: 'commit' | 'history'; entry: HistoryEntryType }
@@ -84,12 +84,12 @@ function isStringRecord(value: unknown): value is Record<string, string> {
 }
 
 /** Within the companion's limits too (shared/state.ts FormFieldSchema): a field it would refuse must not get that far. */
-function isFormFields(value: unknown): value is FormField[] {
+function isFormFields(value: unknown): value is FormFieldChange[] {
   if (!Array.isArray(value) || value.length > FORM_FIELDS_PER_PAGE) return false;
   return value.every((f) => {
     if (!isObject(f) || typeof f.key !== 'string' || f.key.length === 0 || f.key.length > FORM_KEY_MAX_CHARS) return false;
     const v = f.value;
-    if (typeof v === 'boolean') return true;
+    if (typeof v === 'boolean' || v === null) return true;
     if (typeof v === 'string') return v.length <= FORM_VALUE_MAX_CHARS;
     return Array.isArray(v) && v.every((s) => typeof s === 'string') && v.reduce((n: number, s: string) => n + s.length, 0) <= FORM_VALUE_MAX_CHARS;
   });

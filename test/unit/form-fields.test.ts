@@ -210,8 +210,8 @@ describe('what is read', () => {
 
 describe('content → background check', () => {
   const form = (fields: unknown) => asContentMessage({ type: 'restory.form', url: 'https://a.test/f', fields });
-  it('passes text, checked and selected values', () => {
-    expect(form([{ key: '#a', value: 'x' }, { key: '#b', value: true }, { key: '#c', value: ['1', '2'] }])).not.toBeNull();
+  it('passes text, checked and selected values, and null (grown past the cap)', () => {
+    expect(form([{ key: '#a', value: 'x' }, { key: '#b', value: true }, { key: '#c', value: ['1', '2'] }, { key: '#d', value: null }])).not.toBeNull();
   });
   it.each([
     ['a number', [{ key: '#a', value: 1 }]],
@@ -228,7 +228,7 @@ function feed(live: LiveState, ...events: CaptureEventInput[]): LiveState {
   events.forEach((e, i) => live.apply(CaptureEventSchema.parse(e) as CaptureEvent, 1000 + i));
   return live;
 }
-const formEvent = (url: string, fields: Record<string, string | boolean | string[]>, tabId = 1): CaptureEventInput => ({
+const formEvent = (url: string, fields: Record<string, string | boolean | string[] | null>, tabId = 1): CaptureEventInput => ({
   kind: 'form',
   tabId,
   url,
@@ -245,6 +245,12 @@ describe('LiveState forms', () => {
   it('a burst joins what the page holds; the fragment is not part of the page', () => {
     const live = feed(new LiveState(0), tab1, formEvent('https://a.test/f', { '#a': 'one', '#b': true }), formEvent('https://a.test/f#x', { '#a': 'two', '#c': ['x'] }));
     expect(formsOf(live)).toEqual([{ url: 'https://a.test/f', fields: [{ key: '#a', value: 'two' }, { key: '#b', value: true }, { key: '#c', value: ['x'] }] }]);
+  });
+
+  it('a value grown past the cap (null) forgets the shorter one held, instead of restoring it', () => {
+    const live = feed(new LiveState(0), tab1, formEvent('https://a.test/f', { '#a': 'short', '#b': 'kept' }), formEvent('https://a.test/f', { '#a': null }));
+    expect(formsOf(live)).toEqual([{ url: 'https://a.test/f', fields: [{ key: '#b', value: 'kept' }] }]);
+    expect(formsOf(feed(live, formEvent('https://a.test/f', { '#b': null })))).toBeUndefined();
   });
 
   it('pages stay apart, most recently typed-in last, at most FORM_PAGES_PER_TAB', () => {

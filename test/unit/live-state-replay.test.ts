@@ -54,7 +54,7 @@ const SCRIPT: CaptureEventInput[] = [
   // Form fields of two pages, one of them typed into again, then a new document at the other's URL.
   { kind: 'form', tabId: 1, url: 'https://a.test/2', fields: [{ key: '#q', value: 'typed' }, { key: '@0:input:checkbox:ok=on', value: true }] },
   { kind: 'form', tabId: 3, url: 'https://c.test/', fields: [{ key: '/>body:0>div:0', value: 'notes' }, { key: '#s', value: ['a', 'b'] }] },
-  { kind: 'form', tabId: 1, url: 'https://a.test/2#frag', fields: [{ key: '#q', value: 'typed more' }] },
+  { kind: 'form', tabId: 1, url: 'https://a.test/2#frag', fields: [{ key: '#q', value: 'typed more' }, { key: '@0:input:checkbox:ok=on', value: null }] },
   { kind: 'viewport', tabId: 1, width: 1280, height: 720 },
   // IndexedDB of an origin with localStorage, of one without, then one emptied.
   { kind: 'indexeddb', tabId: 1, origin: 'https://a.test', databases: [{ name: 'db', version: 2, stores: [{ name: 's', autoIncrement: true, keyPath: 'id', indexes: [], records: [{ value: { id: 1 } }] }] }] },
