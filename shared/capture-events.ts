@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { IndexedDBDatabaseSchema } from './indexeddb.js';
-import { CookieSchema, WindowShowStateSchema } from './state.js';
+import { FORM_FIELDS_PER_PAGE } from './form-field-identity.js';
+import { CookieSchema, FormFieldSchema, FormFieldValueSchema, WindowShowStateSchema } from './state.js';
 
 /** NavigationType of the Navigation API: a new entry, the current one replaced or reloaded, or a move to another. */
 export const HistoryEntryTypeSchema = z.enum(['push', 'replace', 'reload', 'traverse']);
@@ -102,6 +103,16 @@ export const CaptureEventSchema = z.discriminatedUnion('kind', [
     ),
   }),
   z.object({ kind: z.literal('scroll'), tabId: z.number().int(), x: z.number(), y: z.number() }),
+  /**
+   * Fields of the tab's top document that changed in one burst of typing; `url` without its
+   * #fragment. A null value: the field now holds more than can be kept, forget what was.
+   */
+  z.object({
+    kind: z.literal('form'),
+    tabId: z.number().int(),
+    url: z.string(),
+    fields: z.array(FormFieldSchema.extend({ value: FormFieldValueSchema.nullable() })).max(FORM_FIELDS_PER_PAGE),
+  }),
   /**
    * Everything one origin holds in IndexedDB (top frames only), replacing what was held; no
    * databases means none. `warnings`: what could not be saved (values, the size cap), for resume.

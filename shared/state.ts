@@ -4,6 +4,7 @@
  * `playwright` export is a projection and `browser.newContext({ storageState })` loads it.
  */
 import { z } from 'zod';
+import { FORM_FIELDS_PER_PAGE, FORM_KEY_MAX_CHARS, FORM_PAGES_PER_TAB, FORM_VALUE_MAX_CHARS } from './form-field-identity.js';
 import { IndexedDBDatabaseSchema } from './indexeddb.js';
 
 export const SameSiteSchema = z.enum(['Strict', 'Lax', 'None']);
@@ -47,6 +48,19 @@ export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
 
 export const ScrollSchema = z.object({ x: z.number(), y: z.number() });
 
+/** One form field as captured (shared/form-field-identity.ts says what is kept and how it is named). */
+export const FormFieldValueSchema = z.union([
+  z.string().max(FORM_VALUE_MAX_CHARS),
+  z.boolean(),
+  z.array(z.string()).refine((v) => v.reduce((n, s) => n + s.length, 0) <= FORM_VALUE_MAX_CHARS, 'selected values too long'),
+]);
+export const FormFieldSchema = z.object({ key: z.string().min(1).max(FORM_KEY_MAX_CHARS), value: FormFieldValueSchema });
+export type FormFieldData = z.infer<typeof FormFieldSchema>;
+
+/** The fields typed into one page of a tab: `url` without its #fragment. */
+export const PageFormSchema = z.object({ url: z.string(), fields: z.array(FormFieldSchema).max(FORM_FIELDS_PER_PAGE) });
+export type PageForm = z.infer<typeof PageFormSchema>;
+
 export const TabStateSchema = z.object({
   /** Position among all tabs in window order; stable identity within a snapshot only. */
   windowIndex: z.number().int().nonnegative(),
@@ -63,6 +77,8 @@ export const TabStateSchema = z.object({
   /** This tab's own sessionStorage, one entry per origin that wrote any. */
   sessionStorage: z.array(z.object({ origin: z.string(), items: z.array(StorageItemSchema) })),
   scroll: ScrollSchema.optional(),
+  /** Form fields the user filled, per page, least recently typed-in first; restored into the current page only. */
+  forms: z.array(PageFormSchema).max(FORM_PAGES_PER_TAB).optional(),
 });
 export type TabState = z.infer<typeof TabStateSchema>;
 

@@ -4,6 +4,7 @@
  * a crash is exactly what was acknowledged.
  */
 import type { CaptureEvent, StorageArea } from '../../shared/capture-events.js';
+import { FORM_FIELDS_PER_PAGE, FORM_PAGES_PER_TAB, type FormFieldValue } from '../../shared/form-field-identity.js';
 import type { IndexedDBDatabase } from '../../shared/indexeddb.js';
 import type { Cookie, SessionState, TabState, WindowState } from '../../shared/state.js';
 import { afterNavigation, isWebUrl, type Navigation, type TabHistory } from './tab-history.js';
@@ -20,6 +21,8 @@ interface LiveTab {
   /** origin → key → value */
   session: Map<string, Map<string, string>>;
   scroll?: { x: number; y: number };
+  /** Page URL (no #fragment) → field key → value, least recently typed-in page first. */
+  forms?: Map<string, Map<string, FormFieldValue>>;
   /**
    * The newest navigation seen from one source only (webNavigation, or the page's entry report) and
    * the list before it, so the other source's report of the same URL can correct it (`navigate`).
@@ -68,9 +71,29 @@ export interface LiveStateData {
 /** What a row or a journal record may hold: the current form, or the one written before it. */
 export type StoredLiveStateData = LiveStateData | LiveStateDataV1;
 
-interface LiveTabData extends Omit<LiveTab, 'session'> {
+interface LiveTabData extends Omit<LiveTab, 'session' | 'forms'> {
   /** origin → items as [name, value], in insertion order, emptied ones included. */
   session: [string, [string, string][]][];
+  /** As LiveTab.forms, in its order (absent in rows written before form capture). */
+  forms?: [string, [string, FormFieldValue][]][];
+}
+
+const copyValue = (v: FormFieldValue): FormFieldValue => (Array.isArray(v) ? [...v] : v);
+
+function formsFromPairs(pages: [string, [string, FormFieldValue][]][]): Map<string, Map<string, FormFieldValue>> {
+  return new Map(pages.map(([url, fields]) => [url, new Map(fields.map(([k, v]) => [k, copyValue(v)]))]));
+}
+
+function stripFragment(url: string): string {
+  const i = url.indexOf('#');
+  return i < 0 ? url : url.slice(0, i);
+}
+
+/** A committed navigation that starts a document with empty fields (not Back/Forward or a reload, which Chromium refills). */
+function startsEmptyDocument(event: Extract<CaptureEvent, { kind: 'navigation' }>): boolean {
+  if (event.how !== 'commit') return false;
+  if (event.entry) return event.entry === 'push' || event.entry === 'replace';
+  return !event.qualifiers.includes('forward_back') && event.transition !== 'reload';
 }
 
 /**
@@ -130,12 +153,13 @@ export class LiveState {
     for (const o of data.local) {
       live.local.set(localKey(o.origin, o.topOrigin), { origin: o.origin, ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}), items: new Map(o.items) });
     }
-    for (const t of data.tabs) {
+    for (const { forms, ...t } of data.tabs) {
       live.tabs.set(t.tabId, {
         ...t,
         history: { entries: t.history.entries.map((e) => ({ ...e })), currentIndex: t.history.currentIndex },
         session: new Map(t.session.map(([origin, items]) => [origin, new Map(items)])),
         ...(t.scroll ? { scroll: { ...t.scroll } } : {}),
+        ...(forms ? { forms: formsFromPairs(forms) } : {}),
       });
     }
     for (const w of data.windows) live.windows.set(w.windowId, { ...w, ...(w.bounds ? { bounds: { ...w.bounds } } : {}) });
@@ -170,6 +194,7 @@ export class LiveState {
         history: { entries: t.history.entries.map((e) => ({ ...e })), currentIndex: t.history.currentIndex },
         session: new Map(t.sessionStorage.map((s) => [s.origin, new Map(s.items.map((i) => [i.name, i.value]))])),
         ...(t.scroll ? { scroll: { ...t.scroll } } : {}),
+        ...(t.forms ? { forms: formsFromPairs(t.forms.map((p) => [p.url, p.fields.map((f) => [f.key, f.value])])) } : {}),
       });
     });
     if (state.viewport) live.viewport = { ...state.viewport };
@@ -218,6 +243,9 @@ export class LiveState {
         if (tab) tab.scroll = { x: event.x, y: event.y };
         return;
       }
+      case 'form':
+        this.fillForm(event);
+        return;
       case 'viewport':
         this.viewport = { width: event.width, height: event.height };
         return;
@@ -272,6 +300,24 @@ export class LiveState {
     return tab;
   }
 
+  /** The changed fields of one page join what the tab holds for it; that page becomes the most recent. */
+  private fillForm(event: Extract<CaptureEvent, { kind: 'form' }>): void {
+    const tab = this.ensureTab(event.tabId);
+    const forms = (tab.forms ??= new Map());
+    const url = stripFragment(event.url);
+    const fields = forms.get(url) ?? new Map<string, FormFieldValue>();
+    forms.delete(url);
+    forms.set(url, fields);
+    for (const f of event.fields) {
+      if (f.value === null) fields.delete(f.key);
+      else if (fields.size < FORM_FIELDS_PER_PAGE || fields.has(f.key)) fields.set(f.key, copyValue(f.value));
+    }
+    for (const oldest of forms.keys()) {
+      if (forms.size <= FORM_PAGES_PER_TAB) break;
+      forms.delete(oldest);
+    }
+  }
+
   /**
    * The tab's back/forward list follows webNavigation's rules (tab-history.ts), corrected by the
    * page's report of how Chromium filed the entry. Each navigation is reported by both sources, in
@@ -281,6 +327,8 @@ export class LiveState {
    */
   private navigate(event: Extract<CaptureEvent, { kind: 'navigation' }>): void {
     const tab = this.ensureTab(event.tabId);
+    // Fields typed into an earlier document of this URL are not in the new one: forget them.
+    if (tab.forms && startsEmptyDocument(event)) tab.forms.delete(stripFragment(event.url));
     // The extension pairs the two reports when it can (navigation-hold.ts): one event with both.
     if (event.entry && event.transition !== undefined) {
       tab.history = afterNavigation(tab.history, { url: tab.url, title: tab.title }, { ...event });
@@ -394,11 +442,12 @@ export class LiveState {
       format: 2,
       cookies: [...this.cookies.values()].map((c) => ({ ...c })),
       local: [...this.local.values()].map((o) => ({ origin: o.origin, ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}), items: [...o.items] })),
-      tabs: [...this.tabs.values()].map((t) => ({
+      tabs: [...this.tabs.values()].map(({ forms, ...t }) => ({
         ...t,
         history: { entries: t.history.entries.map((e) => ({ ...e })), currentIndex: t.history.currentIndex },
         session: [...t.session].map(([origin, items]) => [origin, [...items]]),
         ...(t.scroll ? { scroll: { ...t.scroll } } : {}),
+        ...(forms ? { forms: [...forms].map(([url, fields]): [string, [string, FormFieldValue][]] => [url, [...fields].map(([k, v]) => [k, copyValue(v)])]) } : {}),
       })),
       windows: [...this.windows.values()].map((w) => ({ ...w, ...(w.bounds ? { bounds: { ...w.bounds } } : {}) })),
       ...(this.viewport ? { viewport: { ...this.viewport } } : {}),
@@ -433,6 +482,7 @@ export class LiveState {
           .filter(([, items]) => items.size > 0)
           .map(([origin, items]) => ({ origin, items: [...items].map(([name, value]) => ({ name, value })) })),
         ...(t.scroll ? { scroll: { ...t.scroll } } : {}),
+        ...formsOf(t),
       };
     });
     // A window with tabs but none marked active (e.g. events raced) still needs one active tab.
@@ -442,4 +492,11 @@ export class LiveState {
     }
     return { windows, tabStates };
   }
+}
+
+/** A tab's forms as TabState holds them; nothing at all for a tab without (older snapshots stay byte-identical). */
+function formsOf(tab: LiveTab): Pick<TabState, 'forms'> {
+  const pages = [...(tab.forms ?? [])].filter(([, fields]) => fields.size > 0);
+  if (pages.length === 0) return {};
+  return { forms: pages.map(([url, fields]) => ({ url, fields: [...fields].map(([key, value]) => ({ key, value: copyValue(value) })) })) };
 }

@@ -1,5 +1,5 @@
 /**
- * Receives what content scripts report (storage, scroll, viewport, history entry types) and turns it
+ * Receives what content scripts report (storage, scroll, form fields, viewport, history entry types) and turns it
  * into capture events.
  * Tab id, frame id, origin and topOrigin come from the message sender as Chromium fills it in, never
  * from the message: a page cannot forge them.
@@ -54,6 +54,10 @@ export function createPageCaptureSource(ledger: StorageLedger, navigation?: (eve
     const frameId = sender.frameId;
     if (message.type === 'restory.scroll') {
       if (frameId === 0) emit({ kind: 'scroll', tabId, x: message.x, y: message.y });
+      return;
+    }
+    if (message.type === 'restory.form') {
+      if (frameId === 0 && message.fields.length > 0) emit({ kind: 'form', tabId, url: message.url, fields: message.fields });
       return;
     }
     const entryReport = (url: string | undefined, how: 'commit' | 'history', entry: HistoryEntryType) => {

@@ -13,6 +13,7 @@
  * per frame to compile and run, for promises chrome.* already returns on Chrome ≥ 116.
  */
 import type { BackgroundToContent } from '../../shared/messages/content.js';
+import { startFormCapture } from './form-capture.js';
 import { documentEntryType, startHistoryEntryCapture } from './history-entry.js';
 import { capturesIndexedDB, startIndexedDBCapture } from './indexeddb-capture.js';
 import { isCapturableDocument } from './origin.js';
@@ -29,6 +30,7 @@ function main(): void {
   const storage = startStorageCapture(window, top ? { viewport: viewport?.initial(), entry: documentEntryType() } : undefined);
   if (top) startScrollCapture();
   if (top) startHistoryEntryCapture();
+  if (top) startFormCapture();
   const indexedDB = capturesIndexedDB() ? startIndexedDBCapture() : undefined;
   chrome.runtime.onMessage.addListener((message: BackgroundToContent) => {
     if (message?.type === 'restory.dump') {

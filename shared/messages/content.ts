@@ -10,6 +10,7 @@
  * which a page cannot forge.
  */
 import type { HistoryEntryType, StorageArea } from '../capture-events.js';
+import { FORM_FIELDS_PER_PAGE, FORM_KEY_MAX_CHARS, FORM_VALUE_MAX_CHARS, type FormFieldChange } from '../form-field-identity.js';
 import type { IndexedDBDatabase } from '../indexeddb.js';
 
 /** Fingerprint of one storage area (see extension/storage-digest.ts). */
@@ -35,6 +36,8 @@ export type ContentMessage =
   | { type: 'restory.storage.full'; area: StorageArea; items: Record<string, string> }
   | { type: 'restory.storage.change'; area: StorageArea; clear: boolean; set: Record<string, string>; remove: string[] }
   | { type: 'restory.scroll'; x: number; y: number }
+  /** Top frame: form fields changed in one burst of typing (extension/content/form-capture.ts); `url` without #fragment. */
+  | { type: 'restory.form'; url: string; fields: FormFieldChange[] }
   | { type: 'restory.viewport'; width: number; height: number }
   /** Top frame: how Chromium filed a same-document entry, or a document restored from the back/forward cache. */
   | { type: 'restory.entry'; url: string; how: 'commit' | 'history'; entry: HistoryEntryType }
@@ -80,6 +83,18 @@ function isStringRecord(value: unknown): value is Record<string, string> {
   return true;
 }
 
+/** Within the companion's limits too (shared/state.ts FormFieldSchema): a field it would refuse must not get that far. */
+function isFormFields(value: unknown): value is FormFieldChange[] {
+  if (!Array.isArray(value) || value.length > FORM_FIELDS_PER_PAGE) return false;
+  return value.every((f) => {
+    if (!isObject(f) || typeof f.key !== 'string' || f.key.length === 0 || f.key.length > FORM_KEY_MAX_CHARS) return false;
+    const v = f.value;
+    if (typeof v === 'boolean' || v === null) return true;
+    if (typeof v === 'string') return v.length <= FORM_VALUE_MAX_CHARS;
+    return Array.isArray(v) && v.every((s) => typeof s === 'string') && v.reduce((n: number, s: string) => n + s.length, 0) <= FORM_VALUE_MAX_CHARS;
+  });
+}
+
 /**
  * The shape the background relies on, checked by hand (no zod, no copies): enough that a bug cannot
  * make the background throw or emit an event the companion would refuse. Null for anything else,
@@ -101,6 +116,8 @@ export function asContentMessage(raw: unknown): ContentMessage | null {
       return isArea(m.area) && typeof m.clear === 'boolean' && isStringRecord(m.set) && Array.isArray(m.remove) && m.remove.every((k) => typeof k === 'string') ? (m as ContentMessage) : null;
     case 'restory.scroll':
       return Number.isFinite(m.x) && Number.isFinite(m.y) ? (m as ContentMessage) : null;
+    case 'restory.form':
+      return typeof m.url === 'string' && isFormFields(m.fields) ? (m as ContentMessage) : null;
     case 'restory.viewport':
       return isSize(m.width) && isSize(m.height) ? (m as ContentMessage) : null;
     case 'restory.entry':

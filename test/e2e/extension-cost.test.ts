@@ -20,7 +20,8 @@ let origin: string;
 let page: Page;
 
 beforeAll(async () => {
-  server = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html(`page ${req.url}`)));
+  const form = '<input id="name"><textarea id="note"></textarea>';
+  server = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html(req.url?.startsWith('/form') ? form : `page ${req.url}`)));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   browser = await launchWithExtension();
@@ -88,6 +89,25 @@ describe('extension cost', () => {
     console.log('idle 5 s:', JSON.stringify(counts));
     expect(counts.contentMessages).toBe(0);
     expect(counts.eventFrames).toBe(0);
+  });
+
+  it('cost(a burst of typing into two fields is one message, sent after it)', async () => {
+    await page.goto(`${origin}/form`);
+    await sleep(1000);
+    const before = await read();
+    const started = Date.now();
+    await page.locator('#name').pressSequentially('Ada Lovelace');
+    await page.locator('#note').pressSequentially('a note');
+    const typed = Date.now();
+    await sleep(1500);
+    const counts = perNavigation(before, await read(), 1);
+    console.log('typing 18 characters into 2 fields:', JSON.stringify(counts));
+    const forms = browser.log.events().filter((e) => e.event.kind === 'form' && e.receivedAt > started);
+    expect(forms.map((e) => e.event)).toEqual([
+      { kind: 'form', tabId: expect.any(Number), url: `${origin}/form`, fields: [{ key: '#name', value: 'Ada Lovelace' }, { key: '#note', value: 'a note' }] },
+    ]);
+    expect(forms[0].receivedAt).toBeGreaterThanOrEqual(typed);
+    expect(counts.contentMessages).toBe(1);
   });
 
   it('storage(a write is still captured within 1 s after the diff period backed off)', async () => {

@@ -1,5 +1,5 @@
 /**
- * Cookie and storage values never reach a log: a companion process with DEBUG='restory:*' receives
+ * Cookie, storage and form field values never reach a log: a companion process with DEBUG='restory:*' receives
  * a capture stream full of distinctive values over the real socket protocol (as a native host:
  * auth → hello → events, plus requests and a malformed frame), and the CLI commands run against it
  * with the same DEBUG. None of the values may appear in any stdout/stderr — except `export`'s stdout,
@@ -28,6 +28,7 @@ const SECRETS = {
   localFull: `lsFull${tag}E`,
   localChange: `lsChg${tag}R`,
   sessionChange: `ssChg${tag}T`,
+  formField: `form${tag}U`,
   malformed: `bad${tag}Y`,
 };
 const ALL_SECRETS = Object.values(SECRETS);
@@ -78,6 +79,7 @@ function capture(): SequencedEvent[] {
     { seq: 5, at, event: { kind: 'storage.full', ...scope, area: 'local', items: { auth: SECRETS.localFull } } },
     { seq: 6, at, event: { kind: 'storage.change', ...scope, area: 'local', clear: false, set: { refresh: SECRETS.localChange }, remove: [] } },
     { seq: 7, at, event: { kind: 'storage.change', ...scope, area: 'session', clear: false, set: { draft: SECRETS.sessionChange }, remove: [] } },
+    { seq: 8, at, event: { kind: 'form', tabId: 7, url: 'http://127.0.0.1:9/app', fields: [{ key: '#message', value: SECRETS.formField }] } },
   ];
 }
 
@@ -108,7 +110,7 @@ describe('no cookie or storage value in any log (DEBUG=restory:*)', () => {
     const welcome = await host.waitFor((f) => f.type === 'welcome', 'welcome');
     sessionId = String(welcome.sessionId);
     host.send({ type: 'events', batch: capture() });
-    await host.waitFor((f) => f.type === 'ack' && f.seq === 7, 'ack of seq 7');
+    await host.waitFor((f) => f.type === 'ack' && f.seq === 8, 'ack of seq 8');
     host.send({ type: 'request', id: 'snap', method: 'snapshot', params: { sessionId } });
     await host.waitFor((f) => f.id === 'snap', 'snapshot response');
     // A malformed batch carrying a value: refused, and the refusal must not echo it.
@@ -168,6 +170,7 @@ describe('no cookie or storage value in any log (DEBUG=restory:*)', () => {
       expect(r.stdout).toContain(SECRETS.cookieChange);
       expect(r.stdout).toContain(SECRETS.localChange);
       if (format === 'restory') expect(r.stdout).toContain(SECRETS.sessionChange);
+      if (format === 'restory') expect(r.stdout).toContain(SECRETS.formField);
     }
   });
 });

@@ -51,6 +51,10 @@ const SCRIPT: CaptureEventInput[] = [
   nav(1, 'https://a.test/2'),
   nav(1, 'chrome://settings/'),
   { kind: 'scroll', tabId: 1, x: 0, y: 120 },
+  // Form fields of two pages, one of them typed into again, then a new document at the other's URL.
+  { kind: 'form', tabId: 1, url: 'https://a.test/2', fields: [{ key: '#q', value: 'typed' }, { key: '@0:input:checkbox:ok=on', value: true }] },
+  { kind: 'form', tabId: 3, url: 'https://c.test/', fields: [{ key: '/>body:0>div:0', value: 'notes' }, { key: '#s', value: ['a', 'b'] }] },
+  { kind: 'form', tabId: 1, url: 'https://a.test/2#frag', fields: [{ key: '#q', value: 'typed more' }, { key: '@0:input:checkbox:ok=on', value: null }] },
   { kind: 'viewport', tabId: 1, width: 1280, height: 720 },
   // IndexedDB of an origin with localStorage, of one without, then one emptied.
   { kind: 'indexeddb', tabId: 1, origin: 'https://a.test', databases: [{ name: 'db', version: 2, stores: [{ name: 's', autoIncrement: true, keyPath: 'id', indexes: [], records: [{ value: { id: 1 } }] }] }] },
@@ -75,6 +79,8 @@ const SCRIPT: CaptureEventInput[] = [
   nav(5, 'https://f.test/'),
   { kind: 'scroll', tabId: 4, x: 3, y: 4 },
   nav(1, 'https://a.test/3', { how: 'history' }),
+  { kind: 'form', tabId: 1, url: 'https://a.test/3', fields: [{ key: '#later', value: 'x' }] },
+  nav(3, 'https://c.test/', { transition: 'link' }),
   nav(1, 'https://a.test/3#x', { how: 'fragment' }),
 ];
 

@@ -1,10 +1,11 @@
 /**
- * One tab, in its own page: viewport, back and forward history, the real page with its sessionStorage, scroll.
+ * One tab, in its own page: viewport, back and forward history, the real page with its sessionStorage, form fields, scroll.
  * A failure anywhere fails this tab only (its TabOutcome says why); the other tabs go on.
  */
 import type { Page } from 'playwright-core';
 import type { SessionState, TabState } from '../../../shared/state.js';
 import { debug } from '../../debug.js';
+import { restoreForms, savedFieldsFor } from './forms.js';
 import { isHistoryStub, restoreHistory, returnToCurrentEntry } from './history.js';
 import { restoreScroll } from './scroll.js';
 import { withSessionStorage } from './session-storage.js';
@@ -44,6 +45,17 @@ export async function restoreTab(
       built.forward ? returnToCurrentEntry(page, built.current, timeout, (w) => outcome.warnings.push(`${label}: ${w}`)) : loadRealPage(page, tab.url, timeout),
     );
     log(`tab ${tab.index}: loaded at ${Date.now() - t0} ms`);
+
+    // The page the tab shows now (a redirect may have taken it elsewhere): only its own fields.
+    const fields = savedFieldsFor(tab, page.url());
+    if (fields.length > 0) {
+      try {
+        const forms = await restoreForms(page, fields);
+        log(`tab ${tab.index}: form fields: ${forms.filled} filled, ${forms.kept} left as the page set them, ${forms.missing} not there at load`);
+      } catch (e) {
+        outcome.warnings.push(`${label}: form fields not restored: ${firstLine(e)}`);
+      }
+    }
 
     if (tab.scroll && (tab.scroll.x !== 0 || tab.scroll.y !== 0)) {
       const reached = await restoreScroll(page, tab.scroll, opts.scrollTimeoutMs ?? 3_000);

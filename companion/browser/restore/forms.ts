@@ -1,0 +1,174 @@
+/**
+ * A tab's form fields, put back once its page has loaded: only into the page they were typed into
+ * (same URL, fragment aside), only into a field that is there under the same key (id, name or path;
+ * shared/form-field-identity.ts) and only while it still holds the page's default (its HTML value,
+ * checked or selected state; contenteditable: while empty), so a page that fills a field itself keeps
+ * its own value.
+ *
+ * How: in an isolated world of the tab's top frame (CDP Page.createIsolatedWorld), which shares the
+ * DOM but none of the page's objects, so the page's own globals and patched prototypes cannot get in
+ * the way, and the fields go in as JSON arguments, never as code. A value is set through the native
+ * setter, then `input` and `change` are dispatched (bubbling): frameworks that keep their own copy
+ * of a field's value (React's value tracker is a property on the element in the page's world, which
+ * this world does not see) read the new value from those events. Checkboxes and radios are clicked,
+ * which is what React and Vue listen to for them. Fields the page renders later (an SPA after load)
+ * are filled as they appear, for FOLLOW_MS; the returned counts are from the first pass.
+ *
+ * The restored values raise input events, so the tab's content script captures them again for the
+ * resumed session (whose tabs are new browser tabs).
+ */
+import type { Page } from 'playwright-core';
+import { formFieldKey, formFieldKind } from '../../../shared/form-field-identity.js';
+import type { FormFieldData, TabState } from '../../../shared/state.js';
+import { stripHash } from './strings.js';
+
+/** How long fields that are not there yet at load are watched for. */
+const FOLLOW_MS = 10_000;
+
+export interface FormsOutcome {
+  /** Set to the saved value (or already holding it). */
+  filled: number;
+  /** There, but the page had filled it itself (or the saved value no longer fits it): left alone. */
+  kept: number;
+  /** Not on the page at load; filled later if it appears within FOLLOW_MS. */
+  missing: number;
+}
+
+/** The saved fields of the page the tab shows now, if any. */
+export function savedFieldsFor(tab: TabState, url: string): FormFieldData[] {
+  return tab.forms?.find((p) => p.url === stripHash(url))?.fields ?? [];
+}
+
+/**
+ * Runs in the page's isolated world, with formFieldKind and formFieldKey declared beside it (see
+ * FILL_SOURCE): nothing from this module exists there.
+ */
+function fillForms(fields: FormFieldData[], followMs: number): FormsOutcome {
+  const wanted = new Map<string, FormFieldData['value']>(fields.map((f) => [f.key, f.value]));
+  const outcome = { filled: 0, kept: 0, missing: 0 };
+  const fire = (el: Element) => {
+    el.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  };
+  const setValue = (el: HTMLInputElement | HTMLTextAreaElement, value: string) => {
+    const proto = el.localName === 'textarea' ? HTMLTextAreaElement.prototype : HTMLInputElement.prototype;
+    Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(el, value);
+  };
+  /**
+   * What an input shows before anyone touches it. Not `defaultValue`: that is the raw attribute,
+   * while a range, color or date input shows its sanitized form ('' → '50', '#000000'). A fresh
+   * element with the same attributes shows exactly that (a clone would copy the current value too).
+   */
+  const untouchedValue = (input: HTMLInputElement | HTMLTextAreaElement): string => {
+    if (input.localName === 'textarea') return input.defaultValue;
+    const fresh = document.createElement('input');
+    for (const a of Array.from(input.attributes)) fresh.setAttribute(a.name, a.value);
+    return fresh.value;
+  };
+  /** The option a single select shows when nothing was chosen: the last marked `selected` in HTML, else the first enabled one. */
+  const defaultIndex = (options: HTMLOptionElement[]): number => {
+    for (let i = options.length - 1; i >= 0; i--) if (options[i].defaultSelected) return i;
+    return options.findIndex((o) => !o.disabled);
+  };
+  const fill = (el: Element, kind: FormFieldKind, value: FormFieldData['value']): boolean => {
+    switch (kind) {
+      case 'text': {
+        const input = el as HTMLInputElement | HTMLTextAreaElement;
+        if (typeof value !== 'string' || input.value !== untouchedValue(input)) return false;
+        if (input.value !== value) {
+          setValue(input, value);
+          fire(input);
+        }
+        return true;
+      }
+      case 'checked': {
+        const box = el as HTMLInputElement;
+        if (typeof value !== 'boolean' || box.checked !== box.defaultChecked) return false;
+        // A radio is unchecked by checking another of its group, never by itself.
+        if (box.checked !== value && (value || box.type === 'checkbox')) box.click();
+        return true;
+      }
+      case 'select': {
+        const select = el as HTMLSelectElement;
+        const options = Array.from(select.options);
+        if (!Array.isArray(value)) return false;
+        const untouched = select.multiple ? options.every((o) => o.selected === o.defaultSelected) : select.selectedIndex === defaultIndex(options);
+        if (!untouched) return false;
+        if (select.multiple) {
+          options.forEach((o) => (o.selected = value.includes(o.value)));
+        } else {
+          const index = options.findIndex((o) => o.value === value[0]);
+          if (index < 0) return false;
+          if (index === select.selectedIndex) return true;
+          select.selectedIndex = index;
+        }
+        fire(select);
+        return true;
+      }
+      case 'editable': {
+        const host = el as HTMLElement;
+        if (typeof value !== 'string' || host.innerText.trim() !== '') return false;
+        if (value !== '') {
+          host.innerText = value;
+          host.dispatchEvent(new InputEvent('input', { bubbles: true, composed: true, inputType: 'insertText' }));
+        }
+        return true;
+      }
+    }
+  };
+  const pass = () => {
+    for (const el of Array.from(document.querySelectorAll('input, textarea, select, [contenteditable]'))) {
+      if (wanted.size === 0) return;
+      const kind = formFieldKind(el);
+      const key = kind && formFieldKey(el);
+      if (!kind || key === null || !wanted.has(key)) continue;
+      const value = wanted.get(key)!;
+      wanted.delete(key);
+      if (fill(el, kind, value)) outcome.filled++;
+      else outcome.kept++;
+    }
+  };
+  pass();
+  const first = { ...outcome, missing: wanted.size };
+  if (wanted.size > 0 && followMs > 0) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const observer = new MutationObserver(() => {
+      // One pass per 200 ms of mutations at most: an SPA may mutate the DOM thousands of times.
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        pass();
+        if (wanted.size === 0) observer.disconnect();
+      }, 200);
+    });
+    observer.observe(document, { childList: true, subtree: true });
+    setTimeout(() => observer.disconnect(), followMs);
+  }
+  return first;
+}
+
+type FormFieldKind = NonNullable<ReturnType<typeof formFieldKind>>;
+
+/** fillForms with the identity functions it calls, as one function declaration for Runtime.callFunctionOn. */
+const FILL_SOURCE = `function (fields, followMs) {
+  ${formFieldKind.toString()}
+  ${formFieldKey.toString()}
+  return (${fillForms.toString()})(fields, followMs);
+}`;
+
+export async function restoreForms(page: Page, fields: FormFieldData[]): Promise<FormsOutcome> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { frameTree } = await cdp.send('Page.getFrameTree');
+    const { executionContextId } = await cdp.send('Page.createIsolatedWorld', { frameId: frameTree.frame.id, worldName: 'restory-forms' });
+    const { result, exceptionDetails } = await cdp.send('Runtime.callFunctionOn', {
+      functionDeclaration: FILL_SOURCE,
+      executionContextId,
+      arguments: [{ value: fields }, { value: FOLLOW_MS }],
+      returnByValue: true,
+    });
+    if (exceptionDetails) throw new Error(`filling form fields failed: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
+    return result.value as FormsOutcome;
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
