@@ -40,3 +40,10 @@ export const ENV = {
  * is the snapshot being restored, and diffing megabytes of it would slow the writes down.
  */
 export const RESTORE_SETUP_PATH = '/__restory_setup__';
+
+/**
+ * Per origin, at most this much encoded IndexedDB JSON (characters) is captured; over it, records are
+ * left out with a warning. Here, not in indexeddb.ts, because the content script needs it and must
+ * not bundle zod (see test/unit/content-script-bundle.test.ts).
+ */
+export const INDEXEDDB_ORIGIN_CAP_CHARS = 50 * 1024 * 1024;

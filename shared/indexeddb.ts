@@ -18,8 +18,7 @@
  */
 import { z } from 'zod';
 
-/** Per origin, at most this much encoded JSON (characters) is captured; over it, records are left out with a warning. */
-export const INDEXEDDB_ORIGIN_CAP_CHARS = 50 * 1024 * 1024;
+export { INDEXEDDB_ORIGIN_CAP_CHARS } from './constants.js';
 
 const TYPED_ARRAY_KINDS = ['i8', 'ui8', 'ui8c', 'i16', 'ui16', 'i32', 'ui32', 'f32', 'f64', 'bi64', 'bui64'] as const;
 export const TypedArrayKindSchema = z.enum(TYPED_ARRAY_KINDS);

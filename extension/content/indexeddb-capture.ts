@@ -22,7 +22,7 @@
  * an origin that changes constantly takes at most 1/READ_DUTY of the wall time unless one read
  * takes over 1.5 s, and its RPO grows accordingly, to at most 30 s + a read.
  */
-import { INDEXEDDB_ORIGIN_CAP_CHARS } from '../../shared/indexeddb.js';
+import { INDEXEDDB_ORIGIN_CAP_CHARS } from '../../shared/constants.js';
 import type { IndexedDBProbeReply } from '../../shared/messages/content.js';
 import { readOriginIndexedDB } from './indexeddb-read.js';
 import { request, send } from './send.js';
