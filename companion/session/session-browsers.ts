@@ -19,6 +19,7 @@ import { ENV } from '../../shared/constants.js';
 import { RestoryError } from '../../shared/errors.js';
 import type { ResumeReport } from '../../shared/protocol.js';
 import type { SessionState } from '../../shared/state.js';
+import { storageLimitNote } from '../../shared/storage-limit-note.js';
 import { exitedCleanly, isAlive } from '../browser/exit-status.js';
 import { ensureExtensionBuilt } from '../browser/extension-build.js';
 import { waitForServiceWorker } from '../browser/launch.js';
@@ -192,6 +193,7 @@ export class SessionBrowsers {
     if (record.state === 'stale') {
       warnings.push(`session ${sessionId} is stale: its newest snapshot is older than the max session age; cookies may have expired`);
     }
+    if (record.storageLimit) warnings.push(`session ${sessionId}: ${storageLimitNote(record.storageLimit)}; what was captured is restored`);
     for (const w of warnings) this.notice(w);
 
     // Capture into the resumed browser starts from the restored state, not from what the old browser

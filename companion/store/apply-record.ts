@@ -53,6 +53,9 @@ export function applyRecord({ db, lives }: ApplyTarget, r: JournalRecord, prepar
         live.lastSeq = e.seq;
       }
       db.run('UPDATE sessions SET last_activity_at = max(last_activity_at, ?) WHERE id = ?', [r.at, r.sid]);
+      if (r.lim !== undefined) {
+        db.run('UPDATE sessions SET storage_limited_at = ?, storage_limit_bytes = ? WHERE id = ? AND storage_limited_at IS NULL', [r.at, r.lim, r.sid]);
+      }
       lives.changed(r.sid);
       return;
     }

@@ -26,7 +26,11 @@ import { keyMissing, type StoreCipher } from './crypto.js';
 
 export type JournalEntry =
   | { t: 'create'; sid: string; name: string; status: SessionStatus; at: number; live: StoredLiveStateData }
-  | { t: 'events'; sid: string; inst: string; at: number; evs: SequencedEvent[] }
+  /**
+   * `evs` as they were folded in: already cut down to the session's storage limit, and then `lim`
+   * is that limit (the session is marked as having reached it).
+   */
+  | { t: 'events'; sid: string; inst: string; at: number; evs: SequencedEvent[]; lim?: number }
   /** Replace the live state wholesale (resume from a snapshot). */
   | { t: 'reset'; sid: string; live: StoredLiveStateData }
   | { t: 'status'; sid: string; status: SessionStatus; err?: string | null }
