@@ -10,6 +10,8 @@ import type { SequencedEvent } from '../../shared/capture-events.js';
 import { PgStore } from '../../companion/store/pg-store.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { contentHash } from '../../companion/store/records.js';
+import { readSessionIndex } from '../../companion/store/session-index.js';
+import { dataPaths } from '../../companion/data-dir.js';
 import type { Store } from '../../companion/store/store.js';
 import { startPostgres, type PgServer } from '../helpers/postgres.js';
 import { navigate, setLocal, tabsEvent } from '../helpers/store-fixtures.js';
@@ -132,5 +134,20 @@ describe.each(backends)('storage limit: $name', (backend) => {
     expect(contentHash(await again.currentState('hostile'))).toBe(live);
     expect((await again.requireSession('hostile')).storageLimit).toEqual(hostile.storageLimit);
     expect((await again.captureCursor('hostile')).lastSeq).toBe(seq);
+  });
+});
+
+describe('storage limit: the session index', () => {
+  it('`list` without a companion (the session index) shows the mark as the full open does', async () => {
+    const dataDir = newDataDirPath();
+    const store = await SqlJsStore.open({ dataDir, env: {}, config });
+    opened.push(store);
+    await store.createSession({ id: 'hostile', name: 'hostile' });
+    await store.applyEvents('hostile', 'inst', frameWrites(1, 4, 8, 4096));
+    await store.setState('hostile', 'closed');
+    const marked = (await store.requireSession('hostile')).storageLimit;
+    expect(marked).toEqual({ at: expect.any(Number), bytes: LIMIT });
+    await store.close();
+    expect(readSessionIndex(dataPaths(dataDir))?.find((s) => s.id === 'hostile')?.storageLimit).toEqual(marked);
   });
 });
