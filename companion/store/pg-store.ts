@@ -51,7 +51,7 @@ import { createPool, isRetryable, unreachable } from './pg-connection.js';
 import { redactUrl } from './store-url.js';
 import { PG_LATEST_SCHEMA_VERSION, pgMigrate, pgSchemaVersion } from './pg-migrations.js';
 import { contentHash, errorLine, stateDigest, storageLimitOf } from './records.js';
-import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store } from './store.js';
+import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type NewSession, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store } from './store.js';
 
 const log = debug('pg-store');
 
@@ -286,7 +286,7 @@ export class PgStore implements Store {
 
   // --- Sessions ---
 
-  async createSession(input: { name: string; id?: string; state?: SessionStatus; initial?: SessionState }): Promise<SessionRecord> {
+  async createSession(input: NewSession): Promise<SessionRecord> {
     this.assertWritable();
     const id = input.id ?? randomBytes(4).toString('hex');
     if (id.length === 0 || id.length > 200) throw new RestoryError('bad_message', 'a session id must be 1 to 200 characters');
@@ -298,10 +298,12 @@ export class PgStore implements Store {
     let exists = false;
     await this.write([], async (c) => {
       const r = await c.query(
-        `INSERT INTO sessions (id, name, state, created_at, last_activity_at, current_url, current_title, tab_count, live_state, instance_id, owner_id, lease_expires_at)
-         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond')
+        `INSERT INTO sessions (id, name, state, created_at, last_activity_at, current_url, current_title, tab_count, live_state, instance_id, owner_id, lease_expires_at,
+           storage_limited_at, storage_limit_bytes)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond', $12, $13)
          ON CONFLICT (id) DO NOTHING`,
-        [id, input.name, status, at, digest.currentUrl, digest.currentTitle, digest.tabCount, data, live.instanceId, this.ownerId, this.leaseMs],
+        [id, input.name, status, at, digest.currentUrl, digest.currentTitle, digest.tabCount, data, live.instanceId, this.ownerId, this.leaseMs,
+          input.storageLimit?.at ?? null, input.storageLimit?.bytes ?? null],
       );
       exists = r.rowCount === 0;
     });

@@ -36,7 +36,7 @@ import { sessionIndexPath } from './session-index.js';
 import { contentHash, stateDigest } from './records.js';
 import { countSnapshots, latestSnapshotInfo, listSnapshotInfos, nextSnapshotId, readSnapshot } from './snapshot-rows.js';
 import { all, one, SESSION_COLUMNS, toSessionRecord } from './sqljs-rows.js';
-import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store, type StoreOptions } from './store.js';
+import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type NewSession, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store, type StoreOptions } from './store.js';
 
 const log = debug('store');
 
@@ -128,7 +128,7 @@ export class SqlJsStore implements Store {
 
   // --- Sessions ---
 
-  createSession(input: { name: string; id?: string; state?: SessionStatus; initial?: SessionState }): SessionRecord {
+  createSession(input: NewSession): SessionRecord {
     this.assertWritable();
     const id = input.id ?? this.newSessionId();
     if (id.length === 0 || id.length > 200) throw new RestoryError('bad_message', 'a session id must be 1 to 200 characters');
@@ -136,7 +136,8 @@ export class SqlJsStore implements Store {
     const status = SessionStatusSchema.parse(input.state ?? 'active');
     const at = this.clock();
     const live = (input.initial ? LiveState.fromState(input.initial) : new LiveState(at)).toData();
-    this.checkpointer.commit({ t: 'create', sid: id, name: input.name, status, at, live });
+    const lim = input.storageLimit ? { lim: { at: input.storageLimit.at, bytes: input.storageLimit.bytes } } : {};
+    this.checkpointer.commit({ t: 'create', sid: id, name: input.name, status, at, live, ...lim });
     return this.requireSession(id);
   }
 

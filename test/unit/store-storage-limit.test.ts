@@ -11,6 +11,7 @@ import { PgStore } from '../../companion/store/pg-store.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { contentHash } from '../../companion/store/records.js';
 import { readSessionIndex } from '../../companion/store/session-index.js';
+import { moveSessions } from '../../companion/store/move-sessions.js';
 import { dataPaths } from '../../companion/data-dir.js';
 import type { Store } from '../../companion/store/store.js';
 import { startPostgres, type PgServer } from '../helpers/postgres.js';
@@ -149,5 +150,27 @@ describe('storage limit: the session index', () => {
     expect(marked).toEqual({ at: expect.any(Number), bytes: LIMIT });
     await store.close();
     expect(readSessionIndex(dataPaths(dataDir))?.find((s) => s.id === 'hostile')?.storageLimit).toEqual(marked);
+  });
+});
+
+describe('storage limit: restory migrate', () => {
+  it('carries the mark from a data dir to PostgreSQL and back', async () => {
+    const dataDir = newDataDirPath();
+    const store = await SqlJsStore.open({ dataDir, env: {}, config });
+    await store.createSession({ id: 'hostile', name: 'hostile' });
+    await store.applyEvents('hostile', 'inst', frameWrites(1, 4, 8, 4096));
+    const marked = (await store.requireSession('hostile')).storageLimit;
+    expect(marked).toEqual({ at: expect.any(Number), bytes: LIMIT });
+    await store.close();
+    const url = await server.createDatabase();
+    await moveSessions(dataDir, url);
+    const back = newDataDirPath();
+    await moveSessions(url, back);
+    const there = await PgStore.open({ url, env: {}, readOnly: true });
+    opened.push(there);
+    expect((await there.requireSession('hostile')).storageLimit).toEqual(marked);
+    const home = await SqlJsStore.open({ dataDir: back, env: {}, readOnly: true });
+    opened.push(home);
+    expect((await home.requireSession('hostile')).storageLimit).toEqual(marked);
   });
 });
