@@ -52,6 +52,15 @@ const FIELDS = {
    * heartbeat. A session whose owner missed it is recoverable to every companion.
    */
   leaseMs: { kind: 'int', default: 15_000, min: 500, max: HOUR, env: 'RESTORY_LEASE_MS', unit: 'ms' },
+  /**
+   * Most localStorage, sessionStorage and IndexedDB one session's state may hold, counted as
+   * Chromium counts its storage quota (2 bytes per UTF-16 code unit of keys and values; IndexedDB as
+   * its captured JSON). Beyond it, storage that would grow the session is not captured (the session
+   * is marked, `list` shows it) while everything else is: a page opening many cross-site frames,
+   * each filling its own partitioned quota, cannot make the companion hold gigabytes. README →
+   * Configuration says why 128 MiB.
+   */
+  sessionMaxStorageBytes: { kind: 'int', default: 128 * MIB, min: 64 * 1024, max: 4096 * MIB, env: 'RESTORY_SESSION_MAX_STORAGE_BYTES', unit: 'bytes' },
 } as const satisfies Record<string, IntField | BoolField>;
 
 type Fields = typeof FIELDS;

@@ -143,6 +143,11 @@ export const SessionSummarySchema = z.object({
   lastError: z.string().nullable(),
   /** While the session's browser runs: where Playwright's connectOverCDP reaches it (127.0.0.1). */
   cdpEndpoint: z.string().optional(),
+  /**
+   * Set once storage was left out of the session because it reached its storage limit
+   * (config sessionMaxStorageBytes): when that first happened, and the limit in bytes.
+   */
+  storageLimit: z.object({ at: z.number(), bytes: z.number().int().positive() }).optional(),
 });
 export type SessionSummary = z.infer<typeof SessionSummarySchema>;
 

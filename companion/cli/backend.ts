@@ -19,9 +19,16 @@ export type { SnapshotRow } from '../../shared/protocol.js';
 /** Sessions counted by the state `list` shows for them. */
 export type StateCounts = Partial<Record<SessionStatus, number>>;
 
-export type BackendStatus =
+/** A session that reached its storage limit, as `status` names it. */
+export interface StorageLimited {
+  id: string;
+  storageLimit: NonNullable<SessionSummary['storageLimit']>;
+}
+
+export type BackendStatus = (
   | { running: true; pid: number; dataDir: string; version: string; activeSessions: string[]; browsers: { sessionId: string; cdpEndpoint: string; pid: number }[]; sessions: StateCounts }
-  | { running: false; dataDir: string; sessions: StateCounts };
+  | { running: false; dataDir: string; sessions: StateCounts }
+) & { storageLimited: StorageLimited[] };
 
 export interface Backend {
   /** Every session's id, whatever its state (for resolving id prefixes). */
@@ -74,6 +81,10 @@ export async function resolveSessionId(backend: Backend, idOrPrefix: string): Pr
 /** resolveSessionId against whichever backend answers for `dataDir` (for `resume`). */
 export function resolveSessionIdIn(dataDir: string, idOrPrefix: string): Promise<string> {
   return withBackend(dataDir, (backend) => resolveSessionId(backend, idOrPrefix));
+}
+
+export function storageLimited(sessions: SessionSummary[]): StorageLimited[] {
+  return sessions.flatMap((s) => (s.storageLimit ? [{ id: s.id, storageLimit: s.storageLimit }] : []));
 }
 
 export function countByState(sessions: SessionSummary[]): StateCounts {

@@ -7,6 +7,7 @@ import type { CaptureEvent, StorageArea } from '../../shared/capture-events.js';
 import { FORM_FIELDS_PER_PAGE, FORM_PAGES_PER_TAB, type FormFieldValue } from '../../shared/form-field-identity.js';
 import type { IndexedDBDatabase } from '../../shared/indexeddb.js';
 import type { Cookie, SessionState, TabState, WindowState } from '../../shared/state.js';
+import { areaBytes, indexedDBBytes, itemBytes, type StorageHolder } from './storage-limit.js';
 import { afterNavigation, isWebUrl, type Navigation, type TabHistory } from './tab-history.js';
 
 interface LiveTab {
@@ -123,7 +124,7 @@ function localKey(origin: string, topOrigin: string | undefined): string {
   return topOrigin ? `${topOrigin} ${origin}` : origin;
 }
 
-export class LiveState {
+export class LiveState implements StorageHolder {
   private cookies = new Map<string, Cookie>();
   /** localKey → origin storage */
   private local = new Map<string, { origin: string; topOrigin?: string; items: Map<string, string> }>();
@@ -135,6 +136,8 @@ export class LiveState {
   capturedAt: number;
   instanceId: string | null = null;
   lastSeq = 0;
+  /** localStorage, sessionStorage and IndexedDB held, as storage-limit.ts counts them; kept up to date by `apply`. */
+  private bytes = 0;
 
   constructor(now = Date.now()) {
     this.capturedAt = now;
@@ -144,6 +147,7 @@ export class LiveState {
     const live = 'format' in data ? LiveState.fromDataV2(data) : LiveState.fromState(data.state, data.tabIds, data.windowIds);
     live.instanceId = data.instanceId;
     live.lastSeq = data.lastSeq;
+    live.bytes = live.countStorageBytes();
     return live;
   }
 
@@ -201,7 +205,30 @@ export class LiveState {
     for (const o of state.origins) {
       if (o.indexedDB?.length && !o.topOrigin) live.indexedDB.set(o.origin, { origin: o.origin, databases: o.indexedDB, warnings: o.indexedDBWarnings ?? [] });
     }
+    live.bytes = live.countStorageBytes();
     return live;
+  }
+
+  /** The running total of storage held (storage-limit.ts): O(1). */
+  get storageBytes(): number {
+    return this.bytes;
+  }
+
+  /** The same total counted from scratch, O(state): for loading a state, and for tests to check the running one. */
+  countStorageBytes(): number {
+    let n = 0;
+    for (const o of this.local.values()) n += areaBytes(o.items);
+    for (const t of this.tabs.values()) for (const items of t.session.values()) n += areaBytes(items);
+    for (const o of this.indexedDB.values()) n += indexedDBBytes(o.databases);
+    return n;
+  }
+
+  storedArea(area: StorageArea, tabId: number, origin: string, topOrigin?: string): ReadonlyMap<string, string> | undefined {
+    return area === 'local' ? this.local.get(localKey(origin, topOrigin))?.items : this.tabs.get(tabId)?.session.get(origin);
+  }
+
+  storedIndexedDB(origin: string): readonly IndexedDBDatabase[] | undefined {
+    return this.indexedDB.get(origin)?.databases;
   }
 
   /** Bumped by every apply: an unchanged version means an unchanged state (and no need to serialise it). */
@@ -216,12 +243,23 @@ export class LiveState {
         const target = this.storageArea(event.area, event.tabId, event.origin, event.topOrigin);
         if (!target) return;
         if (event.kind === 'storage.full') {
+          this.bytes -= areaBytes(target);
           target.clear();
-          for (const [k, v] of Object.entries(event.items)) target.set(k, v);
+          for (const [k, v] of Object.entries(event.items)) {
+            target.set(k, v);
+            this.bytes += itemBytes(k, v);
+          }
         } else {
-          if (event.clear) target.clear();
-          for (const k of event.remove) target.delete(k);
-          for (const [k, v] of Object.entries(event.set)) target.set(k, v);
+          if (event.clear) {
+            this.bytes -= areaBytes(target);
+            target.clear();
+          }
+          for (const k of event.remove) this.deleteItem(target, k);
+          for (const [k, v] of Object.entries(event.set)) {
+            this.deleteItem(target, k, false);
+            target.set(k, v);
+            this.bytes += itemBytes(k, v);
+          }
         }
         return;
       }
@@ -249,15 +287,27 @@ export class LiveState {
       case 'viewport':
         this.viewport = { width: event.width, height: event.height };
         return;
-      case 'indexeddb':
+      case 'indexeddb': {
+        const old = this.indexedDB.get(event.origin);
+        if (old) this.bytes -= indexedDBBytes(old.databases);
+        this.bytes += indexedDBBytes(event.databases);
         if (event.databases.length === 0 && event.warnings.length === 0) this.indexedDB.delete(event.origin);
         else this.indexedDB.set(event.origin, { origin: event.origin, databases: event.databases, warnings: event.warnings });
         return;
+      }
       default:
         // A kind added to CaptureEventSchema without a case above fails to compile here.
         event satisfies never;
         return;
     }
+  }
+
+  /** Remove `key`'s item and its bytes; `andKey` false keeps the Map entry (set() replaces it in place, keeping its position). */
+  private deleteItem(items: Map<string, string>, key: string, andKey = true): void {
+    const old = items.get(key);
+    if (old === undefined) return;
+    this.bytes -= itemBytes(key, old);
+    if (andKey) items.delete(key);
   }
 
   private storageArea(area: StorageArea, tabId: number, origin: string, topOrigin?: string) {
@@ -377,6 +427,8 @@ export class LiveState {
       if (entry && entry.url === tab.url) entry.title = t.title;
       next.set(t.tabId, tab);
     }
+    // A closed tab's sessionStorage goes with it.
+    for (const [id, tab] of this.tabs) if (!next.has(id)) for (const items of tab.session.values()) this.bytes -= areaBytes(items);
     this.tabs = next;
     this.windows = new Map(
       event.windows.map((w) => {

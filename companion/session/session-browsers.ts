@@ -19,6 +19,7 @@ import { chromium } from '../browser/playwright.js';
 import { RestoryError } from '../../shared/errors.js';
 import type { ResumeReport } from '../../shared/protocol.js';
 import type { SessionState } from '../../shared/state.js';
+import { storageLimitNote } from '../../shared/storage-limit-note.js';
 import { exitedCleanly, isAlive } from '../browser/exit-status.js';
 import { waitForServiceWorker } from '../browser/launch.js';
 import { restoreState } from '../browser/restore/restore-state.js';
@@ -250,6 +251,7 @@ export class SessionBrowsers {
     if (record.state === 'stale') {
       warnings.push(`session ${sessionId} is stale: its newest snapshot is older than the max session age; cookies may have expired`);
     }
+    if (record.storageLimit) warnings.push(`session ${sessionId}: ${storageLimitNote(record.storageLimit)}; what was captured is restored`);
     for (const w of warnings) this.notice(w);
 
     // Capture into the resumed browser starts from the restored state, not from what the old browser

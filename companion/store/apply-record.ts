@@ -39,6 +39,7 @@ export function applyRecord({ db, lives }: ApplyTarget, r: JournalRecord, prepar
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [r.sid, r.name, r.status, r.at, r.at, digest.currentUrl, digest.currentTitle, digest.tabCount, JSON.stringify(r.live)],
       );
+      if (r.lim) db.run('UPDATE sessions SET storage_limited_at = ?, storage_limit_bytes = ? WHERE id = ?', [r.lim.at, r.lim.bytes, r.sid]);
       lives.put(r.sid, live, false);
       return;
     }
@@ -53,6 +54,9 @@ export function applyRecord({ db, lives }: ApplyTarget, r: JournalRecord, prepar
         live.lastSeq = e.seq;
       }
       db.run('UPDATE sessions SET last_activity_at = max(last_activity_at, ?) WHERE id = ?', [r.at, r.sid]);
+      if (r.lim !== undefined) {
+        db.run('UPDATE sessions SET storage_limited_at = ?, storage_limit_bytes = ? WHERE id = ? AND storage_limited_at IS NULL', [r.at, r.lim, r.sid]);
+      }
       lives.changed(r.sid);
       return;
     }

@@ -25,8 +25,12 @@ import type { StoredLiveStateData } from '../session-state/live-state.js';
 import { keyMissing, type StoreCipher } from './crypto.js';
 
 export type JournalEntry =
-  | { t: 'create'; sid: string; name: string; status: SessionStatus; at: number; live: StoredLiveStateData }
-  | { t: 'events'; sid: string; inst: string; at: number; evs: SequencedEvent[] }
+  | { t: 'create'; sid: string; name: string; status: SessionStatus; at: number; live: StoredLiveStateData; lim?: { at: number; bytes: number } }
+  /**
+   * `evs` as they were folded in: already cut down to the session's storage limit, and then `lim`
+   * is that limit (the session is marked as having reached it).
+   */
+  | { t: 'events'; sid: string; inst: string; at: number; evs: SequencedEvent[]; lim?: number }
   /** Replace the live state wholesale (resume from a snapshot). */
   | { t: 'reset'; sid: string; live: StoredLiveStateData }
   | { t: 'status'; sid: string; status: SessionStatus; err?: string | null }

@@ -68,6 +68,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX snapshot_blob_refs_by_hash ON snapshot_blob_refs (hash);
     `,
   },
+  {
+    // storage-limit.ts: when the session first had storage left out, and the limit it was held to.
+    version: 4,
+    describe: 'when a session reached its storage limit',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN storage_limited_at INTEGER;
+      ALTER TABLE sessions ADD COLUMN storage_limit_bytes INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

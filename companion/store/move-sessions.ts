@@ -50,7 +50,8 @@ export async function moveSessions(from: string, to: string): Promise<MovedSessi
       // A session still active in the source lost its companion to this move: it arrives recoverable.
       const state: SessionStatus = record.state === 'active' ? 'recoverable' : record.state;
       now = record.createdAt;
-      await target.createSession({ id: record.id, name: record.name, state, initial: await source.currentState(record.id) });
+      const mark = record.storageLimit ? { storageLimit: record.storageLimit } : {};
+      await target.createSession({ id: record.id, name: record.name, state, initial: await source.currentState(record.id), ...mark });
       const snapshots: MovedSession['snapshots'] = [];
       for (const info of [...(await source.listSnapshots(record.id))].reverse()) {
         const snap = await source.requireSnapshot(record.id, info.id);

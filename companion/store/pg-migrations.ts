@@ -80,6 +80,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX snapshot_blob_refs_by_hash ON snapshot_blob_refs (hash);
     `,
   },
+  {
+    // As the embedded store's migration 4: when the session first had storage left out (storage-limit.ts).
+    version: 2,
+    describe: 'when a session reached its storage limit',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN storage_limited_at BIGINT;
+      ALTER TABLE sessions ADD COLUMN storage_limit_bytes BIGINT;
+    `,
+  },
 ];
 
 export const PG_LATEST_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;

@@ -42,6 +42,7 @@ import {
   type SnapshotReason,
 } from '../../shared/state.js';
 import { LiveState, type LiveStateData } from '../session-state/live-state.js';
+import { fitToLimit, mayExceedLimit } from '../session-state/storage-limit.js';
 import { DEFAULT_CONFIG, type Config } from '../config.js';
 import { debug } from '../debug.js';
 import { joinState, splitState } from './blobs.js';
@@ -49,8 +50,8 @@ import { isEncrypted, keyMissing, keySourceFromEnv, saltOf, StoreCipher, type Ke
 import { createPool, isRetryable, unreachable } from './pg-connection.js';
 import { redactUrl } from './store-url.js';
 import { PG_LATEST_SCHEMA_VERSION, pgMigrate, pgSchemaVersion } from './pg-migrations.js';
-import { contentHash, errorLine, stateDigest } from './records.js';
-import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store } from './store.js';
+import { contentHash, errorLine, stateDigest, storageLimitOf } from './records.js';
+import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type NewSession, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store } from './store.js';
 
 const log = debug('pg-store');
 
@@ -84,6 +85,8 @@ const SessionRowSchema = z.object({
   current_title: z.string().nullable(),
   tab_count: num,
   last_error: z.string().nullable(),
+  storage_limited_at: num.nullable(),
+  storage_limit_bytes: num.nullable(),
 });
 const SnapshotRowSchema = z.object({
   id: num,
@@ -115,6 +118,7 @@ const BatchEventsSchema = z.array(SequencedEventSchema);
  */
 const SHOWN = `
   SELECT id, name, created_at, last_activity_at, last_snapshot_at, current_url, current_title, tab_count,
+    storage_limited_at, storage_limit_bytes,
     CASE WHEN state = 'active' AND owner_id IS DISTINCT FROM $1 AND (owner_id IS NULL OR lease_expires_at < now())
       THEN 'recoverable' ELSE state END AS shown_state,
     CASE WHEN state = 'active' AND owner_id IS DISTINCT FROM $1 AND (owner_id IS NULL OR lease_expires_at < now())
@@ -135,6 +139,7 @@ function toRecord(row: unknown): SessionRecord {
     currentTitle: r.current_title,
     tabCount: r.tab_count,
     lastError: r.last_error === null ? null : errorLine(r.last_error),
+    ...storageLimitOf(r.storage_limited_at, r.storage_limit_bytes),
   };
 }
 
@@ -151,6 +156,8 @@ interface EventsOp {
   inst: string;
   at: number;
   evs: SequencedEvent[];
+  /** The events were cut down to this storage limit (storage-limit.ts): the session is marked. */
+  lim?: number;
   digest: ReturnType<typeof stateDigest>;
   done: Deferred;
 }
@@ -187,6 +194,7 @@ export class PgStore implements Store {
   readonly ownerId: string;
   private readonly clock: () => number;
   private readonly snapshotsKept: number;
+  private readonly storageLimit: number;
   private readonly leaseMs: number;
   private readonly retryForMs: number;
   /** Live states of the sessions this store captures into (created, reset, fed or claimed here). */
@@ -213,6 +221,7 @@ export class PgStore implements Store {
     this.ownerId = opts.ownerId ?? randomUUID();
     this.clock = opts.clock ?? Date.now;
     this.snapshotsKept = opts.config?.snapshotsKept ?? DEFAULT_CONFIG.snapshotsKept;
+    this.storageLimit = opts.config?.sessionMaxStorageBytes ?? DEFAULT_CONFIG.sessionMaxStorageBytes;
     this.leaseMs = opts.config?.leaseMs ?? DEFAULT_CONFIG.leaseMs;
     this.retryForMs = opts.retryForMs ?? 60_000;
   }
@@ -277,7 +286,7 @@ export class PgStore implements Store {
 
   // --- Sessions ---
 
-  async createSession(input: { name: string; id?: string; state?: SessionStatus; initial?: SessionState }): Promise<SessionRecord> {
+  async createSession(input: NewSession): Promise<SessionRecord> {
     this.assertWritable();
     const id = input.id ?? randomBytes(4).toString('hex');
     if (id.length === 0 || id.length > 200) throw new RestoryError('bad_message', 'a session id must be 1 to 200 characters');
@@ -289,10 +298,12 @@ export class PgStore implements Store {
     let exists = false;
     await this.write([], async (c) => {
       const r = await c.query(
-        `INSERT INTO sessions (id, name, state, created_at, last_activity_at, current_url, current_title, tab_count, live_state, instance_id, owner_id, lease_expires_at)
-         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond')
+        `INSERT INTO sessions (id, name, state, created_at, last_activity_at, current_url, current_title, tab_count, live_state, instance_id, owner_id, lease_expires_at,
+           storage_limited_at, storage_limit_bytes)
+         VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9, $10, now() + $11 * interval '1 millisecond', $12, $13)
          ON CONFLICT (id) DO NOTHING`,
-        [id, input.name, status, at, digest.currentUrl, digest.currentTitle, digest.tabCount, data, live.instanceId, this.ownerId, this.leaseMs],
+        [id, input.name, status, at, digest.currentUrl, digest.currentTitle, digest.tabCount, data, live.instanceId, this.ownerId, this.leaseMs,
+          input.storageLimit?.at ?? null, input.storageLimit?.bytes ?? null],
       );
       exists = r.rowCount === 0;
     });
@@ -438,16 +449,27 @@ export class PgStore implements Store {
         live.instanceId = instanceId;
         live.lastSeq = 0;
       }
+      // Near the storage limit each event is cut down against the state the ones before it left
+      // (storage-limit.ts); the batch row holds the cut events, so a reload needs no limit. An event
+      // cut to nothing is left out of the row and acknowledged all the same.
+      const limited = mayExceedLimit(live, accepted, this.storageLimit);
+      let cut = false;
+      const evs: SequencedEvent[] = [];
       for (const e of accepted) {
-        live.apply(e.event, e.at);
+        const fitted = limited ? fitToLimit(live, e.event, this.storageLimit) : { event: e.event, cut: false };
+        cut ||= fitted.cut;
+        if (!fitted.event) continue;
+        live.apply(fitted.event, e.at);
         live.lastSeq = e.seq;
+        evs.push(fitted.event === e.event ? e : { ...e, event: fitted.event });
       }
       const op: EventsOp = {
         kind: 'events',
         sid: sessionId,
         inst: instanceId,
         at: this.clock(),
-        evs: accepted,
+        evs,
+        ...(cut ? { lim: this.storageLimit } : {}),
         digest: stateDigest(live.layout()),
         done: deferred(),
       };
@@ -782,6 +804,12 @@ export class PgStore implements Store {
           ? new RestoryError('invalid_state', `session ${op.sid} is now owned by another companion (this one's lease ran out); capture refused`)
           : unknownSession(op.sid);
       }
+    }
+    // Each session that had storage left out is marked once (the first time), fenced above.
+    const limited = new Map<string, EventsOp>();
+    for (const op of ops) if (op.lim !== undefined && !limited.has(op.sid)) limited.set(op.sid, op);
+    for (const op of limited.values()) {
+      await c.query('UPDATE sessions SET storage_limited_at = $2, storage_limit_bytes = $3 WHERE id = $1 AND storage_limited_at IS NULL', [op.sid, op.at, op.lim]);
     }
   }
 

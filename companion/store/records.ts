@@ -40,3 +40,8 @@ export function errorLine(text: string): string {
   const chars = [...line];
   return chars.length > LAST_ERROR_MAX ? chars.slice(0, LAST_ERROR_MAX - 1).join('').trimEnd() + '…' : line;
 }
+
+/** A session record's `storageLimit` from its two columns (both null until the limit was reached). */
+export function storageLimitOf(at: unknown, bytes: unknown): { storageLimit?: { at: number; bytes: number } } {
+  return at === null || at === undefined || bytes === null || bytes === undefined ? {} : { storageLimit: { at: Number(at), bytes: Number(bytes) } };
+}

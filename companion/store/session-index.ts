@@ -143,8 +143,13 @@ function isShownSession(s: unknown): s is SessionRecord {
     (s.currentUrl === null || typeof s.currentUrl === 'string') &&
     (s.currentTitle === null || typeof s.currentTitle === 'string') &&
     (s.lastError === null || typeof s.lastError === 'string') &&
-    Object.keys(s).length === 10
+    (s.storageLimit === undefined || isStorageLimit(s.storageLimit)) &&
+    Object.keys(s).length === (s.storageLimit === undefined ? 10 : 11)
   );
+}
+
+function isStorageLimit(v: unknown): boolean {
+  return isObject(v) && typeof v.at === 'number' && Number.isInteger(v.bytes) && (v.bytes as number) > 0 && Object.keys(v).length === 2;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

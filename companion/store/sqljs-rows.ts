@@ -5,13 +5,13 @@
 import type { Database, SqlValue } from 'sql.js';
 import type { SessionStatus, SnapshotReason } from '../../shared/state.js';
 import type { SessionRecord, SnapshotInfo } from './store.js';
-import { errorLine } from './records.js';
+import { errorLine, storageLimitOf } from './records.js';
 
 export type Row = Record<string, SqlValue>;
 
 /** What `toSessionRecord` reads; `live_state` is left out (it can be megabytes), see live-states.ts. */
 export const SESSION_COLUMNS =
-  'id, name, state, created_at, last_activity_at, last_snapshot_at, current_url, current_title, tab_count, last_error';
+  'id, name, state, created_at, last_activity_at, last_snapshot_at, current_url, current_title, tab_count, last_error, storage_limited_at, storage_limit_bytes';
 /** What `toSnapshotInfo` reads; the `state` column is read only when a snapshot is loaded. */
 export const SNAPSHOT_COLUMNS = 'id, session_id, taken_at, reason, content_hash, state_bytes';
 
@@ -29,6 +29,7 @@ export function toSessionRecord(r: Row): SessionRecord {
     tabCount: Number(r.tab_count),
     // Rows written before lastError was kept to one line are shown as if it had been.
     lastError: r.last_error === null ? null : errorLine(String(r.last_error)),
+    ...storageLimitOf(r.storage_limited_at, r.storage_limit_bytes),
   };
 }
 

@@ -20,6 +20,7 @@ import { RestoryError } from '../../shared/errors.js';
 import type { SequencedEvent } from '../../shared/capture-events.js';
 import { SessionStatusSchema, SnapshotReasonSchema, type SessionState, type SessionStatus, type SnapshotReason } from '../../shared/state.js';
 import { LiveState } from '../session-state/live-state.js';
+import { fitToLimit, mayExceedLimit } from '../session-state/storage-limit.js';
 import { DEFAULT_CONFIG } from '../config.js';
 import { assertDataDirUsable, dataPaths, ensureDataDir, type DataPaths } from '../data-dir.js';
 import { debug } from '../debug.js';
@@ -35,7 +36,7 @@ import { sessionIndexPath } from './session-index.js';
 import { contentHash, stateDigest } from './records.js';
 import { countSnapshots, latestSnapshotInfo, listSnapshotInfos, nextSnapshotId, readSnapshot } from './snapshot-rows.js';
 import { all, one, SESSION_COLUMNS, toSessionRecord } from './sqljs-rows.js';
-import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store, type StoreOptions } from './store.js';
+import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type NewSession, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store, type StoreOptions } from './store.js';
 
 const log = debug('store');
 
@@ -50,6 +51,7 @@ export class SqlJsStore implements Store {
   private readonly inMemoryWrites: boolean;
   private readonly clock: () => number;
   private readonly snapshotsKept: number;
+  private readonly storageLimit: number;
   private readonly lives: LiveStates;
   private readonly checkpointer: Checkpointer;
   private lock: DataDirLock | null = null;
@@ -68,6 +70,7 @@ export class SqlJsStore implements Store {
     this.inMemoryWrites = this.readOnly && (opts.inMemoryWrites ?? false);
     this.clock = opts.clock ?? Date.now;
     this.snapshotsKept = opts.config?.snapshotsKept ?? DEFAULT_CONFIG.snapshotsKept;
+    this.storageLimit = opts.config?.sessionMaxStorageBytes ?? DEFAULT_CONFIG.sessionMaxStorageBytes;
     this.lives = new LiveStates(db, this.paths.db);
     this.checkpointer = new Checkpointer({
       db,
@@ -125,7 +128,7 @@ export class SqlJsStore implements Store {
 
   // --- Sessions ---
 
-  createSession(input: { name: string; id?: string; state?: SessionStatus; initial?: SessionState }): SessionRecord {
+  createSession(input: NewSession): SessionRecord {
     this.assertWritable();
     const id = input.id ?? this.newSessionId();
     if (id.length === 0 || id.length > 200) throw new RestoryError('bad_message', 'a session id must be 1 to 200 characters');
@@ -133,7 +136,8 @@ export class SqlJsStore implements Store {
     const status = SessionStatusSchema.parse(input.state ?? 'active');
     const at = this.clock();
     const live = (input.initial ? LiveState.fromState(input.initial) : new LiveState(at)).toData();
-    this.checkpointer.commit({ t: 'create', sid: id, name: input.name, status, at, live });
+    const lim = input.storageLimit ? { lim: { at: input.storageLimit.at, bytes: input.storageLimit.bytes } } : {};
+    this.checkpointer.commit({ t: 'create', sid: id, name: input.name, status, at, live, ...lim });
     return this.requireSession(id);
   }
 
@@ -203,14 +207,33 @@ export class SqlJsStore implements Store {
    * Fold a batch of capture events into the session. Events at or below the stored seq of the same
    * extension instance are duplicates (a resend after reconnect) and are dropped; a different
    * instance starts its own sequence. Durable once `flush()` resolves.
+   *
+   * A batch that could take the session past its storage limit is journaled an event at a time,
+   * each cut down (storage-limit.ts) against the state the ones before it left: what the journal
+   * holds is what was folded in, so replay needs no limit. An event cut to nothing is not journaled;
+   * its seq is acknowledged all the same, so the extension does not send it again.
    */
   applyEvents(sessionId: string, instanceId: string, events: SequencedEvent[]): { accepted: number; lastSeq: number } {
     this.assertWritable();
     const live = this.lives.get(sessionId);
     const { accepted, lastSeq: last, sameInstance } = newEvents(live, instanceId, events);
-    if (accepted.length > 0 || !sameInstance) {
-      this.checkpointer.commit({ t: 'events', sid: sessionId, inst: instanceId, at: this.clock(), evs: accepted });
+    if (!mayExceedLimit(live, accepted, this.storageLimit)) {
+      if (accepted.length > 0 || !sameInstance) {
+        this.checkpointer.commit({ t: 'events', sid: sessionId, inst: instanceId, at: this.clock(), evs: accepted });
+      }
+      return { accepted: accepted.length, lastSeq: last };
     }
+    const at = this.clock();
+    let journaled = false;
+    for (const e of accepted) {
+      const fitted = fitToLimit(live, e.event, this.storageLimit);
+      // Nothing left to fold in, and the session is already marked: nothing to journal.
+      if (!fitted.event && (!fitted.cut || this.storageLimitReached(sessionId))) continue;
+      const evs = fitted.event ? [fitted.event === e.event ? e : { ...e, event: fitted.event }] : [];
+      this.checkpointer.commit({ t: 'events', sid: sessionId, inst: instanceId, at, evs, ...(fitted.cut ? { lim: this.storageLimit } : {}) });
+      journaled = true;
+    }
+    if (!journaled && !sameInstance) this.checkpointer.commit({ t: 'events', sid: sessionId, inst: instanceId, at, evs: [] });
     return { accepted: accepted.length, lastSeq: last };
   }
 
@@ -317,6 +340,10 @@ export class SqlJsStore implements Store {
       this.lock = null;
       this.db.close();
     }
+  }
+
+  private storageLimitReached(id: string): boolean {
+    return one(this.db, 'SELECT storage_limited_at FROM sessions WHERE id = ?', [id])?.storage_limited_at != null;
   }
 
   /** A loaded live state is newer than the summary columns, which are written only when it is folded. */

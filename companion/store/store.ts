@@ -98,12 +98,23 @@ export interface StoreOptions {
   key?: KeySource | null;
 }
 
+export interface NewSession {
+  name: string;
+  id?: string;
+  state?: SessionStatus;
+  initial?: SessionState;
+  storageLimit?: SessionRecord['storageLimit'];
+}
+
 export interface Store {
   readonly readOnly: boolean;
 
   // Sessions
-  /** A new session; `initial` is the state capture starts from (an import), else an empty one. */
-  createSession(input: { name: string; id?: string; state?: SessionStatus; initial?: SessionState }): Awaitable<SessionRecord>;
+  /**
+   * A new session; `initial` is the state capture starts from (an import), else an empty one.
+   * `storageLimit`: the session already reached its storage limit (`restory migrate` carries the mark over).
+   */
+  createSession(input: NewSession): Awaitable<SessionRecord>;
   getSession(id: string): Awaitable<SessionRecord | undefined>;
   /** Like getSession, but an unknown id is an `unknown_session` error that says how to list them. */
   requireSession(id: string): Awaitable<SessionRecord>;

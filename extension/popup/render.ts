@@ -4,6 +4,7 @@
  */
 import type { ResumeReport } from '../../shared/protocol.js';
 import type { SessionStatus, SessionSummary } from '../../shared/state.js';
+import { formatBytes } from '../../shared/storage-limit-note.js';
 import { commandBlock, h } from './dom.js';
 import {
   BADGES,
@@ -167,6 +168,9 @@ function renderSession(s: SessionSummary, view: ListView, on: ListHandlers): HTM
       h('time', { 'data-at': s.lastSnapshotAt ?? '', title: s.lastSnapshotAt ? new Date(s.lastSnapshotAt).toLocaleString() : '' }, formatAge(s.lastSnapshotAt, view.now)),
     ),
     error ? h('div', { class: 'last-error' }, h('span', { class: 'label' }, 'Last error: '), error) : null,
+    s.storageLimit
+      ? h('div', { class: 'storage-limit', role: 'note' }, h('span', { class: 'label' }, 'Storage limit reached: '), `storage beyond ${formatBytes(s.storageLimit.bytes)} was not saved`)
+      : null,
     busy ? h('div', { class: 'progress', role: 'status' }, spinner(), `${BUSY_LABEL[busy.action]}… `, h('span', { 'data-since': busy.since }, formatElapsed(view.now - busy.since))) : null,
     outcome ? renderOutcome(s.id, outcome, on) : null,
     renderActions(s, view, on, Boolean(busy)),

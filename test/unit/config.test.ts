@@ -27,8 +27,11 @@ describe('loadConfig', () => {
       checkpointIntervalMs: 60_000,
       journalMaxBytes: 4 * 1024 * 1024,
       leaseMs: 15_000,
+      sessionMaxStorageBytes: 128 * 1024 * 1024,
     });
     expect(DEFAULT_CONFIG.snapshotsKept).toBe(10);
+    expect(loadConfig(dataDir(), { RESTORY_SESSION_MAX_STORAGE_BYTES: '2097152' }).sessionMaxStorageBytes).toBe(2 * 1024 * 1024);
+    expect(() => loadConfig(dataDir(), { RESTORY_SESSION_MAX_STORAGE_BYTES: '10' })).toThrow(/RESTORY_SESSION_MAX_STORAGE_BYTES must be an integer from 65536/);
   });
 
   it('config.json overrides defaults and env overrides the file', () => {

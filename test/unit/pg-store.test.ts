@@ -149,7 +149,7 @@ describe('PostgreSQL store: data', () => {
     await (await open(url)).close();
     await sql(url, "UPDATE restory_meta SET value = '99' WHERE key = 'schema_version'");
     const err = await PgStore.open({ url, env: {} }).catch((e: Error) => e);
-    expect(String(err)).toMatch(/written by a newer restory \(schema 99 > 1\); upgrade restory/);
+    expect(String(err)).toMatch(/written by a newer restory \(schema 99 > 2\); upgrade restory/);
     expect(String(err)).not.toContain('secret');
     expect(redactUrl('postgres://u:hunter2@h:5/db?password=x')).toBe('postgres://u:***@h:5/db?password=***');
   });
@@ -223,7 +223,7 @@ describe('PostgreSQL store: data', () => {
     await (await open(url)).close();
     const ready = await checkSharedStore(url);
     expect(ready).toMatchObject({ status: 'ok' });
-    expect(ready.message).toMatch(/^postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\w+: PostgreSQL [\d.]+.*, schema 1, writable$/);
+    expect(ready.message).toMatch(/^postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/\w+: PostgreSQL [\d.]+.*, schema 2, writable$/);
     const down = await checkSharedStore('postgresql://u:hunter2@127.0.0.1:1/db');
     expect(down).toMatchObject({ status: 'fail' });
     for (const r of [fresh, ready, down]) expect(JSON.stringify(r)).not.toMatch(/secret|hunter2/);

@@ -1,7 +1,7 @@
 /** The running companion holds the store: sessions are listed and changed through its socket. */
 import type { SessionState, SessionStatus } from '../../../shared/state.js';
 import type { CompanionClient } from '../../socket/client.js';
-import { countByState, type Backend, type BackendStatus, type ExportFormat } from '../backend.js';
+import { countByState, storageLimited, type Backend, type BackendStatus, type ExportFormat } from '../backend.js';
 import { exportSnapshot, snapshotRows, withReadOnlyStore } from './snapshot-reads.js';
 
 export class CompanionBackend implements Backend {
@@ -28,7 +28,8 @@ export class CompanionBackend implements Backend {
 
   async status(): Promise<BackendStatus> {
     const s = await this.client.request('status', {});
-    return { running: true, ...s, sessions: countByState(await this.list()) };
+    const sessions = await this.list();
+    return { running: true, ...s, sessions: countByState(sessions), storageLimited: storageLimited(sessions) };
   }
 
   // Read from the store opened read-only beside the companion (safe, see snapshot-reads.ts; it sees

@@ -13,7 +13,7 @@ import { BrowserRecords, endLeftover } from '../../session/browser-records.js';
 import { dataPaths } from '../../data-dir.js';
 import { openStore } from '../../store/open-store.js';
 import type { Store } from '../../store/store.js';
-import { countByState, type Backend, type BackendStatus, type ExportFormat } from '../backend.js';
+import { countByState, storageLimited, type Backend, type BackendStatus, type ExportFormat } from '../backend.js';
 import { exportSnapshot, snapshotRows, withReadOnlyStore } from './snapshot-reads.js';
 
 export class StoreBackend implements Backend {
@@ -48,7 +48,8 @@ export class StoreBackend implements Backend {
   }
 
   async status(): Promise<BackendStatus> {
-    return { running: false, dataDir: this.dataDir, sessions: countByState(await this.list()) };
+    const sessions = await this.list();
+    return { running: false, dataDir: this.dataDir, sessions: countByState(sessions), storageLimited: storageLimited(sessions) };
   }
 
   // What an orphan captured after its newest snapshot is shown as the recovery snapshot the next

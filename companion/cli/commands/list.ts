@@ -4,6 +4,7 @@
  * imported only then.
  */
 import type { SessionStatus, SessionSummary } from '../../../shared/state.js';
+import { storageLimitNote } from '../../../shared/storage-limit-note.js';
 import { ago, dataDirOf, parseCommand } from '../args.js';
 import { sessionsFromIndex } from '../backend/index-list.js';
 import { SPECS } from '../command-specs.js';
@@ -28,7 +29,7 @@ export async function run(argv: string[]): Promise<number> {
   const rows = sessions.map((s: SessionSummary) => [
     s.id,
     s.name,
-    s.state,
+    s.storageLimit ? `${s.state} ${LIMIT_MARK}` : s.state,
     String(s.tabCount),
     s.currentUrl ?? '-',
     ago(s.lastSnapshotAt),
@@ -39,5 +40,11 @@ export async function run(argv: string[]): Promise<number> {
   for (const row of [header, ...rows]) {
     process.stdout.write(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd() + '\n');
   }
+  const limited = sessions.filter((s) => s.storageLimit);
+  if (limited.length > 0) process.stdout.write('\n');
+  for (const s of limited) process.stdout.write(`${LIMIT_MARK} ${s.id}: ${storageLimitNote(s.storageLimit!)}\n`);
   return 0;
 }
+
+/** After the state of a session that reached its storage limit; explained under the table. */
+const LIMIT_MARK = '(!)';

@@ -1,6 +1,7 @@
 import { withBackend } from '../backend.js';
 import { dataDirOf, parseCommand } from '../args.js';
 import { SPECS } from '../command-specs.js';
+import { storageLimitNote } from '../../../shared/storage-limit-note.js';
 
 
 export async function run(argv: string[]): Promise<number> {
@@ -12,6 +13,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(status.running ? `companion running (pid ${status.pid}) for ${dataDir}\n` : `no companion running for ${dataDir}\n`);
     const counts = Object.entries(status.sessions).map(([k, v]) => `${v} ${k}`).join(', ');
     process.stdout.write(`sessions: ${counts || 'none'}\n`);
+    for (const s of status.storageLimited) process.stdout.write(`session ${s.id}: ${storageLimitNote(s.storageLimit)}\n`);
   }
   return 0;
 }
