@@ -142,21 +142,24 @@ export const cliStartup: Benchmark = {
       const commands: Record<string, string[]> = { 'node -e 0 (floor)': [process.execPath, '-e', '0'] };
       for (const arm of arms) {
         // The before arm reads copies, so that neither sees what the other's companion left. This
-        // one reads the originals: a copied restory.db is another file, so its session index no
-        // longer names it (session-index.ts), and list would take the full open until the next checkpoint.
-        const copy = (from: string, prefix: string): string => {
+        // one reads the originals. A copied restory.db is another file, so its session index no
+        // longer names it (session-index.ts) and list would take the full open until the next
+        // checkpoint: a clean copy is opened and closed once, as a companion would leave it, so
+        // that its index names it. The crashed copy stays as the SIGKILL left it.
+        const copy = async (from: string, prefix: string, clean: boolean): Promise<string> => {
           if (!arm.suffix) return from;
           const to = dir(prefix);
           cpSync(from, to, { recursive: true });
+          if (clean) await (await SqlJsStore.open({ dataDir: to, config: NO_TIMER })).close();
           return to;
         };
         const list = (d: string) => [process.execPath, arm.bin, 'list', '--data-dir', d];
         commands[`restory --version${arm.suffix}`] = [process.execPath, arm.bin, '--version'];
         commands[`restory --help${arm.suffix}`] = [process.execPath, arm.bin, '--help'];
         commands[`restory list (empty data dir)${arm.suffix}`] = list(dir('cli-empty'));
-        commands[`restory list (5 sessions)${arm.suffix}`] = list(copy(small, 'cli-small'));
-        commands[`restory list (${bigMb} MB store)${arm.suffix}`] = list(copy(big, 'cli-big'));
-        commands[`restory list (5 sessions + 1 only in the journal, after a SIGKILL)${arm.suffix}`] = list(copy(crashed, 'cli-crashed'));
+        commands[`restory list (5 sessions)${arm.suffix}`] = list(await copy(small, 'cli-small', true));
+        commands[`restory list (${bigMb} MB store)${arm.suffix}`] = list(await copy(big, 'cli-big', true));
+        commands[`restory list (5 sessions + 1 only in the journal, after a SIGKILL)${arm.suffix}`] = list(await copy(crashed, 'cli-crashed', false));
         const withCompanion = dir('cli-companion');
         cpSync(small, withCompanion, { recursive: true });
         commands[`restory list (beside a running companion)${arm.suffix}`] = list(withCompanion);
