@@ -2,7 +2,7 @@
  * Bundles the compiled CLI (dist/companion/cli/main.js, tsc's output) into dist/cli/ with rolldown
  * (`npm run build:node`, after tsc). Why: Node 20 reads, compiles and links every ES module file on
  * its own, and `restory list` beside a running companion loaded 137 of them (95 of them zod's), which
- * cost more than everything else it does. Bundled, it loads about 30, zod among them as one file.
+ * cost more than everything else it does. Bundled, it loads 20, zod among them as one file.
  *
  * What stays a file of its own:
  * - each command and each lazily imported backend: main.ts imports them with `import()`, and each
