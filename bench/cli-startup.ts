@@ -2,11 +2,12 @@
  * CLI start-up, as a user meets it: `restory --version`, `--help`, and `list` of an empty store, of a
  * small one (5 sessions), of a 50 MB one (the 5 plus a session with 50 snapshots of ~1 MB of
  * fresh localStorage each), of the small one right after a SIGKILL (a session only in the journal:
- * the full open), and beside a running companion (asked over its socket; the companion here is one
- * without a browser, in its own process). Each a fresh `node bin/restory.js` process run to its end,
+ * the full open), and beside a running companion (asked over its socket; the companion is the
+ * arm's own `restory start`, with its session's headless Chromium). Each a fresh `node bin/restory.js` process run to its end,
  * beside `node -e 0` (Node's own start, the floor). Wall time, and CPU time (user + sys of the CLI
  * process, from bash's `times`; not the companion's), interleaved per repetition. Aims from issues 13
- * and 17: help and --version ≤ 150 ms, list of a small and of a 50 MB store ≤ 300 ms (median wall).
+ * and 17: help and --version ≤ 150 ms, list of a small and of a 50 MB store and beside a running
+ * companion ≤ 300 ms (median wall).
  *
  * With RESTORY_BENCH_BEFORE=<a dist/ directory of another build> (its bin/ beside it), every command
  * also runs with that build on identical copies of the data dirs, interleaved with this one's.
@@ -14,7 +15,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../companion/project-root.js';
 import { SqlJsStore } from '../companion/store/sqljs-store.js';
 import type { SessionState } from '../shared/state.js';
@@ -80,17 +80,21 @@ async function buildCrashedStore(dataDir: string, scratch: string): Promise<void
   await store.close();
 }
 
-/** A companion without a browser (the build in `dist`) serving `dataDir`'s socket, in its own process. */
-async function startCompanion(dist: string, dataDir: string): Promise<ChildProcess> {
-  const entry = pathToFileURL(join(dist, 'companion', 'companion.js')).href;
-  const script = `const { Companion } = await import(${JSON.stringify(entry)});
-const c = await Companion.open({ dataDir: ${JSON.stringify(dataDir)} });
-process.on('SIGTERM', () => c.shutdown().then(() => process.exit(0), () => process.exit(1)));
-process.stdout.write('ready\\n');`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * A companion as a user runs one: `restory start` of the arm's own CLI (a session in a headless
+ * Chromium beside the 5 stored ones), resolved once it printed its CDP endpoint.
+ */
+async function startCompanion(bin: string, dataDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [bin, 'start', '--data-dir', dataDir, '--cdp-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`the benchmark's companion exited (${code}) before it was ready`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/^cdp \S+$/m.test(out)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the benchmark's \`restory start\` exited (${code}) before it was ready\n${out}${err}`)));
   });
   return child;
 }
@@ -98,7 +102,8 @@ process.stdout.write('ready\\n');`;
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
+  // As Ctrl-C: the companion saves, ends its browser and exits.
+  child.kill('SIGINT');
   await exited;
 }
 
@@ -114,8 +119,8 @@ export const cliStartup: Benchmark = {
       throw new Error(`RESTORY_BENCH_BEFORE=${before} holds no build (companion/cli/main.js, and ../bin/restory.js beside it)`);
     }
     const arms = [
-      { suffix: '', bin: join(projectRoot(), 'bin', 'restory.js'), dist: join(projectRoot(), 'dist') },
-      ...(before ? [{ suffix: ' — before', bin: beforeBin!, dist: before }] : []),
+      { suffix: '', bin: join(projectRoot(), 'bin', 'restory.js') },
+      ...(before ? [{ suffix: ' — before', bin: beforeBin! }] : []),
     ];
     const dirs: { remove(): void }[] = [];
     const dir = (prefix: string): string => {
@@ -137,25 +142,28 @@ export const cliStartup: Benchmark = {
       const commands: Record<string, string[]> = { 'node -e 0 (floor)': [process.execPath, '-e', '0'] };
       for (const arm of arms) {
         // The before arm reads copies, so that neither sees what the other's companion left. This
-        // one reads the originals: a copied restory.db is another file, so its session index no
-        // longer names it (session-index.ts), and list would take the full open until the next checkpoint.
-        const copy = (from: string, prefix: string): string => {
+        // one reads the originals. A copied restory.db is another file, so its session index no
+        // longer names it (session-index.ts) and list would take the full open until the next
+        // checkpoint: a clean copy is opened and closed once, as a companion would leave it, so
+        // that its index names it. The crashed copy stays as the SIGKILL left it.
+        const copy = async (from: string, prefix: string, clean: boolean): Promise<string> => {
           if (!arm.suffix) return from;
           const to = dir(prefix);
           cpSync(from, to, { recursive: true });
+          if (clean) await (await SqlJsStore.open({ dataDir: to, config: NO_TIMER })).close();
           return to;
         };
         const list = (d: string) => [process.execPath, arm.bin, 'list', '--data-dir', d];
         commands[`restory --version${arm.suffix}`] = [process.execPath, arm.bin, '--version'];
         commands[`restory --help${arm.suffix}`] = [process.execPath, arm.bin, '--help'];
         commands[`restory list (empty data dir)${arm.suffix}`] = list(dir('cli-empty'));
-        commands[`restory list (5 sessions)${arm.suffix}`] = list(copy(small, 'cli-small'));
-        commands[`restory list (${bigMb} MB store)${arm.suffix}`] = list(copy(big, 'cli-big'));
-        commands[`restory list (5 sessions + 1 only in the journal, after a SIGKILL)${arm.suffix}`] = list(copy(crashed, 'cli-crashed'));
+        commands[`restory list (5 sessions)${arm.suffix}`] = list(await copy(small, 'cli-small', true));
+        commands[`restory list (${bigMb} MB store)${arm.suffix}`] = list(await copy(big, 'cli-big', true));
+        commands[`restory list (5 sessions + 1 only in the journal, after a SIGKILL)${arm.suffix}`] = list(await copy(crashed, 'cli-crashed', false));
         const withCompanion = dir('cli-companion');
         cpSync(small, withCompanion, { recursive: true });
         commands[`restory list (beside a running companion)${arm.suffix}`] = list(withCompanion);
-        companions.push(await startCompanion(arm.dist, withCompanion));
+        companions.push(await startCompanion(arm.bin, withCompanion));
       }
       const names = Object.keys(commands);
       const samples = Object.fromEntries(names.map((n) => [n, { wall: [] as number[], cpu: [] as number[] }]));
@@ -176,6 +184,7 @@ export const cliStartup: Benchmark = {
         'restory --help': 150,
         'restory list (5 sessions)': 300,
         [`restory list (${bigMb} MB store)`]: 300,
+        'restory list (beside a running companion)': 300,
       };
       for (const n of names) {
         const wallMs = median(samples[n].wall);

@@ -73,7 +73,8 @@ setInterval(() => {}, 1000);`;
   it('list(of a store closed cleanly reads the index: neither zod nor sql.js is loaded)', async () => {
     const dataDir = await cleanStore();
     const imports = listImports(dataDir);
-    expect(imports.filter((u) => /\/zod\/|\/sql\.js\/|\/socket\/client\.js$/.test(u))).toEqual([]);
+    // zod is dist/cli/vendor/zod.js in the bundled CLI (companion/cli/bundle.config.ts).
+    expect(imports.filter((u) => /\/zod\/|\/vendor\/zod\.js$|\/sql\.js\/|\/socket\/client\.js$/.test(u))).toEqual([]);
     expect(await listed(dataDir)).toEqual({ aaaa: 'recoverable', bbbb: 'recoverable' });
   });
 
@@ -90,7 +91,7 @@ setInterval(() => {}, 1000);`;
     }
     // Stopped cleanly: its final checkpoint wrote the index, which now answers alone.
     expect(indexedStates(dataDir)).toEqual({ aaaa: 'recoverable', bbbb: 'closed' });
-    expect(listImports(dataDir).some((u) => /\/zod\/|\/sql\.js\//.test(u))).toBe(false);
+    expect(listImports(dataDir).some((u) => /\/zod\/|\/vendor\/zod\.js$|\/sql\.js\//.test(u))).toBe(false);
     expect(await listed(dataDir)).toEqual({ aaaa: 'recoverable', bbbb: 'closed' });
   });
 });

@@ -2,13 +2,21 @@
  * `restory --help`, `--version` and usage errors must be instant: they load no command module,
  * so neither Playwright (~1.5 s of CPU to import) nor zod nor sql.js. Checked by tracing what the
  * real CLI resolves, not by timing (wall time on these shared cores scatters too much).
+ *
+ * The CLI runs bundled (dist/cli/, companion/cli/bundle.config.ts): a command is the chunk
+ * dist/cli/companion/cli/commands/<name>.js and zod the chunk dist/cli/vendor/zod.js, so the
+ * patterns below name both layouts, and a command that does load them shows the patterns see them.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/restory-cli.js';
+import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 const TRACE = fileURLToPath(new URL('../helpers/trace-imports.mjs', import.meta.url));
+const COMMAND = /\/cli\/commands\//;
+const ZOD = /\/zod\/|\/cli\/vendor\/zod\.js$/;
+const HEAVY = /playwright-core|\/sql\.js\//;
 
 function importsOf(args: string[]): { code: number | null; imports: string[] } {
   const r = spawnSync(process.execPath, ['--import', TRACE, BIN, ...args], { encoding: 'utf8' });
@@ -16,15 +24,26 @@ function importsOf(args: string[]): { code: number | null; imports: string[] } {
   return { code: r.status, imports };
 }
 
+afterAll(removeTempDirs);
+
 describe('restory start-up', () => {
   it.each([[['--help']], [['--version']], [['help', 'export']], [['start', '--help']], [['frobnicate']]])(
     '%j(loads no command module, Playwright, zod or sql.js)',
     (args) => {
       const { code, imports } = importsOf(args);
       expect(code).not.toBeNull();
-      expect(imports.some((u) => u.endsWith('/cli/main.js'))).toBe(true);
-      const heavy = imports.filter((u) => /\/cli\/commands\/|playwright-core|\/zod\/|\/sql\.js\//.test(u));
-      expect(heavy).toEqual([]);
+      expect(imports.some((u) => u.endsWith('/dist/cli/main.js'))).toBe(true);
+      expect(imports.filter((u) => COMMAND.test(u) || ZOD.test(u) || HEAVY.test(u))).toEqual([]);
     },
   );
+
+  it('status(runs the bundle: its command chunk, zod and sql.js load, Playwright does not)', () => {
+    const { code, imports } = importsOf(['status', '--data-dir', newDataDirPath()]);
+    expect(code).toBe(0);
+    expect(imports.filter((u) => /\/dist\/companion\//.test(u))).toEqual([]);
+    expect(imports.some((u) => u.endsWith('/dist/cli/companion/cli/commands/status.js'))).toBe(true);
+    expect(imports.some((u) => ZOD.test(u))).toBe(true);
+    expect(imports.some((u) => /\/sql\.js\//.test(u))).toBe(true);
+    expect(imports.filter((u) => /playwright-core/.test(u))).toEqual([]);
+  });
 });

@@ -2,7 +2,10 @@
 import type { SessionState, SessionStatus } from '../../../shared/state.js';
 import type { CompanionClient } from '../../socket/client.js';
 import { countByState, storageLimited, type Backend, type BackendStatus, type ExportFormat } from '../backend.js';
-import { exportSnapshot, snapshotRows, withReadOnlyStore } from './snapshot-reads.js';
+
+// Imported by the two methods that read the store, not here: `list` and `status` beside a companion
+// need nothing of it (CLI start-up, README).
+const snapshotReads = () => import('./snapshot-reads.js');
 
 export class CompanionBackend implements Backend {
   constructor(
@@ -35,11 +38,13 @@ export class CompanionBackend implements Backend {
   // Read from the store opened read-only beside the companion (safe, see snapshot-reads.ts; it sees
   // everything the companion has flushed) rather than with the socket's `snapshots`/`export`: an
   // export printed to stdout has no frame limit (64 MiB) this way.
-  snapshots(sessionId: string) {
+  async snapshots(sessionId: string) {
+    const { snapshotRows, withReadOnlyStore } = await snapshotReads();
     return withReadOnlyStore(this.dataDir, (store) => snapshotRows(store, sessionId));
   }
 
-  exportSnapshot(sessionId: string, snapshotId: number | undefined, format: ExportFormat) {
+  async exportSnapshot(sessionId: string, snapshotId: number | undefined, format: ExportFormat) {
+    const { exportSnapshot, withReadOnlyStore } = await snapshotReads();
     return withReadOnlyStore(this.dataDir, (store) => exportSnapshot(store, sessionId, snapshotId, format));
   }
 }
