@@ -99,7 +99,7 @@ export const resumeCli: Benchmark = {
         const urls = state.tabs.map((t) => t.url);
         const companion = await Companion.open({ dataDir: dir.path });
         const ids: string[] = [];
-        for (let r = 0; r < reps + 1; r++) ids.push(await companion.importState({ name: `bench ${n} tabs`, state }));
+        for (let r = 0; r < reps + (ctx.quick ? 0 : 1); r++) ids.push(await companion.importState({ name: `bench ${n} tabs`, state }));
         await companion.shutdown();
         const job = (way: Way) => {
           const file = join(dir.path, `${way}-${n}.json`);
@@ -113,7 +113,7 @@ export const resumeCli: Benchmark = {
             ? timeUntilReady([BIN, 'resume', ids[r], '--data-dir', dir.path, '--json'], /^\{.*\}$/m)
             : timeUntilReady([BASELINE, files[way]], /^ready$/m);
         // Warm-up, unrecorded: page cache and the first Chromium start of each kind.
-        for (const way of WAYS) await runOnce(way, reps);
+        if (!ctx.quick) for (const way of WAYS) await runOnce(way, reps);
         for (let r = 0; r < reps; r++) {
           for (let k = 0; k < WAYS.length; k++) {
             const way = WAYS[(r + k) % WAYS.length];

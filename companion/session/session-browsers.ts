@@ -246,7 +246,9 @@ export class SessionBrowsers {
       throw new RestoryError('invalid_state', `session ${sessionId} is ${record.state}${where}; close it first (restory close ${sessionId})`);
     }
     const snapshot = await this.store.requireSnapshot(sessionId, opts.snapshotId);
-    if (opts.cdpPort && !early) await assertPortFree(opts.cdpPort);
+    // A browser that cannot start (a --cdp-port in use, say) is refused before the session is touched.
+    if (early) await early.browser.spawned;
+    else if (opts.cdpPort) await assertPortFree(opts.cdpPort);
     const warnings: string[] = [];
     if (record.state === 'stale') {
       warnings.push(`session ${sessionId} is stale: its newest snapshot is older than the max session age; cookies may have expired`);

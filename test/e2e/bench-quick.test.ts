@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const RUN = fileURLToPath(new URL('../../dist/bench/run.js', import.meta.url));
-const SECTIONS = ['captureOverhead', 'durableLatency', 'crashLoss', 'restoreTime', 'storeScaling', 'checkpointLatency', 'idleCpu', 'captureCost', 'cliStartup', 'indexedDB'];
+const SECTIONS = ['captureOverhead', 'durableLatency', 'crashLoss', 'restoreTime', 'resumeCli', 'storeScaling', 'checkpointLatency', 'idleCpu', 'captureCost', 'cliStartup', 'indexedDB'];
 
 /** Every number anywhere in the value, with its path. */
 function numbers(value: unknown, path = '$'): [string, number][] {

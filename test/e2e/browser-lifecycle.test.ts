@@ -199,6 +199,19 @@ describe('browser lifecycle (real CLI, real Chromium)', () => {
     expect(records(dataDir)).toEqual([]);
     expect(readdirSync(tmp).filter((n) => n.startsWith('restory-profile-'))).toEqual([]);
 
+    // A --cdp-port in use: refused before the session is touched, the browser started for it ended.
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const busyPort = (busy.address() as AddressInfo).port;
+    const portRefused = await runCli(['resume', id, '--data-dir', dataDir, '--cdp-port', String(busyPort)], { ...env, TMPDIR: tmp });
+    await new Promise((r) => busy.close(r));
+    expect(portRefused.code).toBe(1);
+    expect(portRefused.stderr).toContain(`127.0.0.1:${busyPort} is already in use`);
+    const listed = JSON.parse((await runCli(['list', '--json', '--data-dir', dataDir], env)).stdout) as SessionSummary[];
+    expect(listed.find((s) => s.id === id)?.state).toBe('recoverable');
+    expect(records(dataDir)).toEqual([]);
+    expect(readdirSync(tmp).filter((n) => n.startsWith('restory-profile-'))).toEqual([]);
+
     // The CLI SIGKILLed once its browser runs: the next companion adopts that browser or ends it.
     const cli = spawn(process.execPath, [BIN, 'resume', id, '--data-dir', dataDir], { stdio: 'ignore', env: { ...process.env, ...env } });
     const [early] = await eventually(() => (records(dataDir).length ? records(dataDir) : null), 30_000, 'the browser record');

@@ -73,7 +73,7 @@ describe('restory without a companion', () => {
 
     const status = await runCli(['status', '--json', '--data-dir', dataDir]);
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toEqual({ running: false, dataDir, sessions: { recoverable: 1, stale: 1, closed: 2 } });
+    expect(JSON.parse(status.stdout)).toEqual({ running: false, dataDir, sessions: { recoverable: 1, stale: 1, closed: 2 }, storageLimited: [] });
 
     const text = await runCli(['status', '--data-dir', dataDir]);
     expect(text.stdout).toContain('no companion running');
