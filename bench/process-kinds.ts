@@ -85,6 +85,29 @@ export interface TreeCpu {
   exited: number;
 }
 
+/**
+ * CPU of the tree rooted at `root` since it started, by kind (`root` itself counts as the companion):
+ * utime + stime of every live process plus the same of the children each has reaped, so a process
+ * that already exited (a renderer swapped out by a navigation) is counted in its reaper's.
+ */
+export function treeCpuSinceStart(root: number): { total: number; byKind: ByKind } {
+  const byKind = zeroByKind();
+  let total = 0;
+  for (const pid of processTree(root)) {
+    let f: string[];
+    try {
+      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      continue;
+    }
+    const ms = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * msPerTick();
+    total += ms;
+    byKind[classify(readArgs(pid), pid === root)] += ms;
+  }
+  return { total, byKind };
+}
+
 /** A measurement window over the tree rooted at `root`; `companionPid` marks the companion process. */
 export class TreeCpuWindow {
   private readonly first = new Map<number, number>();

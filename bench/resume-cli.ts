@@ -6,22 +6,21 @@
  * report), and CPU time of each one's whole process tree until then (steady on a busy machine, where
  * wall time is not). Interleaved, order rotating per repetition.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Companion } from '../companion/companion.js';
 import { projectRoot } from '../companion/project-root.js';
 import { startSiteProcess } from './capture-cost-arms.js';
-import { processTree, tempDir, type Benchmark, type Row } from './harness.js';
-import { classify, KINDS, zeroByKind, type ByKind } from './process-kinds.js';
+import { tempDir, type Benchmark, type Row } from './harness.js';
+import { KINDS, treeCpuSinceStart, type ByKind } from './process-kinds.js';
 import { benchState } from './restore-time.js';
 import { fmtSummaryMs, median, summarize } from './stats.js';
 
 type Way = 'restory' | 'floor' | 'storageState';
 const WAYS: Way[] = ['restory', 'floor', 'storageState'];
 const BIN = join(projectRoot(), 'bin', 'restory.js');
-const TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const BASELINE = fileURLToPath(new URL('./restore-baseline.js', import.meta.url));
 
 interface Sample {
@@ -29,27 +28,6 @@ interface Sample {
   cpuMs: number;
   /** CPU by process kind; the Node process (restory's CLI and companion, or the Playwright script) is `companion`. */
   byKind: ByKind;
-}
-
-/** utime + stime + the same of reaped children (a swapped-out renderer's time is in its zygote's), ms. */
-function treeCpu(root: number): { total: number; byKind: ByKind } {
-  const byKind = zeroByKind();
-  let total = 0;
-  for (const pid of processTree(root)) {
-    let f: string[];
-    let args: string[];
-    try {
-      const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]+/).filter(Boolean);
-    } catch {
-      continue;
-    }
-    const ms = ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / TICKS;
-    total += ms;
-    byKind[classify(args, pid === root)] += ms;
-  }
-  return { total, byKind };
 }
 
 /** Run `argv` until its stdout has a line matching `ready`; then its tree's CPU, SIGINT, and wait for it. */
@@ -72,7 +50,7 @@ async function timeUntilReady(argv: string[], ready: RegExp, timeoutMs = 120_000
       });
       void exited.then(() => reject(new Error(`${argv.join(' ')} exited before it was ready\n${out}\n${err}`)));
     });
-    const cpu = treeCpu(child.pid!);
+    const cpu = treeCpuSinceStart(child.pid!);
     return { wallMs, cpuMs: cpu.total, byKind: cpu.byKind };
   } finally {
     child.kill('SIGINT');

@@ -16,6 +16,7 @@ import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
 import { RestoryError, type ErrorInfo } from '../../shared/errors.js';
 import { SocketAuthReplySchema, type CompanionMessage, type SocketAuth } from '../../shared/protocol.js';
 import { FramedSocket } from '../socket/framed-socket.js';
+import { socketAccepts } from '../socket/probe.js';
 import { debug } from '../debug.js';
 
 const log = debug('host');
@@ -66,18 +67,7 @@ export function runRelay(opts: RelayOptions): Promise<number> {
 
 /** Resolves once `path` accepts a connection or `dueBy` (epoch ms) has passed. */
 async function socketAccepting(path: string, dueBy: number): Promise<void> {
-  while (Date.now() < dueBy) {
-    const accepted = await new Promise<boolean>((resolve) => {
-      const probe = connect(path);
-      probe.once('connect', () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.once('error', () => resolve(false));
-    });
-    if (accepted) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  while (Date.now() < dueBy && !(await socketAccepts(path))) await new Promise((r) => setTimeout(r, 100));
 }
 
 function relay(opts: RelayOptions, toBrowser: (message: unknown) => void, fail: (error: ErrorInfo) => void): Promise<number> {

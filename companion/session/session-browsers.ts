@@ -222,8 +222,8 @@ export class SessionBrowsers {
     return null;
   }
 
-  /** A prelaunched browser no resume took (its session was adopted, or the companion stops): ended. */
-  async discardPrelaunched(): Promise<void> {
+  /** A prelaunched browser no resume took before the companion stopped: ended. */
+  private async discardUnused(): Promise<void> {
     const p = this.prelaunched;
     this.prelaunched = null;
     if (!p) return;
@@ -322,7 +322,7 @@ export class SessionBrowsers {
 
   /** Companion shutdown: final snapshots, browsers stopped, their sessions left `recoverable`. */
   async stopAll(): Promise<void> {
-    await this.discardPrelaunched();
+    await this.discardUnused();
     const all = [...this.running.values()];
     for (const r of all) await this.scheduler.take(r.sessionId, 'shutdown');
     await Promise.all(all.map((r) => this.stop(r, 'shutdown')));
@@ -345,7 +345,7 @@ export class SessionBrowsers {
     phase(prelaunched ? 'Chromium (started before the store opened) answering on its CDP port' : 'Chromium answering on its CDP port');
     const { exited, ...where } = spawned;
     const record: BrowserRecord = { sessionId, ...where, startedAt: this.clock() };
-    this.records.write(record);
+    if (!prelaunched) this.records.write(record); // a prelaunched browser was recorded as soon as it answered
     let browser: Browser | null = null;
     try {
       browser = await chromium.connectOverCDP(spawned.cdpEndpoint);
