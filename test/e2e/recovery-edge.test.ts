@@ -68,7 +68,8 @@ describe('recovery edge cases', () => {
     const id = await importState(dataDir, 'partial', stateWith([`${site.originA}/storage.html?partial`, dead]));
     expect((await list(dataDir))[0]).toMatchObject({ id, state: 'recoverable' });
     const c = await startForeground(['resume', id, '--data-dir', dataDir]);
-    await eventually(() => /1\/2 tabs/.test(c.stdout()), 10_000, 'the report');
+    // The report's lines are separate writes and may arrive in separate chunks: wait for its last one too.
+    await eventually(() => /1\/2 tabs/.test(c.stdout()) && c.stdout().includes('failed tab'), 10_000, 'the report');
     expect(c.stdout()).toContain(`failed tab ${dead}`);
     const startup = await site.waitForStartupLog((l) => l.page === '/storage.html?partial');
     expect(startup.local).toEqual({ restored: 'yes' });
