@@ -511,10 +511,14 @@ export class PgStore implements Store {
       if (seen && seen.live === live && seen.version === live.version) return null;
     } else this.snapshotVersion.delete(sessionId);
     const state = opts.state ?? live!.toState();
+    // The version this state was taken at: capture goes on folding into `live` while the awaits below
+    // run, and what arrives meanwhile is not in this snapshot, so the next one must not pass for
+    // unchanged (it did: a tab opened during a snapshot reached no later snapshot until the next change).
+    const taken = live ? { live, version: live.version } : null;
     const hash = contentHash(state);
     const latest = await this.latestInfo(sessionId);
     if (latest?.hash === hash) {
-      if (live) this.snapshotVersion.set(sessionId, { live, version: live.version });
+      if (taken) this.snapshotVersion.set(sessionId, taken);
       return null;
     }
     const at = this.clock();
@@ -555,7 +559,7 @@ export class PgStore implements Store {
       if (fold && foldData) await this.foldRow(c, sessionId, fold, foldData);
       await pruneRows(c, sessionId, keep);
     });
-    if (live) this.snapshotVersion.set(sessionId, { live, version: live.version });
+    if (taken) this.snapshotVersion.set(sessionId, taken);
     return { id, sessionId, takenAt: at, reason, hash, bytes: stored.bytes };
   }
 

@@ -116,6 +116,32 @@ describe('PostgreSQL store: ownership', () => {
 });
 
 describe('PostgreSQL store: data', () => {
+  it('what is captured while a snapshot is being written is in the next snapshot, with no other change after it', async () => {
+    const url = await server.createDatabase();
+    // The store reads its clock once the snapshot's state is taken, before writing it: capture lands
+    // right then (applyEvents folds synchronously when the session's live state is cached).
+    let duringSnapshot: (() => void) | null = null;
+    const store = await open(url, {
+      clock: () => {
+        const run = duringSnapshot;
+        duringSnapshot = null;
+        run?.();
+        return Date.now();
+      },
+    });
+    const s = await store.createSession({ name: 'busy' });
+    await store.applyEvents(s.id, 'i', [tabsEvent(1, [{ tabId: 1, url: 'https://a.test/' }])]);
+    await store.flush();
+    duringSnapshot = () => void store.applyEvents(s.id, 'i', [tabsEvent(2, [{ tabId: 1, url: 'https://a.test/' }, { tabId: 2, url: 'https://b.test/' }])]);
+    expect(await store.saveSnapshot(s.id, 'interval')).not.toBeNull();
+    expect(duringSnapshot).toBeNull();
+    expect((await store.requireSnapshot(s.id)).state.tabs).toHaveLength(1);
+
+    expect(await store.saveSnapshot(s.id, 'interval')).not.toBeNull();
+    expect((await store.requireSnapshot(s.id)).state.tabs.map((t) => t.url)).toEqual(['https://a.test/', 'https://b.test/']);
+    expect(await store.saveSnapshot(s.id, 'interval')).toBeNull(); // and now it is unchanged
+  });
+
   it('with RESTORY_KEY the server holds no cookie or storage value; a wrong key or none is refused', async () => {
     const url = await server.createDatabase();
     const env = { RESTORY_KEY: 'correct horse battery staple' };
