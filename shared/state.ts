@@ -6,6 +6,10 @@
 import { z } from 'zod';
 import { FORM_FIELDS_PER_PAGE, FORM_KEY_MAX_CHARS, FORM_PAGES_PER_TAB, FORM_VALUE_MAX_CHARS } from './form-field-identity.js';
 import { IndexedDBDatabaseSchema } from './indexeddb.js';
+import { SnapshotReasonSchema } from './session-summary.js';
+
+// What listings show of a session lives apart, so a listing builds no state schema.
+export * from './session-summary.js';
 
 export const SameSiteSchema = z.enum(['Strict', 'Lax', 'None']);
 
@@ -121,35 +125,6 @@ export type SessionState = z.infer<typeof SessionStateSchema>;
 export function emptySessionState(now = Date.now()): SessionState {
   return { cookies: [], origins: [], tabs: [], windows: [], capturedAt: now };
 }
-
-/** Session lifecycle; see README "Session states". */
-export const SessionStatusSchema = z.enum(['active', 'closed', 'error', 'recoverable', 'stale', 'failed']);
-export type SessionStatus = z.infer<typeof SessionStatusSchema>;
-
-export const SnapshotReasonSchema = z.enum(['interval', 'navigation', 'manual', 'shutdown', 'import', 'resume', 'recovery']);
-export type SnapshotReason = z.infer<typeof SnapshotReasonSchema>;
-
-/** What `list` shows of a session, and what the popup receives. */
-export const SessionSummarySchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  state: SessionStatusSchema,
-  createdAt: z.number(),
-  lastActivityAt: z.number(),
-  lastSnapshotAt: z.number().nullable(),
-  tabCount: z.number().int().nonnegative(),
-  currentUrl: z.string().nullable(),
-  currentTitle: z.string().nullable(),
-  lastError: z.string().nullable(),
-  /** While the session's browser runs: where Playwright's connectOverCDP reaches it (127.0.0.1). */
-  cdpEndpoint: z.string().optional(),
-  /**
-   * Set once storage was left out of the session because it reached its storage limit
-   * (config sessionMaxStorageBytes): when that first happened, and the limit in bytes.
-   */
-  storageLimit: z.object({ at: z.number(), bytes: z.number().int().positive() }).optional(),
-});
-export type SessionSummary = z.infer<typeof SessionSummarySchema>;
 
 /** `restory export --format restory`: everything needed to restore, self-describing. */
 export const RestoryExportSchema = z.object({

@@ -5,7 +5,9 @@
 import { connect } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { MAX_FRAME_SOCKET, PROTOCOL_VERSION } from '../../shared/constants.js';
-import { CompanionMessageSchema, Methods, SocketAuthReplySchema, type MethodName, type MethodParams, type MethodResult, type Request, type SocketAuth } from '../../shared/protocol.js';
+import type { z } from 'zod';
+import type { MethodName, MethodParams, MethodResult } from '../../shared/protocol.js';
+import { CompanionMessageSchema, SocketAuthReplySchema, StatelessMethods, type Request, type SocketAuth } from '../../shared/socket-protocol.js';
 import { RestoryError } from '../../shared/errors.js';
 import { parseMessage } from '../../shared/validate.js';
 import { FramedSocket } from './framed-socket.js';
@@ -14,6 +16,8 @@ import { readToken } from './token.js';
 
 interface Pending {
   method: MethodName;
+  /** Started with the request, so requests go out in the order they were made. */
+  result: Promise<z.ZodType>;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
   /** Created before sending so a failure carries the caller's stack. */
@@ -36,11 +40,8 @@ export class CompanionClient {
       if (!p) return;
       this.pending.delete(message.id);
       if (message.ok) {
-        try {
-          p.resolve(parseMessage(Methods[p.method].result, message.result, `${p.method} result`));
-        } catch (e) {
-          p.reject(e as Error);
-        }
+        const result = message.result;
+        p.result.then((schema) => p.resolve(parseMessage(schema, result, `${p.method} result`))).catch((e: Error) => p.reject(e));
       } else {
         p.error.message = message.error.message;
         Object.assign(p.error, { code: message.error.code });
@@ -87,8 +88,9 @@ export class CompanionClient {
   request<M extends MethodName>(method: M, params: MethodParams<M>): Promise<MethodResult<M>> {
     const id = randomUUID();
     const error = new RestoryError('companion_unreachable', `${method} failed`);
+    const result = resultSchema(method);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, error });
+      this.pending.set(id, { method, result, resolve: resolve as (v: unknown) => void, reject, error });
       try {
         this.conn.send({ type: 'request', id, method, params } satisfies Request);
       } catch (e) {
@@ -112,4 +114,14 @@ export class CompanionClient {
   close(): void {
     this.conn.close();
   }
+}
+
+/**
+ * The schema `method`'s result is checked against. The full method table (protocol.ts) builds the
+ * session state's schemas, which `list`, `status` and `close` beside a companion would otherwise
+ * spend most of their time on: it is loaded only for a method whose messages carry state.
+ */
+async function resultSchema(method: MethodName): Promise<z.ZodType> {
+  if (Object.hasOwn(StatelessMethods, method)) return StatelessMethods[method as keyof typeof StatelessMethods].result;
+  return (await import('../../shared/protocol.js')).Methods[method].result;
 }

@@ -10,18 +10,20 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/restory-cli.js';
+import { BIN, startForeground, stopForeground } from '../helpers/restory-cli.js';
 import { newDataDirPath, removeTempDirs } from '../helpers/temp-dirs.js';
 
 const TRACE = fileURLToPath(new URL('../helpers/trace-imports.mjs', import.meta.url));
 const COMMAND = /\/cli\/commands\//;
 const ZOD = /\/zod\/|\/cli\/vendor\/zod\.js$/;
 const HEAVY = /playwright-core|\/sql\.js\//;
+/** The session state's schemas and the full protocol that needs them (shared/socket-protocol.ts says why). */
+const STATE_SCHEMAS = /\/shared\/(state|capture-events|indexeddb|protocol)\.js$/;
 
-function importsOf(args: string[]): { code: number | null; imports: string[] } {
+function importsOf(args: string[]): { code: number | null; imports: string[]; stdout: string } {
   const r = spawnSync(process.execPath, ['--import', TRACE, BIN, ...args], { encoding: 'utf8' });
   const imports = r.stderr.split('\n').filter((l) => l.startsWith('import ')).map((l) => l.slice('import '.length));
-  return { code: r.status, imports };
+  return { code: r.status, imports, stdout: r.stdout };
 }
 
 afterAll(removeTempDirs);
@@ -45,5 +47,20 @@ describe('restory start-up', () => {
     expect(imports.some((u) => ZOD.test(u))).toBe(true);
     expect(imports.some((u) => /\/sql\.js\//.test(u))).toBe(true);
     expect(imports.filter((u) => /playwright-core/.test(u))).toEqual([]);
+  });
+
+  it('list beside a running companion asks it with zod and the summary schema alone: no state schema, sql.js or Playwright', async () => {
+    const dataDir = newDataDirPath();
+    const companion = await startForeground(['start', '--data-dir', dataDir]);
+    try {
+      const { code, imports, stdout } = importsOf(['list', '--json', '--data-dir', dataDir]);
+      expect(code).toBe(0);
+      expect((JSON.parse(stdout) as { id: string; state: string }[]).map((s) => [s.id, s.state])).toEqual([[companion.sessionId, 'active']]);
+      expect(imports.some((u) => u.endsWith('/dist/cli/companion/cli/backend/companion-backend.js'))).toBe(true);
+      expect(imports.some((u) => ZOD.test(u))).toBe(true);
+      expect(imports.filter((u) => STATE_SCHEMAS.test(u) || HEAVY.test(u))).toEqual([]);
+    } finally {
+      await stopForeground(companion);
+    }
   });
 });
