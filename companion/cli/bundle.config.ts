@@ -19,6 +19,8 @@
  *
  * bin/restory.js runs the bundle only when it is at least as new as tsc's output, else the compiled
  * files: a `tsc` run alone cannot leave the CLI running stale code.
+ *
+ * A second output: quick-answers.ts alone, as CommonJS (dist/cli/quick-answers.cjs), for bin/restory.js.
  */
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +41,7 @@ function chunkPath(chunk: PreRenderedChunk): string {
   return relative(compiled, stand);
 }
 
-export default defineConfig({
+export default defineConfig([{
   input: { main: resolve(compiled, 'companion', 'cli', 'main.js') },
   platform: 'node',
   external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0') && !BUNDLED.test(id),
@@ -53,4 +55,12 @@ export default defineConfig({
     minify: false,
     codeSplitting: { groups: [{ name: 'zod', test: /[\\/]node_modules[\\/]zod[\\/]/ }] },
   },
-});
+},
+// The answers that run no command (--help, --version…), as one CommonJS file: bin/restory.js
+// requires it, so they print without Node's ES module loader ever starting (quick-answers.ts).
+{
+  input: resolve(compiled, 'companion', 'cli', 'quick-answers.js'),
+  platform: 'node',
+  external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'),
+  output: { file: resolve(out, 'quick-answers.cjs'), format: 'cjs', minify: false },
+}]);
