@@ -30,8 +30,11 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const compiled = resolve(root, 'dist');
 const out = resolve(root, 'dist', 'cli');
 
-/** Bundled packages: only zod (see above). Relative imports are the project's own modules. */
+/** Bundled packages: only zod (see above). */
 const BUNDLED = /^zod(\/|$)/;
+
+/** A package or Node builtin, not one of the project's own modules (relative, absolute or virtual). */
+const isPackage = (id: string) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0');
 
 /** dist/companion/socket/client.js → companion/socket/client.js; zod's chunk → vendor/zod.js. */
 function chunkPath(chunk: PreRenderedChunk): string {
@@ -44,7 +47,7 @@ function chunkPath(chunk: PreRenderedChunk): string {
 export default defineConfig([{
   input: { main: resolve(compiled, 'companion', 'cli', 'main.js') },
   platform: 'node',
-  external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0') && !BUNDLED.test(id),
+  external: (id) => isPackage(id) && !BUNDLED.test(id),
   output: {
     dir: out,
     format: 'esm',
@@ -61,6 +64,6 @@ export default defineConfig([{
 {
   input: resolve(compiled, 'companion', 'cli', 'quick-answers.js'),
   platform: 'node',
-  external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'),
+  external: isPackage,
   output: { file: resolve(out, 'quick-answers.cjs'), format: 'cjs', minify: false },
 }]);
