@@ -99,6 +99,8 @@ export interface DataPaths {
   config: string;
   /** One record per browser a companion launched and that may still run (session/browser-records.ts). */
   browsers: string;
+  /** Where Playwright's own Chromium is, remembered so a launch need not load Playwright (browser/playwright-chromium-memo.ts). */
+  chromiumMemo: string;
 }
 
 export function dataPaths(dir: string): DataPaths {
@@ -111,6 +113,7 @@ export function dataPaths(dir: string): DataPaths {
     token: join(dir, 'token'),
     config: join(dir, 'config.json'),
     browsers: join(dir, 'browsers'),
+    chromiumMemo: join(dir, 'playwright-chromium.json'),
   };
 }
 

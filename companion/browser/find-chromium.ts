@@ -21,18 +21,18 @@ export interface FindChromiumDeps {
   playwrightPath: () => string | null;
 }
 
-const defaultDeps: FindChromiumDeps = {
-  exists: existsSync,
-  playwrightPath: () => {
-    try {
-      // Loaded here, not at the top: `list` and `doctor` import this file and need no Playwright (~1.5 s of CPU).
-      const { chromium } = createRequire(import.meta.url)('playwright-core') as typeof import('playwright-core');
-      return chromium.executablePath();
-    } catch {
-      return null; // playwright-core throws when it has no registry entry for this platform
-    }
-  },
-};
+/** Playwright's own Chromium path (which may not exist); loads Playwright (~450 ms of CPU) to ask it. */
+export function askPlaywright(): string | null {
+  try {
+    // Loaded here, not at the top: `list` and `doctor` import this file and need no Playwright.
+    const { chromium } = createRequire(import.meta.url)('playwright-core') as typeof import('playwright-core');
+    return chromium.executablePath();
+  } catch {
+    return null; // playwright-core throws when it has no registry entry for this platform
+  }
+}
+
+const defaultDeps: FindChromiumDeps = { exists: existsSync, playwrightPath: askPlaywright };
 
 /**
  * Path of the Chromium to launch: RESTORY_CHROMIUM, then Playwright's own Chromium if it is installed,

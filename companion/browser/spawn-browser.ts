@@ -20,6 +20,7 @@ import { RestoryError } from '../../shared/errors.js';
 import { writeHostManifest } from '../native-host/manifest.js';
 import { browserEnv, DISABLED_FEATURES, QUIET_FLAGS, type WindowBounds } from './chromium-flags.js';
 import { findChromium } from './find-chromium.js';
+import { rememberedPlaywrightPath } from './playwright-chromium-memo.js';
 
 export interface SpawnOptions {
   /** Unpacked extension to load (dist/extension). */
@@ -32,6 +33,10 @@ export interface SpawnOptions {
   /** Added to the environment of the browser (and so of the native host it spawns). */
   env?: Record<string, string>;
   windowBounds?: Partial<WindowBounds>;
+  /** File that remembers where Playwright's Chromium is (playwright-chromium-memo.ts); without it Playwright is asked. */
+  chromiumMemo?: string;
+  /** Called once the Chromium process exists, before it answers on its port. */
+  onProcess?: () => void;
 }
 
 export interface SpawnedBrowser {
@@ -77,7 +82,11 @@ const PLAYWRIGHT_SWITCHES = [
 const PORT_WAIT_MS = 20_000;
 
 export async function spawnBrowser(opts: SpawnOptions): Promise<SpawnedBrowser> {
-  const executablePath = findChromium({ ...process.env, ...opts.env });
+  const memo = opts.chromiumMemo;
+  const executablePath = findChromium(
+    { ...process.env, ...opts.env },
+    memo ? { exists: existsSync, playwrightPath: () => rememberedPlaywrightPath(memo) } : undefined,
+  );
   const extensionDir = resolve(opts.extensionDir);
   if (!existsSync(join(extensionDir, 'manifest.json'))) {
     throw new RestoryError('launch_failed', `no extension at ${extensionDir} (manifest.json missing). Build it with: npm run build:extension`);
@@ -113,6 +122,7 @@ export async function spawnBrowser(opts: SpawnOptions): Promise<SpawnedBrowser> 
       throw new RestoryError('launch_failed', `Chromium (${executablePath}) failed to start: ${e.message}`, { cause: e });
     });
     child.unref();
+    opts.onProcess?.();
     const pid = child.pid!;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     try {

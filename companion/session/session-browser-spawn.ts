@@ -34,6 +34,12 @@ export interface Prelaunched {
   options: SessionBrowserOptions;
   /** Settles once the browser answers on its CDP port and its record is written. */
   spawned: Promise<SpawnedBrowser>;
+  /**
+   * Resolves once the Chromium process exists (or the spawn failed). Await it before loading anything
+   * heavy: the spawn's own steps are asynchronous, and a module import that blocks the event loop
+   * meanwhile (Playwright's is ~0.4 s) would hold Chromium's start back by as much.
+   */
+  started: Promise<void>;
 }
 
 /** Spawn Chromium for a session of the companion at `endpoint`; window size from `state` when known. */
@@ -43,6 +49,7 @@ export async function spawnSessionBrowser(
   opts: SessionBrowserOptions,
   state?: SessionState,
   env: Record<string, string> = {},
+  onProcess?: () => void,
 ): Promise<SpawnedBrowser> {
   const paths = dataPaths(endpoint.dataDir);
   const extensionDir = await ensureExtensionBuilt(projectRoot());
@@ -54,6 +61,8 @@ export async function spawnSessionBrowser(
     headed: opts.headed,
     cdpPort: opts.cdpPort,
     ...(bounds ? { windowBounds: bounds } : {}),
+    chromiumMemo: paths.chromiumMemo,
+    onProcess,
     env: {
       [ENV.dataDir]: endpoint.dataDir,
       [ENV.socket]: paths.socket,
@@ -79,7 +88,9 @@ export function prelaunchSessionBrowser(dataDir: string, sessionId: string, opts
   const token = loadOrCreateToken(paths.token);
   // Its native host waits for the companion's socket until then (native-host/relay.ts).
   const env = { [ENV.companionDueBy]: String(Date.now() + COMPANION_DUE_MS) };
-  const spawned = spawnSessionBrowser({ dataDir, token }, sessionId, opts, undefined, env).then(async (browser) => {
+  let processStarted!: () => void;
+  const started = new Promise<void>((resolve) => (processStarted = resolve));
+  const spawned = spawnSessionBrowser({ dataDir, token }, sessionId, opts, undefined, env, processStarted).then(async (browser) => {
     try {
       // Imported here: the records' schema pulls in zod, which the spawn should not wait for.
       const { BrowserRecords } = await import('./browser-records.js');
@@ -93,7 +104,8 @@ export function prelaunchSessionBrowser(dataDir: string, sessionId: string, opts
     }
   });
   spawned.catch(() => {}); // reported by whoever awaits it
-  return { sessionId, dataDir, options: { ...opts }, spawned };
+  spawned.then(processStarted, processStarted);
+  return { sessionId, dataDir, options: { ...opts }, spawned, started };
 }
 
 /** End a prelaunched browser nobody used: its process group, its profile and its record. */

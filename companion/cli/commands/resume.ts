@@ -40,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   // Chromium starts now, while the companion is loaded and opens the store (session-browser-spawn.ts);
   // the modules that needs are imported only after.
   const prelaunched = prelaunchSessionBrowser(dataDir, sessionId, { headed, cdpPort }) ?? undefined;
+  await prelaunched?.started;
   const { Companion } = await import('../../companion.js');
   const companion = await Companion.open({ dataDir, onNotice: (m) => process.stderr.write(`restory: ${m}\n`), prelaunched });
   const waiting = foreground(companion);
