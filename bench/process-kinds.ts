@@ -59,7 +59,7 @@ function readArgs(pid: number): string[] {
 /** What a process of an arm's tree is, from its command line. */
 export function classify(args: readonly string[], isCompanion: boolean): Kind {
   if (isCompanion) return 'companion';
-  if (args.some((a) => a.endsWith('native-host/main.js'))) return 'nativeHost';
+  if (args.some((a) => a.endsWith('native-host/main.js') || a.endsWith('host/native-host.cjs'))) return 'nativeHost';
   const type = args.find((a) => a.startsWith('--type='))?.slice('--type='.length);
   switch (type) {
     case undefined:

@@ -1,5 +1,5 @@
 /** Where the restory package lives, whether running from source (vitest) or from dist/. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,9 +23,16 @@ export function projectRoot(): string {
   }
 }
 
-/** The compiled native host entry point Chromium runs (built by `npm run build`). */
-export function nativeHostScript(): string {
-  return join(projectRoot(), 'dist', 'companion', 'native-host', 'main.js');
+/**
+ * The native host entry point Chromium runs (built by `npm run build`): the one-file CommonJS bundle
+ * (dist/host/native-host.cjs, ~100 ms of CPU less per start than tsc's ES modules, measured) when it
+ * is at least as new as tsc's output, else tsc's output, so a `tsc` alone never runs an older host.
+ */
+export function nativeHostScript(root = projectRoot()): string {
+  const compiled = join(root, 'dist', 'companion', 'native-host', 'main.js');
+  const bundled = join(root, 'dist', 'host', 'native-host.cjs');
+  const modified = (file: string) => statSync(file, { throwIfNoEntry: false })?.mtimeMs;
+  return (modified(bundled) ?? -1) >= (modified(compiled) ?? Infinity) ? bundled : compiled;
 }
 
 export function packageVersion(): string {

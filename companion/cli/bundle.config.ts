@@ -66,4 +66,12 @@ export default defineConfig([{
   platform: 'node',
   external: isPackage,
   output: { file: resolve(out, 'quick-answers.cjs'), format: 'cjs', minify: false },
+},
+// The native host as one CommonJS file with the little of zod it uses: Chromium starts it at every
+// browser start, on the busiest second of a resume (project-root.ts nativeHostScript).
+{
+  input: resolve(compiled, 'companion', 'native-host', 'main.js'),
+  platform: 'node',
+  external: (id) => isPackage(id) && !BUNDLED.test(id),
+  output: { file: resolve(root, 'dist', 'host', 'native-host.cjs'), format: 'cjs', minify: false },
 }]);

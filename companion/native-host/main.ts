@@ -9,7 +9,8 @@ import { runRelay } from './relay.js';
 
 const dataDir = resolveDataDir({ env: process.env });
 const paths = dataPaths(dataDir);
-const code = await runRelay({
+// No top-level await: this file is also bundled as CommonJS (dist/host/native-host.cjs).
+void runRelay({
   callerOrigin: process.argv[2],
   socketPath: process.env[ENV.socket] || paths.socket,
   token: process.env[ENV.token] || readToken(paths.token),
@@ -17,6 +18,7 @@ const code = await runRelay({
   companionDueBy: Number(process.env[ENV.companionDueBy]) || undefined,
   stdin: process.stdin,
   stdout: process.stdout,
+}).then((code) => {
+  // Let stdout drain before exiting so the last error frame reaches the extension.
+  process.stdout.write('', () => process.exit(code));
 });
-// Let stdout drain before exiting so the last error frame reaches the extension.
-process.stdout.write('', () => process.exit(code));

@@ -14,7 +14,7 @@ import {
 } from '../../shared/constants.js';
 import { FrameDecoder, encodeFrame } from '../../shared/frame-codec.js';
 import { RestoryError, type ErrorInfo } from '../../shared/errors.js';
-import { SocketAuthReplySchema, type CompanionMessage, type SocketAuth } from '../../shared/protocol.js';
+import { SocketAuthReplySchema, type CompanionMessage, type SocketAuth } from '../../shared/socket-protocol.js';
 import { FramedSocket } from '../socket/framed-socket.js';
 import { socketAccepts } from '../socket/probe.js';
 import { debug } from '../debug.js';

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type LaunchedBrowser } from '../../companion/browser/launch.js';
+import { nativeHostScript } from '../../companion/project-root.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
 import { localItems } from '../helpers/store-fixtures.js';
 import { RawConnection, sleep, spawnCompanion, type CompanionChild, startStormSite } from '../helpers/fault-harness.js';
@@ -40,7 +41,7 @@ function hostPids(dataDir: string): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (!readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('native-host/main.js')) continue;
+      if (!/native-host(\/main\.js|\.cjs)\0/.test(readFileSync(`/proc/${name}/cmdline`, 'utf8'))) continue;
       if (readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`RESTORY_DATA_DIR=${dataDir}`)) pids.push(Number(name));
     } catch {
       // gone meanwhile
@@ -64,7 +65,7 @@ describe('faults around a running browser (own-browser mode, real Chromium, host
     browser = await launchBrowser({
       userDataDir: profile,
       extensionDir: join(root, 'dist/extension'),
-      hostScript: join(root, 'dist/companion/native-host/main.js'),
+      hostScript: nativeHostScript(),
       env: { RESTORY_DATA_DIR: dataDir },
     });
     const page = browser.context.pages()[0] ?? (await browser.context.newPage());
