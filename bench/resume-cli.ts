@@ -1,8 +1,8 @@
 /**
  * Resume as a user meets it: `restory resume <id>` in its own process (Node start, imports, store
  * open, Chromium with the extension, restore), against the same URLs opened by a Node script of
- * Playwright's in its own process — plainly (floor) and from the session's storageState — with the
- * site served by a process of its own. Time until each prints that it is ready (restory: its --json
+ * Playwright's in its own process — plainly (floor) and from the session's storageState, each also with
+ * restory's extension loaded (restore-baseline.ts) — with the site served by a process of its own. Time until each prints that it is ready (restory: its --json
  * report), and CPU time of each one's whole process tree until then (steady on a busy machine, where
  * wall time is not). Interleaved, order rotating per repetition.
  */
@@ -18,17 +18,31 @@ import { KINDS, treeCpuSinceStart, type ByKind } from './process-kinds.js';
 import { benchState } from './restore-time.js';
 import { fmtSummaryMs, median, summarize } from './stats.js';
 
-type Way = 'restory' | 'floor' | 'storageState';
-const WAYS: Way[] = ['restory', 'floor', 'storageState'];
+type Way = 'restory' | 'floor' | 'storageState' | 'extension' | 'extensionStorageState';
+const WAYS: Way[] = ['restory', 'floor', 'storageState', 'extension', 'extensionStorageState'];
 const BIN = join(projectRoot(), 'bin', 'restory.js');
 const BASELINE = fileURLToPath(new URL('./restore-baseline.js', import.meta.url));
 
 interface Sample {
   wallMs: number;
   cpuMs: number;
+  /** restory only: when each phase's progress line arrived, ms since spawn (PHASES). */
+  phases: Partial<Record<Phase, number>>;
   /** CPU by process kind; the Node process (restory's CLI and companion, or the Playwright script) is `companion`. */
   byKind: ByKind;
 }
+
+/** restory's progress lines on stderr (session-browsers.ts, restore-state.ts), in the order they come. */
+const PHASES = {
+  'store open, snapshot read': /snapshot \d+ read from the store/,
+  'Chromium answering': /Chromium .*answering on its CDP port/,
+  'connected over CDP': /connected over CDP/,
+  'service worker': /service worker running/,
+  cookies: /: cookies: /,
+  localStorage: /: localStorage: /,
+  tabs: /: tabs: .* loaded/,
+} as const;
+type Phase = keyof typeof PHASES;
 
 /** Run `argv` until its stdout has a line matching `ready`; then its tree's CPU, SIGINT, and wait for it. */
 async function timeUntilReady(argv: string[], ready: RegExp, timeoutMs = 120_000): Promise<Sample> {
@@ -37,7 +51,12 @@ async function timeUntilReady(argv: string[], ready: RegExp, timeoutMs = 120_000
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   let out = '';
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const phases: Sample['phases'] = {};
+  child.stderr!.on('data', (d: Buffer) => {
+    const at = performance.now() - t0;
+    err += d.toString();
+    for (const [phase, line] of Object.entries(PHASES) as Array<[Phase, RegExp]>) if (phases[phase] === undefined && line.test(err)) phases[phase] = at;
+  });
   try {
     const wallMs = await new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${argv.join(' ')}: not ready in ${timeoutMs} ms\n${err}`)), timeoutMs);
@@ -51,7 +70,7 @@ async function timeUntilReady(argv: string[], ready: RegExp, timeoutMs = 120_000
       void exited.then(() => reject(new Error(`${argv.join(' ')} exited before it was ready\n${out}\n${err}`)));
     });
     const cpu = treeCpuSinceStart(child.pid!);
-    return { wallMs, cpuMs: cpu.total, byKind: cpu.byKind };
+    return { wallMs, cpuMs: cpu.total, byKind: cpu.byKind, phases };
   } finally {
     child.kill('SIGINT');
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -84,8 +103,8 @@ export const resumeCli: Benchmark = {
           writeFileSync(file, JSON.stringify({ way, urls, storageState: { cookies: state.cookies, origins: state.origins } }));
           return file;
         };
-        const files = { floor: job('floor'), storageState: job('storageState') };
-        const samples: Record<Way, Sample[]> = { restory: [], floor: [], storageState: [] };
+        const files = { floor: job('floor'), storageState: job('storageState'), extension: job('extension'), extensionStorageState: job('extensionStorageState') };
+        const samples: Record<Way, Sample[]> = { restory: [], floor: [], storageState: [], extension: [], extensionStorageState: [] };
         const runOnce = (way: Way, r: number): Promise<Sample> =>
           way === 'restory'
             ? timeUntilReady([BIN, 'resume', ids[r], '--data-dir', dir.path, '--json'], /^\{.*\}$/m)
@@ -113,7 +132,16 @@ export const resumeCli: Benchmark = {
           },
           { section: S, metric: `${tabs}: floor (node script: launch + goto)`, value: `wall ${fmtSummaryMs(byWay.floor.wall)}, CPU ${fmtSummaryMs(byWay.floor.cpu)}` },
           { section: S, metric: `${tabs}: Playwright storageState (node script)`, value: `wall ${fmtSummaryMs(byWay.storageState.wall)}, CPU ${fmtSummaryMs(byWay.storageState.cpu)}` },
+          { section: S, metric: `${tabs}: restory's extension loaded, launch + goto (node script)`, value: `wall ${fmtSummaryMs(byWay.extension.wall)}, CPU ${fmtSummaryMs(byWay.extension.cpu)}; wall ×${(wall('extension') / wall('floor')).toFixed(2)} the floor` },
+          { section: S, metric: `${tabs}: extension + setStorageState (node script)`, value: `wall ${fmtSummaryMs(byWay.extensionStorageState.wall)}, CPU ${fmtSummaryMs(byWay.extensionStorageState.cpu)}; wall ×${(wall('extensionStorageState') / wall('storageState')).toFixed(2)} storageState; restory ×${(wall('restory') / wall('extensionStorageState')).toFixed(2)} of it` },
         );
+        const phaseAt = (Object.keys(PHASES) as Phase[])
+          .map((p) => [p, samples.restory.map((x) => x.phases[p]).filter((ms): ms is number => ms !== undefined)] as const)
+          .filter(([, at]) => at.length > 0)
+          .map(([p, at]) => `${p} ${Math.round(median(at))}`);
+        const phaseLine = `${phaseAt.join(', ')}, ready ${Math.round(wall('restory'))}`;
+        rows.push({ section: S, metric: `${tabs}: restory's phases (ms since the command started, medians)`, value: phaseLine });
+        ctx.log(`  ${tabs}: restory phases (ms since spawn, medians): ${phaseLine}`);
         for (const way of WAYS) {
           const kinds = KINDS.map((k) => [k, median(samples[way].map((s) => s.byKind[k]))] as const).filter(([, ms]) => ms >= 1);
           ctx.log(`  ${tabs}: ${way} CPU by process kind (medians): ${kinds.map(([k, ms]) => `${k} ${Math.round(ms)} ms`).join(', ')}`);

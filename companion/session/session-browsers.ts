@@ -246,6 +246,7 @@ export class SessionBrowsers {
       throw new RestoryError('invalid_state', `session ${sessionId} is ${record.state}${where}; close it first (restory close ${sessionId})`);
     }
     const snapshot = await this.store.requireSnapshot(sessionId, opts.snapshotId);
+    this.notice(`resume ${sessionId}: snapshot ${snapshot.id} read from the store`);
     // A browser that cannot start (a --cdp-port in use, say) is refused before the session is touched.
     if (early) await early.browser.spawned;
     else if (opts.cdpPort) await assertPortFree(opts.cdpPort);
