@@ -63,20 +63,34 @@ export function formFieldKind(el: Element): FormFieldKind | null {
  * radios add `=value`; `~n` for the n-th field of that description); else a structural path from
  * the nearest element with a unique id (or the root): `/anchor>tag:n>…`. Null if none fits in
  * FORM_KEY_MAX_CHARS.
+ *
+ * A field inside a web component's open shadow root is named inside that root (ids, names and forms
+ * are scoped to it) after its host's key: `host >>> field`, nested roots in turn. Fields in closed
+ * shadow roots are not reachable (capture sees their host only) and are not kept.
  */
 export function formFieldKey(el: Element): string | null {
   const maxChars = 1024;
   const doc = el.ownerDocument;
-  const uniqueId = (e: Element): boolean => !!e.id && doc.getElementById(e.id) === e;
-  if (uniqueId(el)) return el.id.length < maxChars ? `#${el.id}` : null;
+  const root = el.getRootNode() as Document | ShadowRoot;
+  const host = root === doc ? null : (root as ShadowRoot).host;
+  const hostKey = host ? formFieldKey(host) : '';
+  if (hostKey === null) return null;
+  const scoped = (key: string): string | null => {
+    const full = host ? `${hostKey} >>> ${key}` : key;
+    return full.length <= maxChars ? full : null;
+  };
+  const uniqueId = (e: Element): boolean => !!e.id && root.getElementById(e.id) === e;
+  if (uniqueId(el)) return el.id.length < maxChars ? scoped(`#${el.id}`) : null;
 
   const name = el.getAttribute('name');
   const tag = el.localName;
   if (name && (tag === 'input' || tag === 'select' || tag === 'textarea')) {
+    const forms = root === doc ? doc.forms : root.querySelectorAll('form');
+    const named = root === doc ? Array.from(doc.getElementsByName(name)) : Array.from(root.querySelectorAll('[name]')).filter((e) => e.getAttribute('name') === name);
     const describe = (e: Element): string | null => {
       if (e.localName !== tag) return null;
       const control = e as HTMLInputElement;
-      const form = control.form ? Array.prototype.indexOf.call(doc.forms, control.form) : -1;
+      const form = control.form ? Array.prototype.indexOf.call(forms, control.form) : -1;
       const type = (control.type || '').toLowerCase();
       const value = type === 'checkbox' || type === 'radio' ? `=${control.value}` : '';
       return `@${form}:${tag}:${type}:${name}${value}`;
@@ -84,12 +98,12 @@ export function formFieldKey(el: Element): string | null {
     const own = describe(el);
     if (own !== null) {
       let n = 0;
-      for (const other of Array.from(doc.getElementsByName(name))) {
+      for (const other of named) {
         if (other === el) break;
         if (describe(other) === own) n++;
       }
-      const key = n > 0 ? `${own}~${n}` : own;
-      if (key.length <= maxChars) return key;
+      const key = scoped(n > 0 ? `${own}~${n}` : own);
+      if (key !== null) return key;
     }
   }
 
@@ -98,7 +112,8 @@ export function formFieldKey(el: Element): string | null {
   let anchor = '';
   for (;;) {
     const parent = node.parentElement;
-    if (!parent) break;
+    // The document's root element is always the one; a shadow root may hold several at its top.
+    if (!parent && !host) break;
     if (uniqueId(node) && node !== el) {
       anchor = `#${node.id}`;
       break;
@@ -106,10 +121,10 @@ export function formFieldKey(el: Element): string | null {
     let n = 0;
     for (let sibling = node.previousElementSibling; sibling; sibling = sibling.previousElementSibling) if (sibling.localName === node.localName) n++;
     steps.push(`${node.localName}:${n}`);
+    if (!parent) break;
     node = parent;
   }
-  const key = `/${anchor}>${steps.reverse().join('>')}`;
-  return key.length <= maxChars ? key : null;
+  return scoped(`/${anchor}>${steps.reverse().join('>')}`);
 }
 
 /** The field's value, or null when it is too long to keep (FORM_VALUE_MAX_CHARS). */

@@ -1,6 +1,6 @@
 /**
  * Top frame only: what the user types into form fields (shared/form-field-identity.ts says which
- * fields, and never passwords, hidden, file or card fields).
+ * fields, and never passwords, hidden, file or card fields), open shadow roots included.
  *
  * Nothing happens at document start but adding two listeners, and nothing at all on a page where
  * no field changes: `input` and `change` only mark the field dirty. A burst of typing becomes one
@@ -46,7 +46,8 @@ export function startFormCapture(win: Window = window): () => void {
   };
 
   const onChange = (event: Event) => {
-    const target = event.target;
+    // The field itself, also inside a web component's open shadow root (event.target is its host here).
+    const target = event.composedPath()[0] ?? event.target;
     if (!(target instanceof Element) || formFieldKind(target) === null) return;
     // pushState between two changes: the earlier ones belong to the page they were typed on.
     const now = pageUrl(win.location);

@@ -1,7 +1,7 @@
 /**
  * Form fields across SIGKILL + resume, end to end with the real CLI, Chromium, extension and native
  * messaging: text typed into an input, a textarea and a contenteditable editor, an option chosen, a
- * box checked and a range moved are captured; the companion and its browser are SIGKILLed; `restory resume` puts the
+ * box checked and a range moved, and two fields inside a web component's open shadow root are captured; the companion and its browser are SIGKILLed; `restory resume` puts the
  * values back into the same fields of the same page, where the page's own model sees them (input
  * and change events) — and the password typed beside them is neither stored nor restored. Another
  * tab on the same page with another URL stays empty, and a page that fills a field itself keeps its
@@ -26,9 +26,21 @@ const fieldsOf = (page: Page) =>
     volume: document.querySelector<HTMLInputElement>('[name=volume]')!.value,
     pw: document.querySelector<HTMLInputElement>('#pw')!.value,
     editor: document.querySelector<HTMLElement>('#editor')!.innerText,
+    cardName: document.querySelector('profile-card')!.shadowRoot!.querySelector<HTMLInputElement>('#name')!.value,
+    cardBio: document.querySelector('profile-card')!.shadowRoot!.querySelector<HTMLTextAreaElement>('textarea')!.value,
   }));
 
-const TYPED = { name: 'Ada Lovelace', note: 'line one\nline two', size: 'L', agree: true, volume: '80', pw: '', editor: 'draft in the editor' };
+const TYPED = {
+  name: 'Ada Lovelace',
+  note: 'line one\nline two',
+  size: 'L',
+  agree: true,
+  volume: '80',
+  pw: '',
+  editor: 'draft in the editor',
+  cardName: 'ada',
+  cardBio: 'first programmer',
+};
 
 describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', () => {
   let site: FormsSite;
@@ -52,13 +64,16 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
     const b1 = await chromium.connectOverCDP(first.cdp);
     const c1 = b1.contexts()[0];
     const form = await eventually(() => c1.pages().find((p) => p.url().endsWith('/form.html')), 15_000, 'the form tab');
-    await form.locator('#name').fill(TYPED.name);
-    await form.locator('textarea').fill(TYPED.note);
+    await form.locator('form #name').fill(TYPED.name);
+    await form.locator('form textarea').fill(TYPED.note);
     await form.locator('select').selectOption(TYPED.size);
     await form.locator('[name=agree]').check();
     await form.locator('[name=volume]').fill(TYPED.volume);
     await form.locator('#pw').fill(PASSWORD);
     await form.locator('#editor').fill(TYPED.editor);
+    // Playwright's CSS locators pierce open shadow roots.
+    await form.locator('profile-card #name').fill(TYPED.cardName);
+    await form.locator('profile-card textarea').fill(TYPED.cardBio);
 
     const untouched = await c1.newPage();
     await untouched.goto(`${site.origin}/form.html?copy=2`);
@@ -70,7 +85,7 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
       async () => {
         const state = (await exported()).state;
         const fields = formOf(state, `${site.origin}/form.html`)?.fields ?? [];
-        return fields.length === 6 && formOf(state, `${site.origin}/prefilled.html`)?.fields.some((f) => f.value === 'typed by the user');
+        return fields.length === 8 && formOf(state, `${site.origin}/prefilled.html`)?.fields.some((f) => f.value === 'typed by the user');
       },
       20_000,
       'a snapshot holding the typed fields',
@@ -79,7 +94,16 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
     // The password is nowhere in what was stored, and neither is its field.
     expect(JSON.stringify(snapshot)).not.toContain(PASSWORD);
     expect(formOf(snapshot.state, `${site.origin}/form.html`)!.fields.map((f) => f.key).sort()).toEqual(
-      ['#editor', '#name', '@0:input:checkbox:agree=on', '@0:input:range:volume', '@0:select:select-one:size', '@0:textarea:textarea:note'].sort(),
+      [
+        '#editor',
+        '#name',
+        '@0:input:checkbox:agree=on',
+        '@0:input:range:volume',
+        '@0:select:select-one:size',
+        '@0:textarea:textarea:note',
+        '/>body:0>profile-card:0 >>> #name',
+        '/>body:0>profile-card:0 >>> @-1:textarea:textarea:bio',
+      ].sort(),
     );
     expect(formOf(snapshot.state, `${site.origin}/form.html?copy=2`)).toBeUndefined();
     await b1.close().catch(() => {});
@@ -102,12 +126,15 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
     // Set through the native setter in another world, announced by input/change events: the page's
     // own tracker property saw no write, its model got every value from the events.
     const seen = await form.evaluate(() => ({ model: (window as unknown as { __model: object }).__model, trackedSets: (window as unknown as { __trackedSets: number }).__trackedSets }));
-    expect(seen).toEqual({ model: { name: TYPED.name, note: TYPED.note, size: TYPED.size, agree: true, volume: TYPED.volume, editor: TYPED.editor }, trackedSets: 0 });
+    expect(seen).toEqual({
+      model: { name: TYPED.name, note: TYPED.note, size: TYPED.size, agree: true, volume: TYPED.volume, editor: TYPED.editor, 'card.name': TYPED.cardName, 'card.bio': TYPED.cardBio },
+      trackedSets: 0,
+    });
   });
 
   it('the same page under another URL gets nothing; a page that fills a field itself keeps its own value', async () => {
     const untouched = context.pages().find((p) => p.url().endsWith('/form.html?copy=2'))!;
-    expect(await fieldsOf(untouched)).toEqual({ name: '', note: '', size: 'S', agree: false, volume: '50', pw: '', editor: '' });
+    expect(await fieldsOf(untouched)).toEqual({ name: '', note: '', size: 'S', agree: false, volume: '50', pw: '', editor: '', cardName: '', cardBio: '' });
     const prefilled = context.pages().find((p) => p.url().endsWith('/prefilled.html'))!;
     expect(await prefilled.locator('#city').inputValue()).toBe('from the page');
   });
@@ -129,7 +156,7 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
       'a snapshot after the resume',
     );
     expect(formOf(state, `${site.origin}/form.html`)?.fields.map((f) => f.value)).toEqual(
-      expect.arrayContaining([TYPED.name, TYPED.note, [TYPED.size], true, TYPED.volume, TYPED.editor]),
+      expect.arrayContaining([TYPED.name, TYPED.note, [TYPED.size], true, TYPED.volume, TYPED.editor, TYPED.cardName, TYPED.cardBio]),
     );
   });
 });

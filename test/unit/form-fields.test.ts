@@ -41,8 +41,15 @@ class FakeElement {
   getAttribute(name: string) {
     return this.attributes[name] ?? null;
   }
+  /** Set on the elements at the top of a shadow root. */
+  inRoot: FakeShadowRoot | null = null;
+  getRootNode(): FakeDocument | FakeShadowRoot {
+    let top: FakeElement = this;
+    while (top.parentElement) top = top.parentElement;
+    return top.inRoot ?? this.doc;
+  }
   get previousElementSibling(): FakeElement | null {
-    const siblings = this.parentElement?.children ?? [];
+    const siblings = this.parentElement?.children ?? this.inRoot?.children ?? [];
     return siblings[siblings.indexOf(this) - 1] ?? null;
   }
   append(...children: FakeElement[]): this {
@@ -79,6 +86,30 @@ class FakeDocument {
   }
   el(tag: string, attributes: Record<string, string> = {}) {
     return new FakeElement(this, tag, attributes);
+  }
+}
+
+/** An open shadow root: its own ids, names and forms. */
+class FakeShadowRoot {
+  children: FakeElement[] = [];
+  constructor(readonly host: FakeElement) {}
+  append(...children: FakeElement[]): this {
+    for (const c of children) {
+      c.inRoot = this;
+      this.children.push(c);
+    }
+    return this;
+  }
+  all() {
+    return this.children.flatMap((c) => [c, ...descendants(c)]);
+  }
+  getElementById(id: string) {
+    return this.all().find((e) => e.id === id) ?? null;
+  }
+  querySelectorAll(selector: string) {
+    if (selector === '[name]') return this.all().filter((e) => e.getAttribute('name') !== null);
+    if (selector === 'form') return this.all().filter((e) => e.localName === 'form');
+    throw new Error(`the fake shadow root does not know ${selector}`);
   }
 }
 
@@ -172,6 +203,37 @@ describe('what a field is called', () => {
     doc.body.append(main, bare);
     expect(key(editor)).toBe('/#app>section:1>div:1');
     expect(key(bare)).toBe('/>body:0>input:0');
+  });
+
+  it("a field in an open shadow root is named inside that root (its ids, names, forms), after its host's key", () => {
+    const doc = new FakeDocument();
+    const light = doc.el('input', { id: 'name' });
+    const card = doc.el('profile-card');
+    doc.body.append(light, card);
+    const inner = doc.el('input', { id: 'name' });
+    const form = doc.el('form');
+    const bio = doc.el('textarea', { name: 'bio' });
+    const first = doc.el('input');
+    const second = doc.el('input');
+    form.append(bio);
+    new FakeShadowRoot(card).append(first, inner, form, second);
+    expect(key(light)).toBe('#name');
+    expect(key(inner)).toBe('/>body:0>profile-card:0 >>> #name');
+    expect(key(bio)).toBe('/>body:0>profile-card:0 >>> @0:textarea:textarea:bio');
+    // Elements at the top of a shadow root are told apart (a document has one root element).
+    expect(key(first)).toBe('/>body:0>profile-card:0 >>> />input:0');
+    expect(key(second)).toBe('/>body:0>profile-card:0 >>> />input:2');
+  });
+
+  it('nested shadow roots chain their hosts; a host with a unique id anchors the chain', () => {
+    const doc = new FakeDocument();
+    const outer = doc.el('app-shell', { id: 'shell' });
+    doc.body.append(outer);
+    const panel = doc.el('settings-panel');
+    new FakeShadowRoot(outer).append(doc.el('header'), panel);
+    const field = doc.el('input', { name: 'nick' });
+    new FakeShadowRoot(panel).append(field);
+    expect(key(field)).toBe('#shell >>> />settings-panel:0 >>> @-1:input:text:nick');
   });
 
   it('the same document built again gives the same keys (a resumed page finds its fields)', () => {

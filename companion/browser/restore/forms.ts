@@ -12,7 +12,9 @@
  * of a field's value (React's value tracker is a property on the element in the page's world, which
  * this world does not see) read the new value from those events. Checkboxes and radios are clicked,
  * which is what React and Vue listen to for them. Fields the page renders later (an SPA after load)
- * are filled as they appear, for FOLLOW_MS; the returned counts are from the first pass.
+ * are filled as they appear, for FOLLOW_MS; the returned counts are from the first pass. Fields in
+ * web components' open shadow roots are found by walking those roots (shadowRoot is part of the shared
+ * DOM, so the isolated world sees it).
  *
  * The restored values raise input events, so the tab's content script captures them again for the
  * resumed session (whose tabs are new browser tabs).
@@ -116,8 +118,19 @@ function fillForms(fields: FormFieldData[], followMs: number): FormsOutcome {
       }
     }
   };
+  // Fields inside web components' open shadow roots (keys with ' >>> ') are searched for only when wanted.
+  const deep = Array.from(wanted.keys()).some((k) => k.includes(' >>> '));
+  const candidates = (): Element[] => {
+    const found: Element[] = [];
+    const visit = (root: Document | ShadowRoot) => {
+      found.push(...Array.from(root.querySelectorAll('input, textarea, select, [contenteditable]')));
+      if (deep) for (const el of Array.from(root.querySelectorAll('*'))) if (el.shadowRoot) visit(el.shadowRoot);
+    };
+    visit(document);
+    return found;
+  };
   const pass = () => {
-    for (const el of Array.from(document.querySelectorAll('input, textarea, select, [contenteditable]'))) {
+    for (const el of candidates()) {
       if (wanted.size === 0) return;
       const kind = formFieldKind(el);
       const key = kind && formFieldKey(el);
@@ -141,7 +154,12 @@ function fillForms(fields: FormFieldData[], followMs: number): FormsOutcome {
       }, 200);
     });
     observer.observe(document, { childList: true, subtree: true });
-    setTimeout(() => observer.disconnect(), followMs);
+    // Nothing observes inside shadow roots: while fields there are missing, look again twice a second.
+    const poll = deep ? setInterval(() => (wanted.size > 0 ? pass() : clearInterval(poll)), 500) : undefined;
+    setTimeout(() => {
+      observer.disconnect();
+      clearInterval(poll);
+    }, followMs);
   }
   return first;
 }
