@@ -57,7 +57,8 @@ export function createPageCaptureSource(ledger: StorageLedger, navigation?: (eve
       return;
     }
     if (message.type === 'restory.form') {
-      if (frameId === 0 && message.fields.length > 0) emit({ kind: 'form', tabId, url: message.url, fields: message.fields });
+      // Any frame: fields are kept per document URL, an iframe's as its own page of the tab.
+      if (message.fields.length > 0) emit({ kind: 'form', tabId, url: message.url, fields: message.fields });
       return;
     }
     const entryReport = (url: string | undefined, how: 'commit' | 'history', entry: HistoryEntryType) => {

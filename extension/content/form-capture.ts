@@ -1,6 +1,7 @@
 /**
- * Top frame only: what the user types into form fields (shared/form-field-identity.ts says which
- * fields, and never passwords, hidden, file or card fields), open shadow roots included.
+ * Every frame: what the user types into form fields (shared/form-field-identity.ts says which
+ * fields, and never passwords, hidden, file or card fields), open shadow roots included. Each
+ * document reports its own URL: an iframe's fields are kept as a page of their own.
  *
  * Nothing happens at document start but adding two listeners, and nothing at all on a page where
  * no field changes: `input` and `change` only mark the field dirty. A burst of typing becomes one

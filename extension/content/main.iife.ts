@@ -30,7 +30,8 @@ function main(): void {
   const storage = startStorageCapture(window, top ? { viewport: viewport?.initial(), entry: documentEntryType() } : undefined);
   if (top) startScrollCapture();
   if (top) startHistoryEntryCapture();
-  if (top) startFormCapture();
+  // Every frame: a form in an iframe (a login or checkout widget) is typed into like any other.
+  startFormCapture();
   const indexedDB = capturesIndexedDB() ? startIndexedDBCapture() : undefined;
   chrome.runtime.onMessage.addListener((message: BackgroundToContent) => {
     if (message?.type === 'restory.dump') {

@@ -1,7 +1,8 @@
 /**
  * Form fields across SIGKILL + resume, end to end with the real CLI, Chromium, extension and native
  * messaging: text typed into an input, a textarea and a contenteditable editor, an option chosen, a
- * box checked and a range moved, and two fields inside a web component's open shadow root are captured; the companion and its browser are SIGKILLed; `restory resume` puts the
+ * box checked and a range moved, two fields inside a web component's open shadow root and two in
+ * each of a same-site and a cross-site iframe are captured; the companion and its browser are SIGKILLed; `restory resume` puts the
  * values back into the same fields of the same page, where the page's own model sees them (input
  * and change events) — and the password typed beside them is neither stored nor restored. Another
  * tab on the same page with another URL stays empty, and a page that fills a field itself keeps its
@@ -29,6 +30,17 @@ const fieldsOf = (page: Page) =>
     cardName: document.querySelector('profile-card')!.shadowRoot!.querySelector<HTMLInputElement>('#name')!.value,
     cardBio: document.querySelector('profile-card')!.shadowRoot!.querySelector<HTMLTextAreaElement>('textarea')!.value,
   }));
+
+/** The two iframes' fields (#same: this origin; #cross: another site, its own renderer process). */
+const framesOf = async (page: Page) => {
+  const read = (id: string) => ({
+    city: page.frameLocator(`#${id}`).locator('[name=city]').inputValue(),
+    notes: page.frameLocator(`#${id}`).locator('#notes').inputValue(),
+  });
+  const [same, cross] = [read('same'), read('cross')];
+  return { same: { city: await same.city, notes: await same.notes }, cross: { city: await cross.city, notes: await cross.notes } };
+};
+const FRAMED = { same: { city: 'Paris', notes: 'same-site iframe' }, cross: { city: 'Oslo', notes: 'cross-site iframe' } };
 
 const TYPED = {
   name: 'Ada Lovelace',
@@ -74,6 +86,10 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
     // Playwright's CSS locators pierce open shadow roots.
     await form.locator('profile-card #name').fill(TYPED.cardName);
     await form.locator('profile-card textarea').fill(TYPED.cardBio);
+    for (const id of ['same', 'cross'] as const) {
+      await form.frameLocator(`#${id}`).locator('[name=city]').fill(FRAMED[id].city);
+      await form.frameLocator(`#${id}`).locator('#notes').fill(FRAMED[id].notes);
+    }
 
     const untouched = await c1.newPage();
     await untouched.goto(`${site.origin}/form.html?copy=2`);
@@ -85,7 +101,8 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
       async () => {
         const state = (await exported()).state;
         const fields = formOf(state, `${site.origin}/form.html`)?.fields ?? [];
-        return fields.length === 8 && formOf(state, `${site.origin}/prefilled.html`)?.fields.some((f) => f.value === 'typed by the user');
+        const framed = [`${site.origin}/inner.html?same`, `${site.crossOrigin}/inner.html?cross`].every((url) => formOf(state, url)?.fields.length === 2);
+        return fields.length === 8 && framed && formOf(state, `${site.origin}/prefilled.html`)?.fields.some((f) => f.value === 'typed by the user');
       },
       20_000,
       'a snapshot holding the typed fields',
@@ -123,6 +140,7 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
     context = browser.contexts()[0];
     const form = context.pages().find((p) => p.url() === `${site.origin}/form.html`)!;
     expect(await fieldsOf(form)).toEqual(TYPED);
+    expect(await framesOf(form)).toEqual(FRAMED);
     // Set through the native setter in another world, announced by input/change events: the page's
     // own tracker property saw no write, its model got every value from the events.
     const seen = await form.evaluate(() => ({ model: (window as unknown as { __model: object }).__model, trackedSets: (window as unknown as { __trackedSets: number }).__trackedSets }));
@@ -135,6 +153,8 @@ describe('form fields across SIGKILL + resume (real CLI, Chromium, extension)', 
   it('the same page under another URL gets nothing; a page that fills a field itself keeps its own value', async () => {
     const untouched = context.pages().find((p) => p.url().endsWith('/form.html?copy=2'))!;
     expect(await fieldsOf(untouched)).toEqual({ name: '', note: '', size: 'S', agree: false, volume: '50', pw: '', editor: '', cardName: '', cardBio: '' });
+    // Its iframes show the same documents as the first tab's, but they belong to another tab.
+    expect(await framesOf(untouched)).toEqual({ same: { city: '', notes: '' }, cross: { city: '', notes: '' } });
     const prefilled = context.pages().find((p) => p.url().endsWith('/prefilled.html'))!;
     expect(await prefilled.locator('#city').inputValue()).toBe('from the page');
   });

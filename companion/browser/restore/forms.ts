@@ -1,5 +1,5 @@
 /**
- * A tab's form fields, put back once its page has loaded: only into the page they were typed into
+ * A tab's form fields, put back once its page has loaded: only into the page (or iframe document) they were typed into
  * (same URL, fragment aside), only into a field that is there under the same key (id, name or path;
  * shared/form-field-identity.ts) and only while it still holds the page's default (its HTML value,
  * checked or selected state; contenteditable: while empty), so a page that fills a field itself keeps
@@ -19,7 +19,7 @@
  * The restored values raise input events, so the tab's content script captures them again for the
  * resumed session (whose tabs are new browser tabs).
  */
-import type { Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import { formFieldKey, formFieldKind } from '../../../shared/form-field-identity.js';
 import type { FormFieldData, TabState } from '../../../shared/state.js';
 import { stripHash } from './strings.js';
@@ -173,20 +173,65 @@ const FILL_SOURCE = `function (fields, followMs) {
   return (${fillForms.toString()})(fields, followMs);
 }`;
 
-export async function restoreForms(page: Page, fields: FormFieldData[]): Promise<FormsOutcome> {
-  const cdp = await page.context().newCDPSession(page);
+/** Fill `fields` into one frame, from an isolated world of its own in the session that holds that frame. */
+async function fillFrame(cdp: CDPSession, frameId: string, fields: FormFieldData[]): Promise<FormsOutcome> {
+  const { executionContextId } = await cdp.send('Page.createIsolatedWorld', { frameId, worldName: 'restory-forms' });
+  const { result, exceptionDetails } = await cdp.send('Runtime.callFunctionOn', {
+    functionDeclaration: FILL_SOURCE,
+    executionContextId,
+    arguments: [{ value: fields }, { value: FOLLOW_MS }],
+    returnByValue: true,
+  });
+  if (exceptionDetails) throw new Error(`filling form fields failed: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
+  return result.value as FormsOutcome;
+}
+
+interface FrameNode {
+  frame: { id: string; url: string };
+  childFrames?: FrameNode[];
+}
+
+function framesOf(tree: FrameNode): FrameNode['frame'][] {
+  return [tree.frame, ...(tree.childFrames ?? []).flatMap(framesOf)];
+}
+
+/**
+ * The tab's saved fields, into every frame of its page whose document has some (by URL): the top
+ * frame and its iframes. An iframe of another site runs in a process of its own and is reached
+ * through a CDP session of its own; a same-site one is in its parent's frame tree. Counts are summed
+ * over the frames; a frame that cannot be filled is skipped (`failed` counts them).
+ */
+export async function restoreForms(page: Page, tab: TabState): Promise<FormsOutcome & { failed: number }> {
+  const total = { filled: 0, kept: 0, missing: 0, failed: 0 };
+  const saved = (url: string) => savedFieldsFor(tab, url);
+  const sessions: CDPSession[] = [];
   try {
-    const { frameTree } = await cdp.send('Page.getFrameTree');
-    const { executionContextId } = await cdp.send('Page.createIsolatedWorld', { frameId: frameTree.frame.id, worldName: 'restory-forms' });
-    const { result, exceptionDetails } = await cdp.send('Runtime.callFunctionOn', {
-      functionDeclaration: FILL_SOURCE,
-      executionContextId,
-      arguments: [{ value: fields }, { value: FOLLOW_MS }],
-      returnByValue: true,
-    });
-    if (exceptionDetails) throw new Error(`filling form fields failed: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
-    return result.value as FormsOutcome;
+    for (const frame of page.frames()) {
+      if (frame === page.mainFrame() || saved(frame.url()).length === 0) continue;
+      // Throws for a frame in its parent's process: that one is reached through the page's session.
+      const own = await page.context().newCDPSession(frame).catch(() => null);
+      if (own) sessions.push(own);
+    }
+    sessions.push(await page.context().newCDPSession(page));
+    const done = new Set<string>();
+    for (const cdp of sessions) {
+      const { frameTree } = (await cdp.send('Page.getFrameTree')) as { frameTree: FrameNode };
+      for (const frame of framesOf(frameTree)) {
+        const fields = saved(frame.url);
+        if (fields.length === 0 || done.has(frame.id)) continue;
+        done.add(frame.id);
+        try {
+          const r = await fillFrame(cdp, frame.id, fields);
+          total.filled += r.filled;
+          total.kept += r.kept;
+          total.missing += r.missing;
+        } catch {
+          total.failed++;
+        }
+      }
+    }
   } finally {
-    await cdp.detach().catch(() => {});
+    await Promise.all(sessions.map((s) => s.detach().catch(() => {})));
   }
+  return total;
 }

@@ -5,7 +5,7 @@
 import type { Page } from 'playwright-core';
 import type { SessionState, TabState } from '../../../shared/state.js';
 import { debug } from '../../debug.js';
-import { restoreForms, savedFieldsFor } from './forms.js';
+import { restoreForms } from './forms.js';
 import { isHistoryStub, restoreHistory, returnToCurrentEntry } from './history.js';
 import { restoreScroll } from './scroll.js';
 import { withSessionStorage } from './session-storage.js';
@@ -46,12 +46,12 @@ export async function restoreTab(
     );
     log(`tab ${tab.index}: loaded at ${Date.now() - t0} ms`);
 
-    // The page the tab shows now (a redirect may have taken it elsewhere): only its own fields.
-    const fields = savedFieldsFor(tab, page.url());
-    if (fields.length > 0) {
+    // The documents the tab shows now (a redirect may have taken it elsewhere): only their own fields.
+    if ((tab.forms?.length ?? 0) > 0) {
       try {
-        const forms = await restoreForms(page, fields);
+        const forms = await restoreForms(page, tab);
         log(`tab ${tab.index}: form fields: ${forms.filled} filled, ${forms.kept} left as the page set them, ${forms.missing} not there at load`);
+        if (forms.failed > 0) outcome.warnings.push(`${label}: form fields of ${forms.failed} frame(s) not restored`);
       } catch (e) {
         outcome.warnings.push(`${label}: form fields not restored: ${firstLine(e)}`);
       }
