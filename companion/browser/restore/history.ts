@@ -38,6 +38,8 @@ export async function restoreHistory(
   timeout: number,
   outcome: RestoreOutcome,
   label: string,
+  /** Called once, right after the first entry commits (before the next navigation). */
+  afterFirstCommit: () => Promise<void> = async () => {},
 ): Promise<BuiltHistory> {
   const { entries } = tab.history;
   const current = Math.min(tab.history.currentIndex, Math.max(0, entries.length - 1));
@@ -63,9 +65,12 @@ export async function restoreHistory(
       body: `<!doctype html><html data-restory-stub="1"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body></body></html>`,
     });
   };
+  let first = true;
   const stub = async (url: string) => {
     try {
       await page.goto(url, { timeout, waitUntil: 'commit' });
+      if (first) await afterFirstCommit();
+      first = false;
       return true;
     } catch (e) {
       outcome.warnings.push(`${label}: history entry ${url} not restored: ${firstLine(e)}`);

@@ -9,11 +9,12 @@
  * Only unpartitioned (top-level) storage is captured, so only that is restored. What capture could
  * not save (values it cannot encode, origins over the size cap) comes back as resume warnings.
  */
-import type { BrowserContext, Page, Route } from 'playwright-core';
+import type { BrowserContext, Route } from 'playwright-core';
 import { RESTORE_SETUP_PATH } from '../../../shared/constants.js';
 import { decodeIndexedDBValue } from '../../../shared/indexeddb-value.js';
 import type { OriginStorage } from '../../../shared/state.js';
 import { applyIndexedDBCall, indexedDBWriteCalls } from './indexeddb-writes.js';
+import { endingAt, type SetupPage } from './local-storage.js';
 import { firstLine } from './strings.js';
 import type { RestoreOutcome } from './types.js';
 
@@ -26,22 +27,21 @@ export function hasIndexedDB(o: OriginStorage): boolean {
 
 /**
  * Returns how many origins' databases were written; every origin that could not be is in
- * outcome.failures. `setupPage` as for restoreLocalStorage: used and left on about:blank, or a page
- * opened and closed here.
+ * outcome.failures. `setup` as for restoreLocalStorage (local-storage.ts).
  */
 export async function restoreIndexedDB(
   context: BrowserContext,
   origins: OriginStorage[],
   outcome: RestoreOutcome,
-  setupPage?: Page,
+  setup?: SetupPage,
 ): Promise<number> {
   for (const o of origins) {
     for (const w of o.indexedDBWarnings ?? []) outcome.warnings.push(`${o.origin}: ${w}`);
   }
-  const wanted = origins.filter(hasIndexedDB);
+  const wanted = endingAt(origins.filter(hasIndexedDB), setup?.continuesAt);
   if (wanted.length === 0) return 0;
   let restored = 0;
-  const page = setupPage ?? (await context.newPage());
+  const page = setup?.page ?? (await context.newPage());
   const answer = async (route: Route) => {
     await route.fulfill({ status: 200, contentType: 'text/html', headers: { 'cache-control': 'no-store' }, body: '' });
   };
@@ -64,10 +64,11 @@ export async function restoreIndexedDB(
       }
     }
   } finally {
-    // As for localStorage: leave the origin by navigating before the page may be closed.
-    await page.goto('about:blank').catch(() => {});
+    // As for localStorage: leave the origin by navigating before the page may be closed, unless
+    // the page continues there as a tab.
+    if (!setup?.continuesAt) await page.goto('about:blank').catch(() => {});
     await page.unroute('**/*', answer).catch(() => {});
-    if (!setupPage) await page.close().catch(() => {});
+    if (!setup) await page.close().catch(() => {});
   }
   return restored;
 }

@@ -41,7 +41,7 @@ import type { SessionState } from '../../../shared/state.js';
 import { debug } from '../../debug.js';
 import { restoreCookies } from './cookies.js';
 import { hasIndexedDB, restoreIndexedDB } from './indexeddb.js';
-import { restoreLocalStorage } from './local-storage.js';
+import { restoreLocalStorage, type SetupPage } from './local-storage.js';
 import { firstLine } from './strings.js';
 import { restoreTab } from './tab.js';
 import { activateTabs, openTabPages } from './windows.js';
@@ -50,6 +50,11 @@ import type { RestoreOptions, RestoreOutcome, TabOutcome } from './types.js';
 export type { RestoreOptions, RestoreOutcome, TabOutcome } from './types.js';
 
 const debugLog = debug('restore');
+
+/** The origin of an http(s) URL, else undefined. */
+function webOrigin(url: string): string | undefined {
+  return /^https?:/.test(url) ? new URL(url).origin : undefined;
+}
 
 /** Restore `state` into `context`, a freshly launched browser; resolves with what went in and what did not. */
 export async function restoreState(
@@ -74,22 +79,26 @@ export async function restoreState(
   // 2. localStorage into the profile before any real page loads. Meanwhile create the tab pages
   //    (~150 ms each on 2 cores), one after the other so they stand in tab order (a new page is
   //    appended as the last tab), and start loading each as soon as it exists and storage is in.
-  //    The browser's start-up tab, when there is one, is the setup page: it exists already. It is
-  //    closed once the tabs are there (the last window closing would end a headed browser).
+  //    The browser's start-up tab, when there is one, is the setup page: it exists already. It then
+  //    goes on as the first tab's page (the first tab of the start-up window), ending on that tab's
+  //    origin so that its first page of that site reuses the renderer running there; its setup
+  //    history is dropped at the tab's first navigation (tab.ts).
   const blank = context.pages().filter((p) => p.url() === 'about:blank');
-  const setupPage = state.tabs.length > 0 && state.origins.some((o) => o.localStorage.length > 0 || hasIndexedDB(o)) ? blank.shift() : undefined;
-  const storageWritten = restoreLocalStorage(context, state.origins, outcome, setupPage)
+  const tabs = [...state.tabs].sort((a, b) => a.windowIndex - b.windowIndex || a.index - b.index);
+  const needsSetup = tabs.length > 0 && state.origins.some((o) => o.localStorage.length > 0 || hasIndexedDB(o));
+  const setupPage = needsSetup ? blank[0] : undefined;
+  const setup: SetupPage | undefined = setupPage && { page: setupPage, continuesAt: webOrigin(tabs[0].url) };
+  const storageWritten = restoreLocalStorage(context, state.origins, outcome, setup)
     .then((n) => {
       outcome.origins = n;
       log(`localStorage: ${n}/${state.origins.length} origins at ${Date.now() - started} ms`);
       // IndexedDB (indexeddb.ts) through the same setup page, also before any tab loads.
-      return restoreIndexedDB(context, state.origins, outcome, setupPage);
+      return restoreIndexedDB(context, state.origins, outcome, setup);
     })
     .then((n) => {
       if (n > 0) log(`IndexedDB: ${n}/${state.origins.filter(hasIndexedDB).length} origins at ${Date.now() - started} ms`);
     });
   const storageDone = Promise.all([storageWritten, cookiesDone]);
-  const tabs = [...state.tabs].sort((a, b) => a.windowIndex - b.windowIndex || a.index - b.index);
   const { pages: pageReady, done: windowsDone } = openTabPages(context, tabs, state.windows, blank, outcome);
 
   // 3. Tabs, at most `concurrency` loading at once.
@@ -106,11 +115,10 @@ export async function restoreState(
         continue;
       }
       await storageDone;
-      results[i] = await restoreTab(pages[i]!, tabs[i], state, opts, outcome);
+      results[i] = await restoreTab(pages[i]!, tabs[i], state, opts, outcome, pages[i] === setupPage);
     }
   };
   await Promise.all([storageDone, windowsDone, ...Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, tabs.length)) }, worker)]);
-  await setupPage?.close().catch(() => {});
   outcome.tabs = results;
   outcome.pages = pages.filter((p): p is Page => p !== undefined);
   log(`tabs: ${results.filter((t) => t.ok).length}/${tabs.length} loaded at ${Date.now() - started} ms`);
