@@ -5,8 +5,9 @@
  * that fails is reported in the outcome and the rest goes on. Nothing here throws for partial failure.
  *
  * How storage gets in before page scripts run, without overwriting what pages write later:
- *  - localStorage, all of it, is written before any tab opens, in one throw-away "setup" page whose
- *    requests are all answered by page.route with a blank document (no network, no site scripts).
+ *  - localStorage, all of it, is written before any tab loads, in one "setup" page (the start-up tab,
+ *    which then goes on as the first tab) whose requests are all answered by page.route with a blank
+ *    document (no network, no site scripts).
  *    Unpartitioned origins: navigate the setup page to the origin, setItem. Partitioned entries
  *    (topOrigin set): navigate to a blank top document at topOrigin that embeds blank iframes of each
  *    origin, setItem inside the frame — Chromium then files the data under that top-level site, exactly
