@@ -133,7 +133,7 @@ describe('data dir', () => {
   it('dataPaths', () => {
     expect(dataPaths('/d')).toEqual({
       dir: '/d', db: '/d/restory.db', journal: '/d/journal.log', lock: '/d/companion.lock', socket: '/d/companion.sock',
-      token: '/d/token', config: '/d/config.json', browsers: '/d/browsers',
+      token: '/d/token', config: '/d/config.json', browsers: '/d/browsers', chromiumMemo: '/d/playwright-chromium.json',
     });
   });
 });
