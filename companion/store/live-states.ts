@@ -12,6 +12,11 @@
  * Also kept here: which live state (object and version) each session's newest snapshot was taken
  * from, so an interval snapshot of an idle session need not serialise and hash the whole state only
  * to find it unchanged. Eviction carries that knowledge over to the state reloaded from the row.
+ *
+ * Beside `live_state`, its row keeps facts about it (`RowFacts`: when it was captured, how many tabs
+ * it shows, and the newest snapshot whose content it equals), written with it. They let start-up
+ * classify an orphaned session that nothing changed since its newest snapshot without parsing its
+ * state — megabytes of storage for a session that only needs its verdict (session/orphans.ts).
  */
 import type { Database } from 'sql.js';
 import { RestoryError } from '../../shared/errors.js';
@@ -29,6 +34,21 @@ const CAPTURING: readonly SessionStatus[] = ['active', 'error'];
  * when that object was evicted unchanged, so the state its row holds is exactly the snapshot's.
  */
 type SnapshotSource = { live: LiveState; version: number } | 'row';
+
+/**
+ * What a session's row says of its live state without parsing it (as of its last fold): undefined
+ * when the row was written before these columns existed and has not been folded since.
+ * `snapshotId`: the snapshot whose content the row's state equals (it was taken from exactly that
+ * state), null when unknown or changed since; only meaningful while it is the session's newest.
+ */
+export interface RowFacts {
+  capturedAt: number;
+  tabCount: number;
+  snapshotId: number | null;
+}
+
+/** How many LiveStates were parsed from rows: a probe for tests and benchmarks of what start-up loads. */
+export const liveStateLoads = { count: 0 };
 
 export class LiveStates {
   private loaded = new Map<string, LiveState>();
@@ -96,13 +116,36 @@ export class LiveStates {
     const live = this.loaded.get(id);
     if (!live) return;
     const digest = stateDigest(live.layout());
-    this.db.run('UPDATE sessions SET live_state = ?, current_url = ?, current_title = ?, tab_count = ? WHERE id = ?', [
-      JSON.stringify(live.toData()),
-      digest.currentUrl,
-      digest.currentTitle,
-      digest.tabCount,
-      id,
-    ]);
+    // live_snapshot_id: a changed state is no longer known to equal a snapshot (applySnapshot sets it
+    // again when the fold is that of a snapshot taken from it).
+    this.db.run(
+      `UPDATE sessions SET live_state = ?, current_url = ?, current_title = ?, tab_count = ?,
+         live_captured_at = ?, live_tab_count = ?, live_snapshot_id = NULL WHERE id = ?`,
+      [JSON.stringify(live.toData()), digest.currentUrl, digest.currentTitle, digest.tabCount, live.capturedAt, digest.tabCount, id],
+    );
+  }
+
+  /**
+   * Inside the caller's transaction, after the snapshot row and any fold: the row's state is exactly
+   * that of snapshot `snapshotId` (null: the newest snapshot is of another state).
+   */
+  rowMatchesSnapshot(id: string, snapshotId: number | null): void {
+    this.db.run('UPDATE sessions SET live_snapshot_id = ? WHERE id = ?', [snapshotId, id]);
+  }
+
+  /**
+   * The row's facts about a session's live state while it is not loaded (see RowFacts): the row then
+   * holds the state as it is. Undefined when it is loaded (ask it), unknown, or predates the columns.
+   */
+  rowFacts(id: string): RowFacts | undefined {
+    if (this.loaded.has(id)) return undefined;
+    const row = one(this.db, 'SELECT live_captured_at, live_tab_count, live_snapshot_id FROM sessions WHERE id = ?', [id]);
+    if (!row || row.live_captured_at === null || row.live_tab_count === null) return undefined;
+    return {
+      capturedAt: Number(row.live_captured_at),
+      tabCount: Number(row.live_tab_count),
+      snapshotId: row.live_snapshot_id === null ? null : Number(row.live_snapshot_id),
+    };
   }
 
   /** After COMMIT: the session's row (or, with no id, every row) holds its live state. A rolled-back fold stays dirty. */
@@ -169,6 +212,7 @@ export class LiveStates {
   }
 
   private load(id: string): LiveState {
+    liveStateLoads.count++;
     const row = one(this.db, 'SELECT live_state FROM sessions WHERE id = ?', [id]);
     if (!row) throw unknownSession(id);
     let data: StoredLiveStateData;

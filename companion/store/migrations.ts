@@ -77,6 +77,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN storage_limit_bytes INTEGER;
     `,
   },
+  {
+    // live-states.ts (RowFacts): what start-up's orphan classification needs of a session's live
+    // state, readable without parsing it. NULL in rows not folded since: those are parsed, as before.
+    version: 5,
+    describe: "facts about a session's live state kept beside it (orphans classified without loading it)",
+    sql: `
+      ALTER TABLE sessions ADD COLUMN live_captured_at INTEGER;
+      ALTER TABLE sessions ADD COLUMN live_tab_count INTEGER;
+      ALTER TABLE sessions ADD COLUMN live_snapshot_id INTEGER;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -16,7 +16,7 @@ describe('migrations', () => {
   it('a fresh database gets the latest schema', async () => {
     const SQL = await loadSqlJs();
     const db = new SQL.Database();
-    expect(migrate(db)).toEqual([1, 2, 3, 4]);
+    expect(migrate(db)).toEqual([1, 2, 3, 4, 5]);
     expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);
     expect(tables(db)).toEqual(['meta', 'session_snapshots', 'session_snapshots_by_time', 'sessions', 'sessions_by_activity', 'snapshot_blob_refs', 'snapshot_blob_refs_by_hash', 'snapshot_blobs']);
     expect(migrate(db)).toEqual([]);
