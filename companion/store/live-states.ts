@@ -1,7 +1,8 @@
 /**
  * The in-memory LiveState of each session the store is working with, and when its row catches up.
  *
- * A session's row holds its live state as JSON (`sessions.live_state`), written only when the state
+ * A session's live state is kept as JSON in its own row (`session_live.live_state`, apart from the
+ * `sessions` row, which SQLite rewrites whole on every status or activity update), written only when the state
  * is folded (at a checkpoint, or with a snapshot): between folds the journal is what makes the
  * changes durable. A state is loaded from its row on first use and kept while it is being captured
  * into; after a checkpoint has folded it, the state of a session that is neither `active` nor
@@ -13,8 +14,8 @@
  * from, so an interval snapshot of an idle session need not serialise and hash the whole state only
  * to find it unchanged. Eviction carries that knowledge over to the state reloaded from the row.
  *
- * Beside `live_state`, its row keeps facts about it (`RowFacts`: when it was captured, how many tabs
- * it shows, and the newest snapshot whose content it equals), written with it. They let start-up
+ * The session's row keeps facts about it (`RowFacts`: when it was captured, how many tabs it shows,
+ * and the newest snapshot whose content it equals), written with it. They let start-up
  * classify an orphaned session that nothing changed since its newest snapshot without parsing its
  * state — megabytes of storage for a session that only needs its verdict (session/orphans.ts).
  */
@@ -118,10 +119,11 @@ export class LiveStates {
     const digest = stateDigest(live.layout());
     // live_snapshot_id: a changed state is no longer known to equal a snapshot (applySnapshot sets it
     // again when the fold is that of a snapshot taken from it).
+    this.db.run('UPDATE session_live SET live_state = ? WHERE session_id = ?', [JSON.stringify(live.toData()), id]);
     this.db.run(
-      `UPDATE sessions SET live_state = ?, current_url = ?, current_title = ?, tab_count = ?,
+      `UPDATE sessions SET current_url = ?, current_title = ?, tab_count = ?,
          live_captured_at = ?, live_tab_count = ?, live_snapshot_id = NULL WHERE id = ?`,
-      [JSON.stringify(live.toData()), digest.currentUrl, digest.currentTitle, digest.tabCount, live.capturedAt, digest.tabCount, id],
+      [digest.currentUrl, digest.currentTitle, digest.tabCount, live.capturedAt, digest.tabCount, id],
     );
   }
 
@@ -213,7 +215,7 @@ export class LiveStates {
 
   private load(id: string): LiveState {
     liveStateLoads.count++;
-    const row = one(this.db, 'SELECT live_state FROM sessions WHERE id = ?', [id]);
+    const row = one(this.db, 'SELECT live_state FROM session_live WHERE session_id = ?', [id]);
     if (!row) throw unknownSession(id);
     let data: StoredLiveStateData;
     try {
