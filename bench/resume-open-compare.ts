@@ -16,7 +16,8 @@ const [root, source] = process.argv.slice(2);
 const { Companion } = (await import(pathToFileURL(join(root, 'dist', 'companion', 'companion.js')).href)) as { Companion: typeof CompanionClass };
 const copy = mkdtempSync(join(tmpdir(), 'restory-bench-compare-'));
 try {
-  cpSync(source, copy, { recursive: true });
+  // Not the killed writer's lock: its pid may since belong to another process, which would hold it.
+  cpSync(source, copy, { recursive: true, filter: (f) => !f.endsWith('companion.lock') });
   const t0 = performance.now();
   const companion = await Companion.open({ dataDir: copy, env: {}, config: { checkpointIntervalMs: 3_600_000, snapshotIntervalMs: 3_600_000 } });
   const t1 = performance.now();

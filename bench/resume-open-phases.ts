@@ -28,7 +28,8 @@ const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
 function copyOf(dir: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), 'restory-bench-phases-'));
-  cpSync(dir, path, { recursive: true });
+  // Not the killed writer's lock: its pid may since belong to another process, which would hold it.
+  cpSync(dir, path, { recursive: true, filter: (f) => !f.endsWith('companion.lock') });
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
