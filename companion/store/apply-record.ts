@@ -35,10 +35,11 @@ export function applyRecord({ db, lives }: ApplyTarget, r: JournalRecord, prepar
       const live = LiveState.fromData(r.live);
       const digest = stateDigest(live.layout());
       db.run(
-        `INSERT INTO sessions (id, name, state, created_at, last_activity_at, current_url, current_title, tab_count, live_state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [r.sid, r.name, r.status, r.at, r.at, digest.currentUrl, digest.currentTitle, digest.tabCount, JSON.stringify(r.live)],
+        `INSERT INTO sessions (id, name, state, created_at, last_activity_at, current_url, current_title, tab_count, live_captured_at, live_tab_count)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [r.sid, r.name, r.status, r.at, r.at, digest.currentUrl, digest.currentTitle, digest.tabCount, live.capturedAt, digest.tabCount],
       );
+      db.run('INSERT INTO session_live (session_id, live_state) VALUES (?, ?)', [r.sid, JSON.stringify(r.live)]);
       if (r.lim) db.run('UPDATE sessions SET storage_limited_at = ?, storage_limit_bytes = ? WHERE id = ?', [r.lim.at, r.lim.bytes, r.sid]);
       lives.put(r.sid, live, false);
       return;
@@ -107,6 +108,8 @@ function applySnapshot({ db, lives }: ApplyTarget, r: Extract<JournalRecord, { t
       r.sid,
     ]);
     if (lives.isDirty(r.sid)) lives.fold(r.sid);
+    // Taken from the live state, which the row now holds: start-up can tell it unchanged from the row.
+    lives.rowMatchesSnapshot(r.sid, r.state ? null : r.id);
     pruneSnapshotRows(db, r.sid, r.keep);
   });
   // Only after COMMIT: a rolled-back fold must stay dirty.

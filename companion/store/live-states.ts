@@ -1,7 +1,8 @@
 /**
  * The in-memory LiveState of each session the store is working with, and when its row catches up.
  *
- * A session's row holds its live state as JSON (`sessions.live_state`), written only when the state
+ * A session's live state is kept as JSON in its own row (`session_live.live_state`, apart from the
+ * `sessions` row, which SQLite rewrites whole on every status or activity update), written only when the state
  * is folded (at a checkpoint, or with a snapshot): between folds the journal is what makes the
  * changes durable. A state is loaded from its row on first use and kept while it is being captured
  * into; after a checkpoint has folded it, the state of a session that is neither `active` nor
@@ -12,6 +13,11 @@
  * Also kept here: which live state (object and version) each session's newest snapshot was taken
  * from, so an interval snapshot of an idle session need not serialise and hash the whole state only
  * to find it unchanged. Eviction carries that knowledge over to the state reloaded from the row.
+ *
+ * The session's row keeps facts about it (`RowFacts`: when it was captured, how many tabs it shows,
+ * and the newest snapshot whose content it equals), written with it. They let start-up
+ * classify an orphaned session that nothing changed since its newest snapshot without parsing its
+ * state — megabytes of storage for a session that only needs its verdict (session/orphans.ts).
  */
 import type { Database } from 'sql.js';
 import { RestoryError } from '../../shared/errors.js';
@@ -29,6 +35,21 @@ const CAPTURING: readonly SessionStatus[] = ['active', 'error'];
  * when that object was evicted unchanged, so the state its row holds is exactly the snapshot's.
  */
 type SnapshotSource = { live: LiveState; version: number } | 'row';
+
+/**
+ * What a session's row says of its live state without parsing it (as of its last fold): undefined
+ * when the row was written before these columns existed and has not been folded since.
+ * `snapshotId`: the snapshot whose content the row's state equals (it was taken from exactly that
+ * state), null when unknown or changed since; only meaningful while it is the session's newest.
+ */
+export interface RowFacts {
+  capturedAt: number;
+  tabCount: number;
+  snapshotId: number | null;
+}
+
+/** How many LiveStates were parsed from rows: a probe for tests and benchmarks of what start-up loads. */
+export const liveStateLoads = { count: 0 };
 
 export class LiveStates {
   private loaded = new Map<string, LiveState>();
@@ -96,13 +117,37 @@ export class LiveStates {
     const live = this.loaded.get(id);
     if (!live) return;
     const digest = stateDigest(live.layout());
-    this.db.run('UPDATE sessions SET live_state = ?, current_url = ?, current_title = ?, tab_count = ? WHERE id = ?', [
-      JSON.stringify(live.toData()),
-      digest.currentUrl,
-      digest.currentTitle,
-      digest.tabCount,
-      id,
-    ]);
+    // live_snapshot_id: a changed state is no longer known to equal a snapshot (applySnapshot sets it
+    // again when the fold is that of a snapshot taken from it).
+    this.db.run('UPDATE session_live SET live_state = ? WHERE session_id = ?', [JSON.stringify(live.toData()), id]);
+    this.db.run(
+      `UPDATE sessions SET current_url = ?, current_title = ?, tab_count = ?,
+         live_captured_at = ?, live_tab_count = ?, live_snapshot_id = NULL WHERE id = ?`,
+      [digest.currentUrl, digest.currentTitle, digest.tabCount, live.capturedAt, digest.tabCount, id],
+    );
+  }
+
+  /**
+   * Inside the caller's transaction, after the snapshot row and any fold: the row's state is exactly
+   * that of snapshot `snapshotId` (null: the newest snapshot is of another state).
+   */
+  rowMatchesSnapshot(id: string, snapshotId: number | null): void {
+    this.db.run('UPDATE sessions SET live_snapshot_id = ? WHERE id = ?', [snapshotId, id]);
+  }
+
+  /**
+   * The row's facts about a session's live state while it is not loaded (see RowFacts): the row then
+   * holds the state as it is. Undefined when it is loaded (ask it), unknown, or predates the columns.
+   */
+  rowFacts(id: string): RowFacts | undefined {
+    if (this.loaded.has(id)) return undefined;
+    const row = one(this.db, 'SELECT live_captured_at, live_tab_count, live_snapshot_id FROM sessions WHERE id = ?', [id]);
+    if (!row || row.live_captured_at === null || row.live_tab_count === null) return undefined;
+    return {
+      capturedAt: Number(row.live_captured_at),
+      tabCount: Number(row.live_tab_count),
+      snapshotId: row.live_snapshot_id === null ? null : Number(row.live_snapshot_id),
+    };
   }
 
   /** After COMMIT: the session's row (or, with no id, every row) holds its live state. A rolled-back fold stays dirty. */
@@ -169,7 +214,8 @@ export class LiveStates {
   }
 
   private load(id: string): LiveState {
-    const row = one(this.db, 'SELECT live_state FROM sessions WHERE id = ?', [id]);
+    liveStateLoads.count++;
+    const row = one(this.db, 'SELECT live_state FROM session_live WHERE session_id = ?', [id]);
     if (!row) throw unknownSession(id);
     let data: StoredLiveStateData;
     try {

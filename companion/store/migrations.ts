@@ -77,6 +77,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE sessions ADD COLUMN storage_limit_bytes INTEGER;
     `,
   },
+  {
+    // live-states.ts. The live state (megabytes for a storage-heavy session) moves out of `sessions`:
+    // SQLite rewrites a whole row on any UPDATE, so every status change and every capture batch's
+    // last_activity_at copied it (~20 ms per 5 MB in sql.js). Beside it in `sessions`, what start-up's
+    // orphan classification needs of it (RowFacts), readable without parsing it; NULL in rows not
+    // folded since, which are parsed as before.
+    version: 5,
+    describe: 'live states in their own table, with facts about them in the session row (orphans classified without loading them)',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN live_captured_at INTEGER;
+      ALTER TABLE sessions ADD COLUMN live_tab_count INTEGER;
+      ALTER TABLE sessions ADD COLUMN live_snapshot_id INTEGER;
+      CREATE TABLE session_live (
+        session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        live_state TEXT NOT NULL
+      );
+      INSERT INTO session_live (session_id, live_state) SELECT id, live_state FROM sessions;
+      ALTER TABLE sessions DROP COLUMN live_state;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

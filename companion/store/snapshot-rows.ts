@@ -41,6 +41,7 @@ export function pruneSnapshotRows(db: Database, sessionId: string, keep: number)
 /** Inside the caller's transaction: the session row, its snapshots (by cascade) and the blobs only they used. */
 export function deleteSessionRows(db: Database, sessionId: string): void {
   const hashes = blobsOf(db, 'SELECT id FROM session_snapshots WHERE session_id = ?', [sessionId]);
+  db.run('DELETE FROM session_live WHERE session_id = ?', [sessionId]);
   db.run('DELETE FROM sessions WHERE id = ?', [sessionId]); // cascades to snapshots and their blob refs
   deleteOrphanBlobs(db, hashes);
 }

@@ -192,6 +192,12 @@ export class SqlJsStore implements Store {
   }
 
   capturedAt(id: string): number | undefined {
+    // An unloaded session's row answers without parsing its state (start-up asks this of every orphan).
+    const facts = this.lives.rowFacts(id);
+    if (facts) {
+      if (facts.tabCount > 0 || this.rowMatchesNewestSnapshot(id, facts.snapshotId)) return facts.capturedAt;
+      return this.latestSnapshot(id)?.state.capturedAt;
+    }
     const live = this.lives.get(id);
     // Age is that of the newest captured state, not of any snapshot record written for it.
     return live.layout().tabs.length > 0 ? live.capturedAt : this.latestSnapshot(id)?.state.capturedAt;
@@ -253,6 +259,9 @@ export class SqlJsStore implements Store {
     this.assertWritable();
     this.requireSession(sessionId);
     SnapshotReasonSchema.parse(reason);
+    // An unloaded state its row says is the newest snapshot's, exactly: unchanged, and not parsed to
+    // find that out (a recovery snapshot of every orphan at start-up would otherwise load them all).
+    if (!opts.state && this.rowMatchesNewestSnapshot(sessionId, this.lives.rowFacts(sessionId)?.snapshotId)) return null;
     const live = opts.state ? null : this.lives.get(sessionId);
     if (!live) this.lives.forgetSnapshotSource(sessionId); // the newest snapshot will not be the live state's
     // Interval snapshots of an idle session would serialise and hash the whole state (0.5 s for
@@ -340,6 +349,11 @@ export class SqlJsStore implements Store {
       this.lock = null;
       this.db.close();
     }
+  }
+
+  /** Whether `snapshotId` (from the row's facts) is the session's newest snapshot. */
+  private rowMatchesNewestSnapshot(id: string, snapshotId: number | null | undefined): boolean {
+    return snapshotId != null && latestSnapshotInfo(this.db, id)?.id === snapshotId;
   }
 
   private storageLimitReached(id: string): boolean {

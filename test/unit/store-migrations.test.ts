@@ -16,12 +16,12 @@ describe('migrations', () => {
   it('a fresh database gets the latest schema', async () => {
     const SQL = await loadSqlJs();
     const db = new SQL.Database();
-    expect(migrate(db)).toEqual([1, 2, 3, 4]);
+    expect(migrate(db)).toEqual([1, 2, 3, 4, 5]);
     expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);
-    expect(tables(db)).toEqual(['meta', 'session_snapshots', 'session_snapshots_by_time', 'sessions', 'sessions_by_activity', 'snapshot_blob_refs', 'snapshot_blob_refs_by_hash', 'snapshot_blobs']);
+    expect(tables(db)).toEqual(['meta', 'session_live', 'session_snapshots', 'session_snapshots_by_time', 'sessions', 'sessions_by_activity', 'snapshot_blob_refs', 'snapshot_blob_refs_by_hash', 'snapshot_blobs']);
     expect(migrate(db)).toEqual([]);
     // The CHECK constraint refuses unknown states.
-    expect(() => db.run("INSERT INTO sessions (id, name, state, created_at, last_activity_at, live_state) VALUES ('a','a','bogus',1,1,'{}')")).toThrow(/CHECK/);
+    expect(() => db.run("INSERT INTO sessions (id, name, state, created_at, last_activity_at) VALUES ('a','a','bogus',1,1)")).toThrow(/CHECK/);
   });
 
   it('upgrades a version-1 database written by an older restory, keeping its data', async () => {
@@ -45,6 +45,9 @@ describe('migrations', () => {
 
     const after = new SQL.Database(readFileSync(join(dir, 'restory.db')));
     expect(schemaVersion(after)).toBe(LATEST_SCHEMA_VERSION);
+    // Migration 5 moved the live state out of the session row, which status updates rewrite whole.
+    expect(after.exec('PRAGMA table_info(sessions)')[0].values.map((c) => c[1])).not.toContain('live_state');
+    expect(after.exec("SELECT count(*) FROM session_live WHERE session_id = 'old'")[0].values[0][0]).toBe(1);
   });
 
   it('refuses a database written by a newer restory and leaves it alone', async () => {
