@@ -35,9 +35,9 @@ export function applyRecord({ db, lives }: ApplyTarget, r: JournalRecord, prepar
       const live = LiveState.fromData(r.live);
       const digest = stateDigest(live.layout());
       db.run(
-        `INSERT INTO sessions (id, name, state, created_at, last_activity_at, current_url, current_title, tab_count, live_captured_at, live_tab_count)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [r.sid, r.name, r.status, r.at, r.at, digest.currentUrl, digest.currentTitle, digest.tabCount, live.capturedAt, digest.tabCount],
+        `INSERT INTO sessions (id, name, state, created_at, last_activity_at, current_url, current_title, tab_count, live_captured_at, live_tab_count, live_instance_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [r.sid, r.name, r.status, r.at, r.at, digest.currentUrl, digest.currentTitle, digest.tabCount, live.capturedAt, digest.tabCount, live.instanceId ?? ''],
       );
       db.run('INSERT INTO session_live (session_id, live_state) VALUES (?, ?)', [r.sid, JSON.stringify(r.live)]);
       if (r.lim) db.run('UPDATE sessions SET storage_limited_at = ?, storage_limit_bytes = ? WHERE id = ?', [r.lim.at, r.lim.bytes, r.sid]);

@@ -122,8 +122,8 @@ export class LiveStates {
     this.db.run('UPDATE session_live SET live_state = ? WHERE session_id = ?', [JSON.stringify(live.toData()), id]);
     this.db.run(
       `UPDATE sessions SET current_url = ?, current_title = ?, tab_count = ?,
-         live_captured_at = ?, live_tab_count = ?, live_snapshot_id = NULL WHERE id = ?`,
-      [digest.currentUrl, digest.currentTitle, digest.tabCount, live.capturedAt, digest.tabCount, id],
+         live_captured_at = ?, live_tab_count = ?, live_snapshot_id = NULL, live_instance_id = ? WHERE id = ?`,
+      [digest.currentUrl, digest.currentTitle, digest.tabCount, live.capturedAt, digest.tabCount, live.instanceId ?? '', id],
     );
   }
 
@@ -148,6 +148,19 @@ export class LiveStates {
       tabCount: Number(row.live_tab_count),
       snapshotId: row.live_snapshot_id === null ? null : Number(row.live_snapshot_id),
     };
+  }
+
+  /**
+   * Whether the session's live state was captured from extension instance `instanceId`: from the
+   * state when it is loaded (it may be ahead of its row), else from its row (live_instance_id, '' for
+   * none), parsing the state only for a row from before that column.
+   */
+  capturedBy(id: string, instanceId: string): boolean {
+    const loaded = this.loaded.get(id);
+    if (loaded) return loaded.instanceId === instanceId;
+    const row = one(this.db, 'SELECT live_instance_id FROM sessions WHERE id = ?', [id]);
+    if (row && row.live_instance_id !== null) return row.live_instance_id === instanceId;
+    return this.get(id).instanceId === instanceId;
   }
 
   /** After COMMIT: the session's row (or, with no id, every row) holds its live state. A rolled-back fold stays dirty. */

@@ -81,14 +81,15 @@ export const MIGRATIONS: readonly Migration[] = [
     // live-states.ts. The live state (megabytes for a storage-heavy session) moves out of `sessions`:
     // SQLite rewrites a whole row on any UPDATE, so every status change and every capture batch's
     // last_activity_at copied it (~20 ms per 5 MB in sql.js). Beside it in `sessions`, what start-up's
-    // orphan classification needs of it (RowFacts), readable without parsing it; NULL in rows not
-    // folded since, which are parsed as before.
+    // orphan classification and the search by extension instance need of it (RowFacts), readable
+    // without parsing it; NULL in rows not folded since, which are parsed as before.
     version: 5,
     describe: 'live states in their own table, with facts about them in the session row (orphans classified without loading them)',
     sql: `
       ALTER TABLE sessions ADD COLUMN live_captured_at INTEGER;
       ALTER TABLE sessions ADD COLUMN live_tab_count INTEGER;
       ALTER TABLE sessions ADD COLUMN live_snapshot_id INTEGER;
+      ALTER TABLE sessions ADD COLUMN live_instance_id TEXT;
       CREATE TABLE session_live (
         session_id TEXT PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
         live_state TEXT NOT NULL

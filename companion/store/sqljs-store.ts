@@ -188,7 +188,8 @@ export class SqlJsStore implements Store {
   }
 
   findSessionByInstance(instanceId: string): string | undefined {
-    return this.listSessions().find((r) => this.lives.get(r.id).instanceId === instanceId)?.id;
+    // From the rows: the user's own browser connecting must not parse every session's state.
+    return this.listSessions().find((r) => this.lives.capturedBy(r.id, instanceId))?.id;
   }
 
   capturedAt(id: string): number | undefined {

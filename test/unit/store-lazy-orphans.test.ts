@@ -187,3 +187,29 @@ describe('start-up without loading every session', () => {
     });
   });
 });
+
+describe("finding a session by extension instance (the user's own browser connecting)", () => {
+  it('answers from the rows, loading no state; a loaded state ahead of its row answers for itself', async () => {
+    const dir = await dataDirWithIdleOrphans();
+    const store = await openStore(dir, { config: NO_TIMER, clock: () => NOW });
+    const loads = liveStateLoads.count;
+    expect(store.findSessionByInstance('inst-big-2')).toBe('big-2');
+    expect(store.findSessionByInstance('inst-small')).toBe('small');
+    expect(store.findSessionByInstance('inst-nobody')).toBeUndefined();
+    expect(liveStateLoads.count - loads).toBe(0);
+
+    // Captured from a new instance, not folded yet: the row still names the old one.
+    store.applyEvents('big-3', 'inst-new', [setLocal(10, { k: 'v' })]);
+    expect(store.findSessionByInstance('inst-new')).toBe('big-3');
+    expect(store.findSessionByInstance('inst-big-3')).toBeUndefined();
+  });
+
+  it('a row from before the column is parsed, as before', async () => {
+    const dir = await dataDirWithIdleOrphans();
+    const store = await openStore(dir, { config: NO_TIMER, clock: () => NOW });
+    (store as unknown as { db: { run(sql: string): void } }).db.run('UPDATE sessions SET live_instance_id = NULL');
+    const loads = liveStateLoads.count;
+    expect(store.findSessionByInstance('inst-big-1')).toBe('big-1');
+    expect(liveStateLoads.count - loads).toBeGreaterThan(0);
+  });
+});
