@@ -9,12 +9,12 @@
  * Only unpartitioned (top-level) storage is captured, so only that is restored. What capture could
  * not save (values it cannot encode, origins over the size cap) comes back as resume warnings.
  */
-import type { BrowserContext, Route } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { RESTORE_SETUP_PATH } from '../../../shared/constants.js';
 import { decodeIndexedDBValue } from '../../../shared/indexeddb-value.js';
 import type { OriginStorage } from '../../../shared/state.js';
 import { applyIndexedDBCall, indexedDBWriteCalls } from './indexeddb-writes.js';
-import { endingAt, type SetupPage } from './local-storage.js';
+import { answerSetupRequest, endingAt, type SetupPage } from './local-storage.js';
 import { firstLine } from './strings.js';
 import type { RestoreOutcome } from './types.js';
 
@@ -42,11 +42,8 @@ export async function restoreIndexedDB(
   if (wanted.length === 0) return 0;
   let restored = 0;
   const page = setup?.page ?? (await context.newPage());
-  const answer = async (route: Route) => {
-    await route.fulfill({ status: 200, contentType: 'text/html', headers: { 'cache-control': 'no-store' }, body: '' });
-  };
   try {
-    await page.route('**/*', answer);
+    await page.route('**/*', answerSetupRequest);
     for (const o of wanted) {
       if (!/^https?:\/\//.test(o.origin)) {
         outcome.failures.push({ what: `IndexedDB of ${o.origin}`, error: 'only http(s) origins can be restored' });
@@ -67,7 +64,7 @@ export async function restoreIndexedDB(
     // As for localStorage: leave the origin by navigating before the page may be closed, unless
     // the page continues there as a tab.
     if (!setup?.continuesAt) await page.goto('about:blank').catch(() => {});
-    await page.unroute('**/*', answer).catch(() => {});
+    await page.unroute('**/*', answerSetupRequest).catch(() => {});
     if (!setup) await page.close().catch(() => {});
   }
   return restored;

@@ -50,6 +50,18 @@ export interface SetupPage {
   continuesAt?: string;
 }
 
+/**
+ * How the setup page's requests are answered (page.route): locally, with a blank document, so nothing
+ * reaches the network and no site code runs; for partitioned storage, blank iframes of each `frame`
+ * origin under the requested top origin. IndexedDB's writes use the same page and the same answer.
+ */
+export async function answerSetupRequest(route: Route): Promise<void> {
+  const url = new URL(route.request().url());
+  const frames = url.searchParams.getAll('frame');
+  const body = frames.map((f) => `<iframe src="${escapeHtml(f)}${RESTORE_SETUP_PATH}"></iframe>`).join('');
+  await route.fulfill({ status: 200, contentType: 'text/html', headers: { 'cache-control': 'no-store' }, body });
+}
+
 /** `origins` in order, the one `continuesAt` names (if any) last. */
 export function endingAt<T extends { origin: string }>(origins: T[], continuesAt: string | undefined): T[] {
   return continuesAt === undefined ? origins : [...origins.filter((o) => o.origin !== continuesAt), ...origins.filter((o) => o.origin === continuesAt)];
@@ -81,15 +93,8 @@ export async function restoreLocalStorage(
 
   let restored = 0;
   const page = setup?.page ?? (await context.newPage());
-  // Answer everything the setup page asks for locally: nothing reaches the network, no site code runs.
-  const answer = async (route: Route) => {
-    const url = new URL(route.request().url());
-    const frames = url.searchParams.getAll('frame');
-    const body = frames.map((f) => `<iframe src="${escapeHtml(f)}${RESTORE_SETUP_PATH}"></iframe>`).join('');
-    await route.fulfill({ status: 200, contentType: 'text/html', headers: { 'cache-control': 'no-store' }, body });
-  };
   try {
-    await page.route('**/*', answer);
+    await page.route('**/*', answerSetupRequest);
     for (const [topOrigin, list] of partitioned) {
       const top = new URL(RESTORE_SETUP_PATH, topOrigin);
       for (const o of list) top.searchParams.append('frame', o.origin);
@@ -125,7 +130,7 @@ export async function restoreLocalStorage(
     // 4 of 5 freshly written 1 MiB keys in 3 of 8 runs, and 5 of 5 in 32 of 32 after this navigation.
     // A page that continues as a tab keeps its renderer, and with it what was written there.
     if (!setup?.continuesAt) await page.goto('about:blank').catch(() => {});
-    await page.unroute('**/*', answer).catch(() => {});
+    await page.unroute('**/*', answerSetupRequest).catch(() => {});
     if (!setup) await page.close().catch(() => {});
   }
   return restored;
