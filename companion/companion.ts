@@ -179,7 +179,7 @@ export class Companion implements ConnectionHandlers {
     return this.capture.bind(auth, hello);
   }
 
-  captureEvents(sessionId: string, instanceId: string, batch: SequencedEvent[]): Promise<number> {
+  captureEvents(sessionId: string, instanceId: string, batch: SequencedEvent[]): Promise<{ seq: number; resync: boolean }> {
     return this.capture.events(sessionId, instanceId, batch);
   }
 

@@ -5,7 +5,7 @@
  * (test/unit/capture-events-meta.test.ts checks both).
  */
 import { z } from 'zod';
-import { IndexedDBDatabaseSchema } from './indexeddb.js';
+import { IndexedDBDatabaseSchema, IndexedDBStoreChangeSchema } from './indexeddb.js';
 import { FORM_FIELDS_PER_PAGE } from './form-field-identity.js';
 import { CookieSchema, FormFieldSchema, FormFieldValueSchema, WindowShowStateSchema } from './state.js';
 
@@ -122,6 +122,22 @@ export const CaptureEventSchema = z.discriminatedUnion('kind', [
     tabId: z.number().int(),
     origin: z.string(),
     databases: z.array(IndexedDBDatabaseSchema),
+    warnings: z.array(z.string()).default([]),
+    /** Fingerprint of the read (extension/content/indexeddb-read.ts), the base of the deltas that follow. */
+    hash: z.string().optional(),
+  }),
+  /**
+   * The records of one origin's IndexedDB that changed since the read fingerprinted `base`, which
+   * the companion holds (shared/indexeddb-delta.ts); `hash` fingerprints the read after it. Only
+   * when no database, store or index changed shape; otherwise the origin comes whole ('indexeddb').
+   */
+  z.object({
+    kind: z.literal('indexeddb.delta'),
+    tabId: z.number().int(),
+    origin: z.string(),
+    base: z.string(),
+    hash: z.string(),
+    stores: z.array(IndexedDBStoreChangeSchema),
     warnings: z.array(z.string()).default([]),
   }),
   z.object({

@@ -121,3 +121,22 @@ export const IndexedDBDatabaseSchema = z.object({
   stores: z.array(IndexedDBStoreSchema),
 });
 export type IndexedDBDatabase = z.infer<typeof IndexedDBDatabaseSchema>;
+
+/** Changes to one store's records by position (shared/indexeddb-delta.ts makes and applies them). */
+export const IndexedDBSpliceSchema = z.object({
+  /** Position in the store's records before the change (splices are in increasing order, disjoint). */
+  at: z.number().int().nonnegative(),
+  remove: z.number().int().nonnegative(),
+  insert: z.array(IndexedDBRecordSchema),
+});
+export type IndexedDBSplice = z.infer<typeof IndexedDBSpliceSchema>;
+
+export const IndexedDBStoreChangeSchema = z.object({
+  database: z.string().min(1),
+  store: z.string(),
+  /** The store's record counts before and after the change. */
+  before: z.number().int().nonnegative(),
+  after: z.number().int().nonnegative(),
+  splices: z.array(IndexedDBSpliceSchema).min(1),
+});
+export type IndexedDBStoreChange = z.infer<typeof IndexedDBStoreChangeSchema>;

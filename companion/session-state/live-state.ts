@@ -7,7 +7,8 @@ import type { CaptureEvent, StorageArea } from '../../shared/capture-events.js';
 import { FORM_FIELDS_PER_PAGE, FORM_PAGES_PER_TAB, type FormFieldValue } from '../../shared/form-field-identity.js';
 import type { IndexedDBDatabase } from '../../shared/indexeddb.js';
 import type { Cookie, SessionState, TabState, WindowState } from '../../shared/state.js';
-import { areaBytes, indexedDBBytes, itemBytes, type StorageHolder } from './storage-limit.js';
+import { applyStoreChange } from '../../shared/indexeddb-delta.js';
+import { areaBytes, indexedDBBytes, itemBytes, rememberIndexedDBBytes, storeChangeBytes, type StorageHolder } from './storage-limit.js';
 import { afterNavigation, isWebUrl, type Navigation, type TabHistory } from './tab-history.js';
 
 interface LiveTab {
@@ -114,6 +115,8 @@ interface OriginIndexedDB {
   origin: string;
   databases: IndexedDBDatabase[];
   warnings: string[];
+  /** The extension's fingerprint of the read these databases are (absent: not known, e.g. restored from a snapshot). */
+  hash?: string;
 }
 
 function cookieKey(c: Pick<Cookie, 'name' | 'domain' | 'path' | 'partitionKey'>): string {
@@ -131,8 +134,16 @@ export class LiveState implements StorageHolder {
   private tabs = new Map<number, LiveTab>();
   private windows = new Map<number, LiveWindow>();
   private viewport?: { width: number; height: number };
-  /** origin → its IndexedDB (databases are replaced whole, never edited, so they are shared, not copied) */
+  /**
+   * origin → its IndexedDB. Databases are never edited in place (a delta builds new arrays for the
+   * stores it changes and shares the rest), so they are shared, not copied.
+   */
   private indexedDB = new Map<string, OriginIndexedDB>();
+  /**
+   * An IndexedDB delta did not fit what is held (storage-limit cuts aside, it should not happen):
+   * the origin's data was left as it was, and capture should send everything again (`takeResync`).
+   */
+  private resyncWanted = false;
   capturedAt: number;
   instanceId: string | null = null;
   lastSeq = 0;
@@ -231,6 +242,49 @@ export class LiveState implements StorageHolder {
     return this.indexedDB.get(origin)?.databases;
   }
 
+  /** Whether a capture event could not be folded in as it should, since the last call: ask the extension for everything again. */
+  takeResync(): boolean {
+    const wanted = this.resyncWanted;
+    this.resyncWanted = false;
+    return wanted;
+  }
+
+  /**
+   * Fold in the records that changed. The origin must be held at the delta's base (by hash, when
+   * known) with every store it names at the counts it expects; otherwise nothing changes and a
+   * resync is wanted. An origin held empty because it was over the storage limit stays so.
+   */
+  private applyIndexedDBDelta(event: Extract<CaptureEvent, { kind: 'indexeddb.delta' }>): void {
+    const held = this.indexedDB.get(event.origin);
+    if (held && held.databases.length === 0 && held.hash === event.base) {
+      held.hash = event.hash;
+      return;
+    }
+    if (!held || (held.hash !== undefined && held.hash !== event.base)) {
+      this.resyncWanted = true;
+      return;
+    }
+    const databases = [...held.databases];
+    let bytes = indexedDBBytes(held.databases);
+    for (const change of event.stores) {
+      const d = databases.findIndex((db) => db.name === change.database);
+      const s = d < 0 ? -1 : databases[d].stores.findIndex((st) => st.name === change.store);
+      const store = s < 0 ? undefined : databases[d].stores[s];
+      const records = store && applyStoreChange(store.records, change);
+      if (!store || !records) {
+        this.resyncWanted = true;
+        return;
+      }
+      bytes += storeChangeBytes(store.records, change);
+      const stores = [...databases[d].stores];
+      stores[s] = { ...store, records };
+      databases[d] = { ...databases[d], stores };
+    }
+    rememberIndexedDBBytes(databases, bytes);
+    this.bytes += bytes - indexedDBBytes(held.databases);
+    this.indexedDB.set(event.origin, { origin: event.origin, databases, warnings: event.warnings, hash: event.hash });
+  }
+
   /** Bumped by every apply: an unchanged version means an unchanged state (and no need to serialise it). */
   version = 0;
 
@@ -292,9 +346,12 @@ export class LiveState implements StorageHolder {
         if (old) this.bytes -= indexedDBBytes(old.databases);
         this.bytes += indexedDBBytes(event.databases);
         if (event.databases.length === 0 && event.warnings.length === 0) this.indexedDB.delete(event.origin);
-        else this.indexedDB.set(event.origin, { origin: event.origin, databases: event.databases, warnings: event.warnings });
+        else this.indexedDB.set(event.origin, { origin: event.origin, databases: event.databases, warnings: event.warnings, ...(event.hash ? { hash: event.hash } : {}) });
         return;
       }
+      case 'indexeddb.delta':
+        this.applyIndexedDBDelta(event);
+        return;
       default:
         // A kind added to CaptureEventSchema without a case above fails to compile here.
         event satisfies never;

@@ -19,7 +19,7 @@
  * event itself, and the replayed state equals the live one whatever the limit is at replay.
  */
 import type { CaptureEvent, SequencedEvent } from '../../shared/capture-events.js';
-import type { IndexedDBDatabase } from '../../shared/indexeddb.js';
+import type { IndexedDBDatabase, IndexedDBRecord, IndexedDBStoreChange } from '../../shared/indexeddb.js';
 
 /** What the live state exposes to the limit check: its running total and a read-only look at what an event replaces. */
 export interface StorageHolder {
@@ -42,7 +42,7 @@ export function areaBytes(items: ReadonlyMap<string, string> | undefined): numbe
 
 const indexedDBSizes = new WeakMap<readonly IndexedDBDatabase[], number>();
 
-/** Databases are replaced whole, never edited, so the size of an array object never changes. */
+/** Databases are never edited in place (a delta makes new arrays), so the size of an array object never changes. */
 export function indexedDBBytes(databases: readonly IndexedDBDatabase[]): number {
   let n = indexedDBSizes.get(databases);
   if (n === undefined) {
@@ -50,6 +50,25 @@ export function indexedDBBytes(databases: readonly IndexedDBDatabase[]): number 
     indexedDBSizes.set(databases, n);
   }
   return n;
+}
+
+/** Record the size of databases built from others by a delta, so that it is not counted by serialising them. */
+export function rememberIndexedDBBytes(databases: readonly IndexedDBDatabase[], bytes: number): void {
+  indexedDBSizes.set(databases, bytes);
+}
+
+/**
+ * How much `change` grows the JSON of `records` (×2, as indexedDBBytes counts), from the records it
+ * removes and inserts alone: an array's JSON is its items' JSON, a comma between each two, and []. So
+ * indexedDBBytes of the databases after the change is exactly the old count plus this.
+ */
+export function storeChangeBytes(records: readonly IndexedDBRecord[], change: IndexedDBStoreChange): number {
+  let chars = Math.max(0, change.after - 1) - Math.max(0, change.before - 1);
+  for (const s of change.splices) {
+    for (const r of s.insert) chars += JSON.stringify(r).length;
+    for (let i = s.at; i < s.at + s.remove && i < records.length; i++) chars -= JSON.stringify(records[i]).length;
+  }
+  return 2 * chars;
 }
 
 /** The most an event can add to a session's storage, whatever the session holds. */
@@ -67,6 +86,11 @@ function growthBound(event: CaptureEvent): number {
     }
     case 'indexeddb':
       return indexedDBBytes(event.databases);
+    case 'indexeddb.delta': {
+      let n = 0;
+      for (const c of event.stores) for (const s of c.splices) for (const r of s.insert) n += 2 * (JSON.stringify(r).length + 1);
+      return n;
+    }
     default:
       return 0;
   }
@@ -99,7 +123,7 @@ export interface Fitted {
  *    would be worse than restoring none).
  *  - storage.full: the area becomes the items that fit, in the order they came.
  *  - indexeddb: an origin whose databases would take it past the limit keeps none, with a warning
- *    that resume shows.
+ *    that resume shows; indexeddb.delta likewise (a delta is folded in whole or not at all).
  * Other kinds pass unchanged.
  */
 export function fitToLimit(holder: StorageHolder, event: CaptureEvent, limit: number): Fitted {
@@ -115,9 +139,28 @@ export function fitToLimit(holder: StorageHolder, event: CaptureEvent, limit: nu
       const warning = `IndexedDB of ${event.origin} not saved: the session reached its storage limit of ${limit} bytes (sessionMaxStorageBytes)`;
       return { event: { ...event, databases: [], warnings: [...event.warnings, warning] }, cut: true };
     }
+    case 'indexeddb.delta': {
+      // Applied whole or not at all; past the limit the origin keeps nothing, as a whole read would.
+      const old = holder.storedIndexedDB(event.origin);
+      const growth = old ? deltaGrowth(old, event) : growthBound(event);
+      if (growth === null || growth <= 0 || holder.storageBytes + growth <= limit) return { event, cut: false };
+      const warning = `IndexedDB of ${event.origin} not saved: the session reached its storage limit of ${limit} bytes (sessionMaxStorageBytes)`;
+      return { event: { kind: 'indexeddb', tabId: event.tabId, origin: event.origin, databases: [], warnings: [...event.warnings, warning], hash: event.hash }, cut: true };
+    }
     default:
       return { event, cut: false };
   }
+}
+
+/** What folding `event` into `databases` adds; null if it does not fit them (then it changes nothing). */
+function deltaGrowth(databases: readonly IndexedDBDatabase[], event: Extract<CaptureEvent, { kind: 'indexeddb.delta' }>): number | null {
+  let n = 0;
+  for (const change of event.stores) {
+    const store = databases.find((d) => d.name === change.database)?.stores.find((st) => st.name === change.store);
+    if (!store || store.records.length !== change.before) return null;
+    n += storeChangeBytes(store.records, change);
+  }
+  return n;
 }
 
 function fitChange(holder: StorageHolder, event: Extract<CaptureEvent, { kind: 'storage.change' }>, limit: number): Fitted {

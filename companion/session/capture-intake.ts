@@ -38,17 +38,19 @@ export class CaptureIntake {
     return { sessionId, ackedSeq: cursor.instanceId === hello.instanceId ? cursor.lastSeq : 0 };
   }
 
-  /** Store a batch; resolves with the newest durable seq. */
-  async events(sessionId: string, instanceId: string, batch: SequencedEvent[]): Promise<number> {
+  /** Store a batch; resolves with the newest durable seq, and whether the extension should send everything again. */
+  async events(sessionId: string, instanceId: string, batch: SequencedEvent[]): Promise<{ seq: number; resync: boolean }> {
     try {
-      const { lastSeq } = await this.store.applyEvents(sessionId, instanceId, batch);
+      const { lastSeq, resync } = await this.store.applyEvents(sessionId, instanceId, batch);
+      log('stored', sessionId, batch.length, 'event(s):', [...new Set(batch.map((e) => e.event.kind))].join(' '));
+      if (resync) this.notice(`capture of ${sessionId}: a change did not fit what the companion holds; asking the browser for everything again`);
       await this.store.flush();
       if (this.failures.delete(sessionId) && (await this.store.getSession(sessionId))?.state === 'error') {
         // Capture works again (space came back): the session is no longer in error.
         await transition(this.store, sessionId, 'active');
       }
       if (batch.some((e) => e.event.kind === 'navigation' || e.event.kind === 'tabs')) this.scheduler.noteNavigation(sessionId);
-      return lastSeq;
+      return { seq: lastSeq, resync };
     } catch (e) {
       await this.failed(sessionId, e);
       throw e;

@@ -16,8 +16,8 @@ const log = debug('connection');
 export interface ConnectionHandlers {
   /** Which session a capture stream feeds; throws RestoryError when it may not. */
   bindCapture(auth: SocketAuth, hello: Extract<ExtensionMessage, { type: 'hello' }>): Promise<{ sessionId: string; ackedSeq: number }>;
-  /** Store the events; resolves with the newest durable seq once they are on disk. */
-  captureEvents(sessionId: string, instanceId: string, batch: Extract<ExtensionMessage, { type: 'events' }>['batch']): Promise<number>;
+  /** Store the events; resolves with the newest durable seq once they are on disk, and whether to ask for a resync. */
+  captureEvents(sessionId: string, instanceId: string, batch: Extract<ExtensionMessage, { type: 'events' }>['batch']): Promise<{ seq: number; resync: boolean }>;
   captureEnded(sessionId: string): void;
   request(method: MethodName, params: unknown, from: { sessionId: string | null }): Promise<unknown>;
 }
@@ -82,9 +82,10 @@ export function serveConnection(conn: FramedSocket, auth: SocketAuth, handlers: 
           if (!bound) return replyError(new RestoryError('invalid_state', 'events before hello'));
           const { sessionId, instanceId } = bound;
           try {
-            const seq = await handlers.captureEvents(sessionId, instanceId, batch);
+            const { seq, resync } = await handlers.captureEvents(sessionId, instanceId, batch);
             log('ack', sessionId, instanceId, seq);
             sendReply(conn, { type: 'ack', seq });
+            if (resync) sendReply(conn, { type: 'resync' });
           } catch (e) {
             // Not acknowledged: the extension keeps the events and sends them again.
             replyError(toRestoryError(e));

@@ -51,7 +51,7 @@ import { createPool, isRetryable, unreachable } from './pg-connection.js';
 import { redactUrl } from './store-url.js';
 import { PG_LATEST_SCHEMA_VERSION, pgMigrate, pgSchemaVersion } from './pg-migrations.js';
 import { contentHash, errorLine, stateDigest, storageLimitOf } from './records.js';
-import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type NewSession, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store } from './store.js';
+import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type AppliedEvents, type CaptureCursor, type NewSession, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store } from './store.js';
 
 const log = debug('pg-store');
 
@@ -436,7 +436,7 @@ export class PgStore implements Store {
   }
 
   /** Fold the batch into the live state now; it is durable (and may be acknowledged) once `flush()` resolves. */
-  async applyEvents(sessionId: string, instanceId: string, events: SequencedEvent[]): Promise<{ accepted: number; lastSeq: number }> {
+  async applyEvents(sessionId: string, instanceId: string, events: SequencedEvent[]): Promise<AppliedEvents> {
     this.assertWritable();
     let live = this.lives.get(sessionId);
     if (!live) {
@@ -475,7 +475,7 @@ export class PgStore implements Store {
       };
       this.enqueue(op);
     }
-    return { accepted: accepted.length, lastSeq: last };
+    return { accepted: accepted.length, lastSeq: last, resync: live.takeResync() };
   }
 
   async resetLive(id: string, state: SessionState): Promise<void> {

@@ -36,7 +36,7 @@ import { sessionIndexPath } from './session-index.js';
 import { contentHash, stateDigest } from './records.js';
 import { countSnapshots, latestSnapshotInfo, listSnapshotInfos, nextSnapshotId, readSnapshot } from './snapshot-rows.js';
 import { all, one, SESSION_COLUMNS, toSessionRecord } from './sqljs-rows.js';
-import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type CaptureCursor, type NewSession, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store, type StoreOptions } from './store.js';
+import { assertKeepCount, missingSnapshot, newEvents, unknownSession, type AppliedEvents, type CaptureCursor, type NewSession, type SessionRecord, type SnapshotInfo, type SnapshotRecord, type Store, type StoreOptions } from './store.js';
 
 const log = debug('store');
 
@@ -220,7 +220,7 @@ export class SqlJsStore implements Store {
    * holds is what was folded in, so replay needs no limit. An event cut to nothing is not journaled;
    * its seq is acknowledged all the same, so the extension does not send it again.
    */
-  applyEvents(sessionId: string, instanceId: string, events: SequencedEvent[]): { accepted: number; lastSeq: number } {
+  applyEvents(sessionId: string, instanceId: string, events: SequencedEvent[]): AppliedEvents {
     this.assertWritable();
     const live = this.lives.get(sessionId);
     const { accepted, lastSeq: last, sameInstance } = newEvents(live, instanceId, events);
@@ -228,7 +228,7 @@ export class SqlJsStore implements Store {
       if (accepted.length > 0 || !sameInstance) {
         this.checkpointer.commit({ t: 'events', sid: sessionId, inst: instanceId, at: this.clock(), evs: accepted });
       }
-      return { accepted: accepted.length, lastSeq: last };
+      return { accepted: accepted.length, lastSeq: last, resync: this.lives.get(sessionId).takeResync() };
     }
     const at = this.clock();
     let journaled = false;
@@ -241,7 +241,7 @@ export class SqlJsStore implements Store {
       journaled = true;
     }
     if (!journaled && !sameInstance) this.checkpointer.commit({ t: 'events', sid: sessionId, inst: instanceId, at, evs: [] });
-    return { accepted: accepted.length, lastSeq: last };
+    return { accepted: accepted.length, lastSeq: last, resync: this.lives.get(sessionId).takeResync() };
   }
 
   /** Resolves once every mutation made so far is on disk. */

@@ -38,6 +38,13 @@ export interface SnapshotRecord extends SnapshotInfo {
  * Where a session's capture stream stands: events at or below `lastSeq` from the same extension
  * instance are duplicates (a resend after reconnect); another instance starts its own sequence.
  */
+/** What `applyEvents` did with a batch. */
+export interface AppliedEvents {
+  accepted: number;
+  lastSeq: number;
+  resync: boolean;
+}
+
 export interface CaptureCursor {
   instanceId: string | null;
   lastSeq: number;
@@ -132,8 +139,12 @@ export interface Store {
   captureCursor(id: string): Awaitable<CaptureCursor>;
   /** The session an extension instance (a browser profile) feeds, if any. */
   findSessionByInstance(instanceId: string): Awaitable<string | undefined>;
-  /** Fold a batch of capture events in, dropping duplicates (see CaptureCursor). Durable once `flush()` resolves. */
-  applyEvents(sessionId: string, instanceId: string, events: SequencedEvent[]): Awaitable<{ accepted: number; lastSeq: number }>;
+  /**
+   * Fold a batch of capture events in, dropping duplicates (see CaptureCursor). Durable once `flush()`
+   * resolves. `resync`: an event could not be folded in as sent (an IndexedDB delta on top of other
+   * data than held); the extension should send everything again.
+   */
+  applyEvents(sessionId: string, instanceId: string, events: SequencedEvent[]): Awaitable<AppliedEvents>;
   /** Capture starts again from `state` (resume from a snapshot), with a fresh cursor. */
   resetLive(id: string, state: SessionState): Awaitable<void>;
   /** Resolves once every change made so far is durable. */

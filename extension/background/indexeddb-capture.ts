@@ -9,14 +9,15 @@
  * share one entry, so a change is read by whichever notices it first and the others find it fresh.
  */
 import type { CaptureEvent } from '../../shared/capture-events.js';
-import { IndexedDBDatabaseSchema } from '../../shared/indexeddb.js';
-import type { ContentMessage, IndexedDBProbeReply } from '../../shared/messages/content.js';
+import { IndexedDBDatabaseSchema, IndexedDBStoreChangeSchema } from '../../shared/indexeddb.js';
+import type { ContentMessage, IndexedDBDeltaReply, IndexedDBProbeReply } from '../../shared/messages/content.js';
 import { counters } from './counters.js';
 import { warn } from './debug.js';
 
-type IndexedDBMessage = Extract<ContentMessage, { type: 'restory.idb.probe' | 'restory.idb.same' | 'restory.idb.full' }>;
+type IndexedDBMessage = Extract<ContentMessage, { type: 'restory.idb.probe' | 'restory.idb.same' | 'restory.idb.full' | 'restory.idb.delta' }>;
 
 const DatabasesSchema = IndexedDBDatabaseSchema.array();
+const ChangesSchema = IndexedDBStoreChangeSchema.array();
 
 export class IndexedDBLedger {
   private origins = new Map<string, { signal: number; hash: string }>();
@@ -26,10 +27,17 @@ export class IndexedDBLedger {
   }
 
   /**
-   * Handle one message from a top frame of `origin`; `reply` answers a probe. Emits an event only
-   * for a full read whose contents the companion does not hold yet.
+   * Handle one message from a top frame of `origin`; `reply` answers a probe or a delta. Emits an
+   * event only for a read whose contents the companion does not hold yet: whole, or as a delta on
+   * top of exactly what it holds (events reach the companion in the order they are emitted).
    */
-  handle(message: IndexedDBMessage, tabId: number, origin: string, emit: (event: CaptureEvent) => void, reply: (r: IndexedDBProbeReply) => void): void {
+  handle(
+    message: IndexedDBMessage,
+    tabId: number,
+    origin: string,
+    emit: (event: CaptureEvent) => void,
+    reply: (r: IndexedDBProbeReply | IndexedDBDeltaReply) => void,
+  ): void {
     const known = this.origins.get(origin);
     switch (message.type) {
       case 'restory.idb.probe':
@@ -50,7 +58,27 @@ export class IndexedDBLedger {
         }
         for (const w of message.warnings) warn('indexeddb', `${origin}: ${w}`);
         this.origins.set(origin, { signal: message.signal, hash: message.hash });
-        emit({ kind: 'indexeddb', tabId, origin, databases: message.databases, warnings: message.warnings });
+        emit({ kind: 'indexeddb', tabId, origin, databases: message.databases, warnings: message.warnings, hash: message.hash });
+        return;
+      }
+      case 'restory.idb.delta': {
+        // Another document of the origin may have reported since this one probed: then the delta is
+        // on top of something the companion no longer holds, and the sender sends its read whole.
+        if (known?.hash !== message.base) {
+          reply({ accepted: false });
+          return;
+        }
+        counters.zodParses++;
+        const parsed = ChangesSchema.safeParse(message.stores);
+        if (!parsed.success) {
+          warn('indexeddb', `refusing a change to the IndexedDB of ${origin}: it does not match the schema`, parsed.error);
+          reply({ accepted: false });
+          return;
+        }
+        for (const w of message.warnings) warn('indexeddb', `${origin}: ${w}`);
+        this.origins.set(origin, { signal: message.signal, hash: message.hash });
+        emit({ kind: 'indexeddb.delta', tabId, origin, base: message.base, hash: message.hash, stores: message.stores, warnings: message.warnings });
+        reply({ accepted: true });
         return;
       }
     }

@@ -235,7 +235,7 @@ export function estimateBytes(event: CaptureEvent): number {
     for (const key of event.kind === 'storage.change' ? event.remove : []) chars += key.length + 3;
     return chars * 3;
   }
-  if (event.kind === 'indexeddb') {
+  if (event.kind === 'indexeddb' || event.kind === 'indexeddb.delta') {
     // Mostly ASCII (base64, tags, keys): ×3 would turn a 25 MB dump into one over the frame limit.
     const text = JSON.stringify(event);
     let bytes = text.length;

@@ -5,7 +5,7 @@
  * from the message: a page cannot forge them.
  */
 import type { CaptureEvent, HistoryEntryType, StorageArea } from '../../shared/capture-events.js';
-import { asContentMessage, DUMP_REQUEST, type IndexedDBProbeReply, type StartReply } from '../../shared/messages/content.js';
+import { asContentMessage, DUMP_REQUEST, type IndexedDBDeltaReply, type IndexedDBProbeReply, type StartReply } from '../../shared/messages/content.js';
 import type { CaptureSource, Emit } from './capture-source.js';
 import { counters } from './counters.js';
 import { warn } from './debug.js';
@@ -40,7 +40,7 @@ export function createPageCaptureSource(ledger: StorageLedger, navigation?: (eve
     emit?.({ kind: 'viewport', tabId, width, height });
   };
 
-  const onMessage = (raw: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: StartReply | IndexedDBProbeReply) => void): undefined => {
+  const onMessage = (raw: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: StartReply | IndexedDBProbeReply | IndexedDBDeltaReply) => void): undefined => {
     // Only our own content scripts, in a tab (not the popup or another extension).
     if (!emit || sender.id !== chrome.runtime.id || sender.tab?.id === undefined || sender.frameId === undefined) return;
     const message = asContentMessage(raw);
@@ -109,9 +109,11 @@ export function createPageCaptureSource(ledger: StorageLedger, navigation?: (eve
       case 'restory.idb.probe':
       case 'restory.idb.same':
       case 'restory.idb.full':
+      case 'restory.idb.delta':
         // Top frames only (the content script sends from nowhere else): unpartitioned storage.
         if (frameId === 0) indexedDB.handle(message, tabId, origin, emit, sendResponse);
         else if (message.type === 'restory.idb.probe') sendResponse({ fresh: true });
+        else if (message.type === 'restory.idb.delta') sendResponse({ accepted: false });
         return;
     }
   };

@@ -9,8 +9,9 @@
  * So a tick is one `estimate()`; only when the usage moved does the background get asked whether the
  * companion already holds that state (another document of the origin may have reported it), and only
  * then are the databases read in full (indexeddb-read.ts) and, if their fingerprint differs from
- * what the companion holds, sent. An origin without IndexedDB costs one `estimate()` per tick and no
- * message at all.
+ * what the companion holds, sent: as the records that changed when the companion holds this
+ * document's previous read (shared/indexeddb-delta.ts), else whole. An origin without IndexedDB
+ * costs one `estimate()` per tick and no message at all.
  *
  * When (the RPO): at the load event and MAX_MS after it; FAST_MS after input (a write is likely),
  * then doubling while nothing changes up to MAX_MS while the document is visible; at once when it
@@ -23,8 +24,8 @@
  * takes over 1.5 s, and its RPO grows accordingly, to at most 30 s + a read.
  */
 import { INDEXEDDB_ORIGIN_CAP_CHARS } from '../../shared/constants.js';
-import type { IndexedDBProbeReply } from '../../shared/messages/content.js';
-import { readOriginIndexedDB } from './indexeddb-read.js';
+import type { IndexedDBDeltaReply, IndexedDBProbeReply } from '../../shared/messages/content.js';
+import { changesSince, readOriginIndexedDB, type ReadFingerprint } from './indexeddb-read.js';
 import { request, send } from './send.js';
 
 /** Check period right after input. */
@@ -84,6 +85,8 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
   let idleReads = 0;
   /** Names and versions of the databases at the last read, to tell a compaction from a deletion. */
   let lastShape = '';
+  /** This document's last read that went to the background (whole, as a delta, or found the same). */
+  let lastRead: ReadFingerprint | undefined;
   let stopped = false;
 
   const visible = () => doc.visibilityState !== 'hidden';
@@ -142,8 +145,19 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
       lastShape = read.databases.map((d) => `${d.name}\u0000${d.version}`).join('\u0001');
       reported = signal;
       changed = !same;
-      if (same && !force) send({ type: 'restory.idb.same', signal, hash: read.hash });
-      else send({ type: 'restory.idb.full', signal, hash: read.hash, databases: read.databases, warnings: read.warnings });
+      const base = lastRead;
+      lastRead = read.fingerprint;
+      if (same && !force) {
+        send({ type: 'restory.idb.same', signal, hash: read.hash });
+        return;
+      }
+      // A delta only on top of what the companion holds: this document's previous read, by its hash.
+      const stores = !force && base && base.hash === reply.hash ? changesSince(base, read) : null;
+      if (stores) {
+        const answer = (await request({ type: 'restory.idb.delta', signal, base: base!.hash, hash: read.hash, stores, warnings: read.warnings })) as IndexedDBDeltaReply | undefined;
+        if (answer?.accepted) return;
+      }
+      send({ type: 'restory.idb.full', signal, hash: read.hash, databases: read.databases, warnings: read.warnings });
     } catch {
       // IndexedDB unavailable or blocked right now: the next tick tries again.
     } finally {

@@ -11,8 +11,13 @@
  * Values the tagged form cannot hold are left out of the dump and reported, per database and store,
  * with their type names. Past `capChars` of encoded JSON the origin's records are all left out (the
  * structure is kept) with a warning: half a database restored would be worse than none.
+ *
+ * Besides the records, a read keeps each store's primary keys and record hashes (and the origin's
+ * shape without records), so that the next read can be sent as what changed (`changesSince`,
+ * shared/indexeddb-delta.ts) instead of whole.
  */
-import type { IndexedDBDatabase, IndexedDBRecord, IndexedDBStore } from '../../shared/indexeddb.js';
+import type { IndexedDBDatabase, IndexedDBRecord, IndexedDBStore, IndexedDBStoreChange } from '../../shared/indexeddb.js';
+import { diffStore, type StoreFingerprint } from '../../shared/indexeddb-delta.js';
 import { encodeIndexedDBValue, UnsupportedValue } from '../../shared/indexeddb-value.js';
 import { DigestSum, itemHash } from '../storage-digest.js';
 
@@ -23,6 +28,54 @@ export interface OriginIndexedDB {
   chars: number;
   /** Fingerprint of `databases` (count + sums of per-record hashes, storage-digest.ts). */
   hash: string;
+  /** What the next read is compared with. */
+  fingerprint: ReadFingerprint;
+}
+
+/** A read without its records: enough to tell what the next read changed. */
+export interface ReadFingerprint {
+  hash: string;
+  /** Databases, versions, stores and indexes, without records. */
+  shape: string;
+  /** The records were left out (over the cap): a change cannot be told record by record. */
+  overCap: boolean;
+  /** Per `database\0store`, in key order. */
+  stores: Map<string, StoreFingerprint>;
+}
+
+/**
+ * Text that tells IndexedDB primary keys apart (not their order: records come ordered). Keys are
+ * numbers, strings, dates, binary or arrays of keys; a prefix per type keeps 1 and '1' apart.
+ */
+export function keyText(key: IDBValidKey): string {
+  if (typeof key === 'string') return `s${key}`;
+  if (typeof key === 'number') return `n${key}`;
+  if (key instanceof Date) return `d${key.getTime()}`;
+  if (Array.isArray(key)) return `a${JSON.stringify(key.map(keyText))}`;
+  const bytes = ArrayBuffer.isView(key) ? new Uint8Array(key.buffer, key.byteOffset, key.byteLength) : new Uint8Array(key);
+  return `b${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * What changed from `prev` to `next` (which still holds its records), store by store; null when it
+ * cannot be said record by record (a database, store or index changed, or either was over the cap)
+ * and `next` must be sent whole.
+ */
+export function changesSince(prev: ReadFingerprint, next: OriginIndexedDB): IndexedDBStoreChange[] | null {
+  const now = next.fingerprint;
+  if (prev.overCap || now.overCap || prev.shape !== now.shape) return null;
+  const changes: IndexedDBStoreChange[] = [];
+  for (const db of next.databases) {
+    for (const store of db.stores) {
+      const id = `${db.name}\u0000${store.name}`;
+      const before = prev.stores.get(id);
+      const after = now.stores.get(id);
+      if (!before || !after) return null;
+      const splices = diffStore(before, after, store.records);
+      if (splices.length > 0) changes.push({ database: db.name, store: store.name, before: before.keys.length, after: after.keys.length, splices });
+    }
+  }
+  return changes;
 }
 
 function done<T>(request: IDBRequest<T>): Promise<T> {
@@ -61,6 +114,8 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number)
   const databases: IndexedDBDatabase[] = [];
   const warnings: string[] = [];
   const digest = new DigestSum();
+  const fingerprints = new Map<string, StoreFingerprint>();
+  const shapes: unknown[] = [];
   let chars = 0;
   let overCap = false;
   for (const info of infos) {
@@ -88,6 +143,8 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number)
       const stores: IndexedDBStore[] = [];
       for (const { shape, withKeys, read } of pending) {
         const [keys, values] = await read;
+        const fingerprint: StoreFingerprint = { keys: [], hashes: [] };
+        fingerprints.set(`${info.name}\u0000${shape.name}`, fingerprint);
         const unsupported = new Map<string, number>();
         for (let i = 0; i < values.length && !overCap; i++) {
           let record: IndexedDBRecord;
@@ -112,7 +169,12 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number)
             overCap = true;
             break;
           }
-          digest.add(itemHash(`${info.name}\u0000${shape.name}\u0000${i}`, text));
+          // By key, not position: a record inserted before others leaves their hashes as they were.
+          const key = keyText(keys[i]);
+          const hash = itemHash(`${info.name}\u0000${shape.name}\u0000${key}`, text);
+          digest.add(hash);
+          fingerprint.keys.push(key);
+          fingerprint.hashes.push(hash);
           shape.records.push(record);
         }
         if (unsupported.size > 0) {
@@ -124,6 +186,7 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number)
       }
       const database = { name: info.name, version: db.version, stores };
       digest.add(itemHash(info.name, JSON.stringify({ ...database, stores: stores.map((s) => ({ ...s, records: s.records.length })) })));
+      shapes.push({ ...database, stores: stores.map(({ records: _records, ...s }) => s) });
       databases.push(database);
     } finally {
       db.close();
@@ -133,6 +196,8 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number)
     for (const db of databases) for (const store of db.stores) store.records = [];
     warnings.push(`IndexedDB of this origin holds more than ${Math.round(capChars / 1024 / 1024)} MB: its records were not saved (databases and stores were)`);
     chars = 0;
+    fingerprints.clear();
   }
-  return { databases, warnings, chars, hash: `${digest.n}.${digest.lo}.${digest.hi}${overCap ? '.cap' : ''}` };
+  const hash = `${digest.n}.${digest.lo}.${digest.hi}${overCap ? '.cap' : ''}`;
+  return { databases, warnings, chars, hash, fingerprint: { hash, shape: JSON.stringify(shapes), overCap, stores: fingerprints } };
 }

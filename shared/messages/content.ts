@@ -11,7 +11,7 @@
  */
 import type { HistoryEntryType, StorageArea } from '../capture-events.js';
 import { FORM_FIELDS_PER_PAGE, FORM_KEY_MAX_CHARS, FORM_VALUE_MAX_CHARS, type FormFieldChange } from '../form-field-identity.js';
-import type { IndexedDBDatabase } from '../indexeddb.js';
+import type { IndexedDBDatabase, IndexedDBStoreChange } from '../indexeddb.js';
 
 /** Fingerprint of one storage area (see extension/storage-digest.ts). */
 export interface AreaDigest {
@@ -48,7 +48,14 @@ export type ContentMessage =
    */
   | { type: 'restory.idb.probe'; signal: number }
   | { type: 'restory.idb.same'; signal: number; hash: string }
-  | { type: 'restory.idb.full'; signal: number; hash: string; databases: IndexedDBDatabase[]; warnings: string[] };
+  | { type: 'restory.idb.full'; signal: number; hash: string; databases: IndexedDBDatabase[]; warnings: string[] }
+  /** What changed since the read `base`, which the background said the companion holds; answered by IndexedDBDeltaReply. */
+  | { type: 'restory.idb.delta'; signal: number; base: string; hash: string; stores: IndexedDBStoreChange[]; warnings: string[] };
+
+/** The background's answer to `restory.idb.delta`: false when the companion holds something else than `base` by now (send it whole). */
+export interface IndexedDBDeltaReply {
+  accepted: boolean;
+}
 
 /** The background's answer to `restory.idb.probe`. */
 export interface IndexedDBProbeReply {
@@ -130,6 +137,11 @@ export function asContentMessage(raw: unknown): ContentMessage | null {
       // The databases themselves are checked against their zod schema by the background before they
       // become an event (extension/background/indexeddb-capture.ts).
       return Number.isFinite(m.signal) && typeof m.hash === 'string' && Array.isArray(m.databases) && Array.isArray(m.warnings) && m.warnings.every((w) => typeof w === 'string')
+        ? (m as ContentMessage)
+        : null;
+    case 'restory.idb.delta':
+      // The changes themselves are checked against their zod schema by the background, as for full.
+      return Number.isFinite(m.signal) && typeof m.base === 'string' && typeof m.hash === 'string' && Array.isArray(m.stores) && Array.isArray(m.warnings) && m.warnings.every((w) => typeof w === 'string')
         ? (m as ContentMessage)
         : null;
     default:

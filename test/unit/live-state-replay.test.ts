@@ -57,10 +57,19 @@ const SCRIPT: CaptureEventInput[] = [
   { kind: 'form', tabId: 1, url: 'https://a.test/2#frag', fields: [{ key: '#q', value: 'typed more' }, { key: '@0:input:checkbox:ok=on', value: null }] },
   { kind: 'viewport', tabId: 1, width: 1280, height: 720 },
   // IndexedDB of an origin with localStorage, of one without, then one emptied.
-  { kind: 'indexeddb', tabId: 1, origin: 'https://a.test', databases: [{ name: 'db', version: 2, stores: [{ name: 's', autoIncrement: true, keyPath: 'id', indexes: [], records: [{ value: { id: 1 } }] }] }] },
+  { kind: 'indexeddb', tabId: 1, origin: 'https://a.test', databases: [{ name: 'db', version: 2, stores: [{ name: 's', autoIncrement: true, keyPath: 'id', indexes: [], records: [{ value: { id: 1 } }] }] }], hash: '1.2.3' },
   { kind: 'indexeddb', tabId: 1, origin: 'https://g.test', databases: [{ name: 'g', version: 1, stores: [] }], warnings: ['IndexedDB g/s: 1 value(s) could not be saved (CryptoKey)'] },
   { kind: 'indexeddb', tabId: 1, origin: 'https://h.test', databases: [{ name: 'h', version: 1, stores: [] }] },
   { kind: 'indexeddb', tabId: 1, origin: 'https://h.test', databases: [] },
+  // A record added and the first one changed, as a delta on top of what is held.
+  {
+    kind: 'indexeddb.delta',
+    tabId: 1,
+    origin: 'https://a.test',
+    base: '1.2.3',
+    hash: '2.3.4',
+    stores: [{ database: 'db', store: 's', before: 1, after: 2, splices: [{ at: 0, remove: 1, insert: [{ value: { id: 1, changed: true } }, { value: { id: 2 } }] }] }],
+  },
   nav(3, 'https://c.test/'),
   { kind: 'storage.full', tabId: 3, frameId: 0, origin: 'https://c.test', area: 'session', items: { full: 'yes' } },
   nav(2, 'https://d.test/'),

@@ -29,7 +29,7 @@ async function runningCompanion(handlers: (server: SocketServer) => Partial<RpcH
   const rpc = { status, ...handlers(server) } as RpcHandlers;
   const connection: ConnectionHandlers = {
     bindCapture: async () => ({ sessionId: 's1', ackedSeq: 0 }),
-    captureEvents: async () => 0,
+    captureEvents: async () => ({ seq: 0, resync: false }),
     captureEnded: () => {},
     request: (method, params, from) => invoke(rpc, method, params, from),
   };

@@ -32,7 +32,7 @@ async function serve(handlers: Partial<RpcHandlers>): Promise<CompanionClient> {
   const token = loadOrCreateToken(dataPaths(dir).token);
   const connection: ConnectionHandlers = {
     bindCapture: async () => ({ sessionId: 's1', ackedSeq: 0 }),
-    captureEvents: async () => 0,
+    captureEvents: async () => ({ seq: 0, resync: false }),
     captureEnded: () => {},
     request: (method, params, from) => invoke(handlers as RpcHandlers, method, params, from),
   };

@@ -37,7 +37,8 @@ const rpc: RpcHandlers = {
 
 const handlers: ConnectionHandlers = {
   bindCapture: async () => ({ sessionId: 's1', ackedSeq: 0 }),
-  captureEvents: async (_id, _instance, batch) => batch[batch.length - 1].seq,
+  // A batch whose first event is a scroll to y = -1 stands for one the store could not fold in as sent.
+  captureEvents: async (_id, _instance, batch) => ({ seq: batch[batch.length - 1].seq, resync: batch[0].event.kind === 'scroll' && batch[0].event.y === -1 }),
   captureEnded: () => {},
   request: (method, params, from) => invoke(rpc, method, params, from),
 };
@@ -128,6 +129,23 @@ describe('companion socket', () => {
       2,
     );
     expect(replies[1]).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
+  });
+
+  it('a host is acknowledged, and asked for a resync after a batch the store could not fold in as sent', async () => {
+    const dir = await serve();
+    const token = loadOrCreateToken(dataPaths(dir).token);
+    const batch = (seq: number, y: number) => ({ type: 'events', batch: [{ seq, at: 1, event: { kind: 'scroll', tabId: 1, x: 0, y } }] });
+    const replies = await raw(
+      dataPaths(dir).socket,
+      [
+        { type: 'auth', v: PROTOCOL_VERSION, token, role: 'host' },
+        { type: 'hello', v: PROTOCOL_VERSION, instanceId: 'abcdefgh12', extensionVersion: '1' },
+        batch(1, 5),
+        batch(2, -1),
+      ],
+      5,
+    );
+    expect(replies.slice(1).map((r) => (r as { type: string }).type)).toEqual(['welcome', 'ack', 'ack', 'resync']);
   });
 
   it('puts the socket of a very deep data dir in a per-user temp folder', () => {

@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RestoryError } from '../../shared/errors.js';
+import type { CaptureEvent, SequencedEvent } from '../../shared/capture-events.js';
 import { emptySessionState } from '../../shared/state.js';
 import { PgStore } from '../../companion/store/pg-store.js';
 import { SqlJsStore } from '../../companion/store/sqljs-store.js';
@@ -107,14 +108,37 @@ describe.each(backends)('Store contract: $name', (backend) => {
     await expect(later(() => store.currentState(s.id))).rejects.toThrow(RestoryError);
   });
 
+  it('IndexedDB deltas fold into what is held and survive a reopen; one on top of other data asks for a resync and changes nothing', async () => {
+    const place = await backend.place();
+    const store = await backend.open(place);
+    const s = await store.createSession({ name: 'x' });
+    const origin = 'https://a.test';
+    const ev = (seq: number, event: CaptureEvent): SequencedEvent => ({ seq, at: seq, event });
+    const records = (store: { records: unknown[] }[] | undefined) => store?.[0]?.records;
+    const held = async (st: Store) => records((await st.currentState(s.id)).origins.find((o) => o.origin === origin)?.indexedDB?.[0]?.stores);
+    const full: CaptureEvent = { kind: 'indexeddb', tabId: 1, origin, hash: 'h0', warnings: [], databases: [{ name: 'db', version: 1, stores: [{ name: 's', autoIncrement: false, indexes: [], records: [{ key: 'a', value: 1 }, { key: 'b', value: 2 }] }] }] };
+    const delta = (base: string, before: number): CaptureEvent =>
+      ({ kind: 'indexeddb.delta', tabId: 1, origin, base, hash: `${base}+`, warnings: [], stores: [{ database: 'db', store: 's', before, after: 2, splices: [{ at: 1, remove: 1, insert: [{ key: 'b', value: 3 }] }] }] });
+    expect((await store.applyEvents(s.id, 'i', [ev(1, full), ev(2, delta('h0', 2))])).resync).toBe(false);
+    expect(await held(store)).toEqual([{ key: 'a', value: 1 }, { key: 'b', value: 3 }]);
+    expect((await store.applyEvents(s.id, 'i', [ev(3, delta('elsewhere', 2))])).resync).toBe(true);
+    expect((await store.applyEvents(s.id, 'i', [ev(4, delta('h0+', 5))])).resync).toBe(true);
+    expect(await held(store)).toEqual([{ key: 'a', value: 1 }, { key: 'b', value: 3 }]);
+    await store.flush();
+    await store.close();
+    const again = await backend.open(place);
+    expect(await held(again)).toEqual([{ key: 'a', value: 1 }, { key: 'b', value: 3 }]);
+    await again.close();
+  });
+
   it('applyEvents drops seq ≤ lastSeq of the same instance, restarts for a new one, and is durable after flush', async () => {
     const place = await backend.place();
     const store = await backend.open(place);
     const s = await store.createSession({ name: 'x' });
-    expect(await store.applyEvents(s.id, 'inst-A', [setLocal(1, { a: '1' }), setLocal(2, { b: '2' })])).toEqual({ accepted: 2, lastSeq: 2 });
-    expect(await store.applyEvents(s.id, 'inst-A', [setLocal(2, { b: 'dup' }), setLocal(3, { c: '3' })])).toEqual({ accepted: 1, lastSeq: 3 });
-    expect(await store.applyEvents(s.id, 'inst-A', [setLocal(1, { a: 'old' })])).toEqual({ accepted: 0, lastSeq: 3 });
-    expect(await store.applyEvents(s.id, 'inst-B', [setLocal(1, { d: '4' })])).toEqual({ accepted: 1, lastSeq: 1 });
+    expect(await store.applyEvents(s.id, 'inst-A', [setLocal(1, { a: '1' }), setLocal(2, { b: '2' })])).toEqual({ accepted: 2, lastSeq: 2, resync: false });
+    expect(await store.applyEvents(s.id, 'inst-A', [setLocal(2, { b: 'dup' }), setLocal(3, { c: '3' })])).toEqual({ accepted: 1, lastSeq: 3, resync: false });
+    expect(await store.applyEvents(s.id, 'inst-A', [setLocal(1, { a: 'old' })])).toEqual({ accepted: 0, lastSeq: 3, resync: false });
+    expect(await store.applyEvents(s.id, 'inst-B', [setLocal(1, { d: '4' })])).toEqual({ accepted: 1, lastSeq: 1, resync: false });
     await store.flush();
     expect(await store.captureCursor(s.id)).toEqual({ instanceId: 'inst-B', lastSeq: 1 });
     expect(await store.findSessionByInstance('inst-B')).toBe(s.id);

@@ -76,12 +76,12 @@ describe('Store.applyEvents', () => {
   it('drops seq ≤ lastSeq of the same instance and restarts the sequence for a new instance', async () => {
     const store = await openStore(newDataDirPath());
     const s = store.createSession({ name: 'x' });
-    expect(store.applyEvents(s.id, 'inst-A', [setLocal(1, { a: '1' }), setLocal(2, { b: '2' })])).toEqual({ accepted: 2, lastSeq: 2 });
-    expect(store.applyEvents(s.id, 'inst-A', [setLocal(2, { b: 'dup' }), setLocal(3, { c: '3' })])).toEqual({ accepted: 1, lastSeq: 3 });
-    expect(store.applyEvents(s.id, 'inst-A', [setLocal(1, { a: 'old' })])).toEqual({ accepted: 0, lastSeq: 3 });
+    expect(store.applyEvents(s.id, 'inst-A', [setLocal(1, { a: '1' }), setLocal(2, { b: '2' })])).toEqual({ accepted: 2, lastSeq: 2, resync: false });
+    expect(store.applyEvents(s.id, 'inst-A', [setLocal(2, { b: 'dup' }), setLocal(3, { c: '3' })])).toEqual({ accepted: 1, lastSeq: 3, resync: false });
+    expect(store.applyEvents(s.id, 'inst-A', [setLocal(1, { a: 'old' })])).toEqual({ accepted: 0, lastSeq: 3, resync: false });
     expect(localItems(store.currentState(s.id))).toEqual({ a: '1', b: '2', c: '3' });
     // A restarted browser (new instance) starts at seq 1 again.
-    expect(store.applyEvents(s.id, 'inst-B', [setLocal(1, { d: '4' })])).toEqual({ accepted: 1, lastSeq: 1 });
+    expect(store.applyEvents(s.id, 'inst-B', [setLocal(1, { d: '4' })])).toEqual({ accepted: 1, lastSeq: 1, resync: false });
     expect(store.captureCursor(s.id)).toMatchObject({ instanceId: 'inst-B', lastSeq: 1 });
     expect(localItems(store.currentState(s.id))).toMatchObject({ d: '4' });
     expect(() => store.applyEvents('nope', 'inst-A', [setLocal(1, {})])).toThrow(/no session/);

@@ -1,0 +1,68 @@
+/**
+ * A change to one origin's IndexedDB as the records that changed, not the whole origin again.
+ *
+ * Why: an origin is read whole to find out what changed (nothing the page does is visible to the
+ * isolated world but the usage the origin occupies), but sending it whole made every write to a
+ * 50 MB origin cost 50 MB through the extension's messaging, the native host, the socket, the
+ * companion's parse and its journal. A read is compared with the previous one record by record
+ * (by primary key and a hash of the record's JSON) and only the difference travels.
+ *
+ * The difference is expressed by position, not by key: records come in key order from IndexedDB,
+ * both reads are in that order, so "replace `remove` records at `at` by `insert`" is exact and the
+ * companion can apply it without knowing how keys compare (or where a key path puts a key).
+ * `before`/`after` are the store's record counts on each side, which the companion checks before
+ * and after applying: a change that does not fit what it holds is refused, not applied approximately.
+ * (The schemas are in shared/indexeddb.ts: this file runs in the content script, which has no zod.)
+ */
+import type { IndexedDBRecord, IndexedDBSplice, IndexedDBStoreChange } from './indexeddb.js';
+
+/** One store's records as a read saw them: primary keys (as comparable text) and record hashes, in key order. */
+export interface StoreFingerprint {
+  keys: string[];
+  hashes: number[];
+}
+
+/**
+ * The splices that turn `old` into `next` (whose records are `records`, in the same order): a record
+ * whose key and hash both match is kept; everything else between kept records is removed and
+ * replaced by the new records there. Both sides are in key order with unique keys, so kept records
+ * appear in the same relative order in each. O(n) with one Map of the old keys.
+ */
+export function diffStore(old: StoreFingerprint, next: StoreFingerprint, records: readonly IndexedDBRecord[]): IndexedDBSplice[] {
+  const oldAt = new Map<string, number>();
+  old.keys.forEach((k, i) => oldAt.set(k, i));
+  const splices: IndexedDBSplice[] = [];
+  let oldPos = 0;
+  let insert: IndexedDBRecord[] = [];
+  const cut = (until: number) => {
+    if (until > oldPos || insert.length > 0) splices.push({ at: oldPos, remove: until - oldPos, insert });
+    insert = [];
+  };
+  for (let i = 0; i < next.keys.length; i++) {
+    const j = oldAt.get(next.keys[i]);
+    if (j !== undefined && j >= oldPos && old.hashes[j] === next.hashes[i]) {
+      cut(j);
+      oldPos = j + 1;
+    } else insert.push(records[i]);
+  }
+  cut(old.keys.length);
+  return splices;
+}
+
+/**
+ * `records` with `change` applied, as a new array (the old one may be shared with a snapshot being
+ * written); null when the change does not fit them: another count, splices out of order or bounds.
+ */
+export function applyStoreChange(records: readonly IndexedDBRecord[], change: IndexedDBStoreChange): IndexedDBRecord[] | null {
+  if (records.length !== change.before) return null;
+  const out: IndexedDBRecord[] = [];
+  let pos = 0;
+  for (const s of change.splices) {
+    if (s.at < pos || s.at + s.remove > records.length) return null;
+    for (let i = pos; i < s.at; i++) out.push(records[i]);
+    for (const r of s.insert) out.push(r);
+    pos = s.at + s.remove;
+  }
+  for (let i = pos; i < records.length; i++) out.push(records[i]);
+  return out.length === change.after ? out : null;
+}
