@@ -16,6 +16,20 @@
  */
 import type { IndexedDBRecord, IndexedDBSplice, IndexedDBStoreChange } from './indexeddb.js';
 
+/**
+ * Text that tells IndexedDB primary keys apart (not their order: records come ordered). Keys are
+ * numbers, strings, dates, binary or arrays of keys; a prefix per type keeps 1 and '1' apart.
+ * Self-contained: the restore's setup page gets it as source text (companion/browser/restore).
+ */
+export function keyText(key: IDBValidKey): string {
+  if (typeof key === 'string') return `s${key}`;
+  if (typeof key === 'number') return `n${key}`;
+  if (key instanceof Date) return `d${key.getTime()}`;
+  if (Array.isArray(key)) return `a${JSON.stringify(key.map(keyText))}`;
+  const bytes = ArrayBuffer.isView(key) ? new Uint8Array(key.buffer, key.byteOffset, key.byteLength) : new Uint8Array(key);
+  return `b${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
 /** One store's records as a read saw them: primary keys (as comparable text) and record hashes, in key order. */
 export interface StoreFingerprint {
   keys: string[];
@@ -65,4 +79,44 @@ export function applyStoreChange(records: readonly IndexedDBRecord[], change: In
   }
   for (let i = pos; i < records.length; i++) out.push(records[i]);
   return out.length === change.after ? out : null;
+}
+
+/** A store as the fingerprint of a database counts it: its shape, and how many records it has. */
+export interface StoreShape {
+  name: string;
+  autoIncrement: boolean;
+  keyPath?: string;
+  keyPathArray?: string[];
+  indexes: Array<{ name: string; keyPath?: string; keyPathArray?: string[]; multiEntry: boolean; unique: boolean }>;
+}
+
+/**
+ * The text a database adds to its origin's fingerprint (beside its records'): name, version, and each
+ * store's shape with its record count, built field by field so that the content script (from what it
+ * read) and the setup page (from what the companion sends) produce the same text. Self-contained.
+ */
+export function databaseShapeText(name: string, version: number, stores: StoreShape[], counts: number[]): string {
+  return JSON.stringify({
+    name,
+    version,
+    stores: stores.map((s, i) => ({
+      name: s.name,
+      autoIncrement: s.autoIncrement,
+      ...(s.keyPath !== undefined ? { keyPath: s.keyPath } : {}),
+      ...(s.keyPathArray !== undefined ? { keyPathArray: s.keyPathArray } : {}),
+      records: counts[i],
+      indexes: s.indexes.map((x) => ({
+        name: x.name,
+        ...(x.keyPath !== undefined ? { keyPath: x.keyPath } : {}),
+        ...(x.keyPathArray !== undefined ? { keyPathArray: x.keyPathArray } : {}),
+        multiEntry: x.multiEntry,
+        unique: x.unique,
+      })),
+    })),
+  });
+}
+
+/** An origin's fingerprint as text, from its digest (`.cap` when its records were over the cap). */
+export function digestText(d: { n: number; lo: number; hi: number }, overCap = false): string {
+  return `${d.n}.${d.lo}.${d.hi}${overCap ? '.cap' : ''}`;
 }

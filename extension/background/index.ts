@@ -17,6 +17,7 @@ import type { CaptureEvent } from '../../shared/capture-events.js';
 import type { CaptureSource } from './capture-source.js';
 import { createCookieSource } from './cookies.js';
 import { createDebug } from './debug.js';
+import { IndexedDBLedger } from './indexeddb-capture.js';
 import { NativeLink } from './native-link.js';
 import { createNavigationSource } from './navigation.js';
 import { NavigationHold } from './navigation-hold.js';
@@ -37,8 +38,12 @@ const emit = (event: CaptureEvent) => {
   outbox.push(event);
 };
 const hold = new NavigationHold(() => emit);
+const indexedDBLedger = new IndexedDBLedger();
+// Called by the companion over CDP after a resume wrote IndexedDB into this profile (no page can
+// reach a service worker's globals).
+(globalThis as unknown as { restorySeedIndexedDB: IndexedDBLedger['seed'] }).restorySeedIndexedDB = (origins) => indexedDBLedger.seed(origins);
 const sources: CaptureSource[] = [
-  createPageCaptureSource(ledger, (navigation) => hold.push(navigation)),
+  createPageCaptureSource(ledger, (navigation) => hold.push(navigation), indexedDBLedger),
   createCookieSource(),
   createNavigationSource(hold),
   createTabsSource(hold),

@@ -27,6 +27,16 @@ export class IndexedDBLedger {
   }
 
   /**
+   * The companion holds these origins' IndexedDB as fingerprinted (a resume just wrote them into
+   * this profile, companion/browser/restore/indexeddb.ts): the first read of each then finds it held
+   * and sends nothing, instead of sending the whole origin back. No usage signal is known yet, so a
+   * document still reads once. An origin already reported keeps what it has.
+   */
+  seed(origins: ReadonlyArray<{ origin: string; hash: string }>): void {
+    for (const { origin, hash } of origins) if (!this.origins.has(origin)) this.origins.set(origin, { signal: Number.NaN, hash });
+  }
+
+  /**
    * Handle one message from a top frame of `origin`; `reply` answers a probe or a delta. Emits an
    * event only for a read whose contents the companion does not hold yet: whole, or as a delta on
    * top of exactly what it holds (events reach the companion in the order they are emitted).

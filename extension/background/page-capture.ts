@@ -27,11 +27,10 @@ function senderOrigin(sender: chrome.runtime.MessageSender): string | null {
  * `navigation` takes the page's report of how Chromium filed a top-frame entry (a `navigation` event
  * with `entry`), to pair it with webNavigation's (navigation-hold.ts); without it it is emitted as is.
  */
-export function createPageCaptureSource(ledger: StorageLedger, navigation?: (event: CaptureEvent) => void): CaptureSource {
+export function createPageCaptureSource(ledger: StorageLedger, navigation?: (event: CaptureEvent) => void, indexedDB = new IndexedDBLedger()): CaptureSource {
   let emit: Emit | null = null;
   /** The companion holds a single viewport: re-sending an unchanged one is pure cost. */
   let lastViewport = '';
-  const indexedDB = new IndexedDBLedger();
 
   const viewport = (tabId: number, width: number, height: number) => {
     const key = `${width}x${height}`;

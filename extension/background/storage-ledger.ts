@@ -15,7 +15,7 @@
  */
 import type { CaptureEvent, StorageArea } from '../../shared/capture-events.js';
 import type { AreaDigest } from '../../shared/messages/content.js';
-import { DigestSum, itemHash } from '../storage-digest.js';
+import { DigestSum, itemHash } from '../../shared/storage-digest.js';
 
 interface Ledgered {
   hashes: Map<string, number>;

@@ -17,9 +17,9 @@
  * shared/indexeddb-delta.ts) instead of whole.
  */
 import type { IndexedDBDatabase, IndexedDBRecord, IndexedDBStore, IndexedDBStoreChange } from '../../shared/indexeddb.js';
-import { diffStore, type StoreFingerprint } from '../../shared/indexeddb-delta.js';
+import { databaseShapeText, diffStore, digestText, keyText, type StoreFingerprint } from '../../shared/indexeddb-delta.js';
 import { encodeIndexedDBValue, UnsupportedValue } from '../../shared/indexeddb-value.js';
-import { DigestSum, itemHash } from '../storage-digest.js';
+import { DigestSum, itemHash } from '../../shared/storage-digest.js';
 
 export interface OriginIndexedDB {
   databases: IndexedDBDatabase[];
@@ -41,19 +41,6 @@ export interface ReadFingerprint {
   overCap: boolean;
   /** Per `database\0store`, in key order. */
   stores: Map<string, StoreFingerprint>;
-}
-
-/**
- * Text that tells IndexedDB primary keys apart (not their order: records come ordered). Keys are
- * numbers, strings, dates, binary or arrays of keys; a prefix per type keeps 1 and '1' apart.
- */
-export function keyText(key: IDBValidKey): string {
-  if (typeof key === 'string') return `s${key}`;
-  if (typeof key === 'number') return `n${key}`;
-  if (key instanceof Date) return `d${key.getTime()}`;
-  if (Array.isArray(key)) return `a${JSON.stringify(key.map(keyText))}`;
-  const bytes = ArrayBuffer.isView(key) ? new Uint8Array(key.buffer, key.byteOffset, key.byteLength) : new Uint8Array(key);
-  return `b${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 /**
@@ -185,7 +172,7 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number)
         stores.push(shape);
       }
       const database = { name: info.name, version: db.version, stores };
-      digest.add(itemHash(info.name, JSON.stringify({ ...database, stores: stores.map((s) => ({ ...s, records: s.records.length })) })));
+      digest.add(itemHash(info.name, databaseShapeText(info.name, db.version, stores, stores.map((s) => s.records.length))));
       shapes.push({ ...database, stores: stores.map(({ records: _records, ...s }) => s) });
       databases.push(database);
     } finally {
@@ -198,6 +185,6 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number)
     chars = 0;
     fingerprints.clear();
   }
-  const hash = `${digest.n}.${digest.lo}.${digest.hi}${overCap ? '.cap' : ''}`;
+  const hash = digestText(digest, overCap);
   return { databases, warnings, chars, hash, fingerprint: { hash, shape: JSON.stringify(shapes), overCap, stores: fingerprints } };
 }

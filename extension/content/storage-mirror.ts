@@ -11,7 +11,7 @@
  * comparison of an unchanged large value is a pointer check in practice; a changed value is
  * compared once. Removed keys are looked for only when fewer known keys were seen than we hold.
  */
-import { DigestSum, itemHash } from '../storage-digest.js';
+import { DigestSum, itemHash } from '../../shared/storage-digest.js';
 
 export interface StorageDelta {
   clear: boolean;

@@ -4,7 +4,9 @@
  * and deletes in two stores reach it as `indexeddb.delta` events (seen in the companion's capture
  * log) and what it holds is exactly what the page's database holds; a second tab of the origin
  * writing in turn is folded in too (its first report is whole, then deltas on top of whatever the
- * companion holds); after SIGKILL + resume the database is back as it was.
+ * companion holds); after SIGKILL + resume the database is back as it was, and the resumed browser
+ * does not send the restored origin back whole (the restore fingerprinted what it wrote and told the
+ * extension).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -138,4 +140,13 @@ describe('IndexedDB deltas (real CLI, Chromium, extension)', () => {
     const page = await eventually(() => browser!.contexts()[0].pages().find((p) => p.url().endsWith('/app.html')), 15_000, 'a resumed app tab');
     expect(await pageContents(page)).toEqual(expected);
   }, 90_000);
+
+  it('after the resume the origin is not sent back whole: the extension was told the companion holds it, and the next write is a delta', async () => {
+    const page = browser!.contexts()[0].pages().find((p) => p.url().endsWith('/app.html'))!;
+    await write(page, [['items', 'item-100', { n: 100, after: 'resume' }]]);
+    expected = await pageContents(page);
+    await eventually(async () => JSON.stringify(await held()) === JSON.stringify(expected), 30_000, 'the companion holding the write made after the resume');
+    expect(deltas(resumed!)).toBeGreaterThan(0);
+    expect(wholes(resumed!)).toBe(0);
+  }, 60_000);
 });

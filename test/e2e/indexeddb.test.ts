@@ -94,7 +94,7 @@ describe('IndexedDB across SIGKILL + resume (real CLI, Chromium, extension)', ()
   });
 
   it('resume: the app reads its token at start-up and is logged in (the database was there before its scripts ran)', async () => {
-    resumed = await startForeground(['resume', sessionId, '--data-dir', dataDir], env);
+    resumed = await startForeground(['resume', sessionId, '--data-dir', dataDir], { ...env, DEBUG: 'restory:capture' });
     await eventually(() => /restored snapshot \d+: .* 2\/2 tabs/.test(resumed!.stdout()), 15_000, 'the resume report');
     browser = await chromium.connectOverCDP(resumed.cdp);
     context = browser.contexts()[0];
@@ -124,6 +124,12 @@ describe('IndexedDB across SIGKILL + resume (real CLI, Chromium, extension)', ()
     // The key generator goes on after the restored keys; the unique index still holds.
     expect(await page.evaluate(() => (window as unknown as NotesPage).addNote('later', ['blue'], 1))).toBe(3);
     await expect(page.evaluate(() => (window as unknown as NotesPage).addNote('work', [], 1))).rejects.toThrow(/ConstraintError|unique/i);
+  });
+
+  it('resume: the restored origin is not sent back whole; the note added since arrives as a delta (the restore fingerprinted Date/Blob/Map values and index shapes as capture reads them)', async () => {
+    const stored = (kind: RegExp) => resumed!.stderr().split('\n').filter((l) => kind.test(l)).length;
+    await eventually(() => stored(/ stored .*indexeddb\.delta/) > 0, 20_000, 'the new note as a delta');
+    expect(stored(/ stored .*indexeddb( |$)/)).toBe(0);
   });
 
   it('export --format playwright holds indexedDB that a plain newContext({ storageState }) restores', async () => {

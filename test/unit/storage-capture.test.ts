@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ContentMessage } from '../../shared/messages/content.js';
 import { FAST_MS, MAX_MS, startStorageCapture } from '../../extension/content/storage-capture.js';
-import { itemHash, DigestSum } from '../../extension/storage-digest.js';
+import { itemHash, DigestSum } from '../../shared/storage-digest.js';
 
 class FakeStorage {
   private map = new Map<string, string>();

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CaptureEvent } from '../../shared/capture-events.js';
 import { ledgerKey, StorageLedger } from '../../extension/background/storage-ledger.js';
-import { DigestSum, itemHash } from '../../extension/storage-digest.js';
+import { DigestSum, itemHash } from '../../shared/storage-digest.js';
 
 function digestOf(items: Record<string, string>) {
   const d = new DigestSum();

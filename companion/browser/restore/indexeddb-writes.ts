@@ -8,6 +8,8 @@
  * text of an array, in pieces joined in the page before it is parsed and written.
  */
 import type { IndexedDBDatabase } from '../../../shared/indexeddb.js';
+import { databaseShapeText, digestText, keyText, type StoreShape } from '../../../shared/indexeddb-delta.js';
+import { addToDigest, itemHash } from '../../../shared/storage-digest.js';
 import { MESSAGE_CHARS } from './storage-writes.js';
 
 export type IndexedDBWriteStep =
@@ -92,16 +94,40 @@ export function indexedDBWriteCalls(databases: IndexedDBDatabase[], messageChars
 }
 
 /**
- * Runs in the setup page (its own blank document of the origin; no site code). The first call of a
- * page brings the decoder's source (indexeddb.ts), kept on the window for the calls after it.
+ * The functions the setup page fingerprints what it writes with, exactly as the content script
+ * fingerprints what it reads (extension/content/indexeddb-read.ts), as source text. All are
+ * self-contained (no imports, no module constants).
  */
-export async function applyIndexedDBCall({ call, decoder }: { call: IndexedDBWriteCall; decoder?: string }): Promise<void> {
+export const FINGERPRINT_SOURCE = `({ itemHash: ${itemHash.toString()}, addToDigest: ${addToDigest.toString()}, keyText: ${keyText.toString()}, databaseShapeText: ${databaseShapeText.toString()}, digestText: ${digestText.toString()} })`;
+
+interface Fingerprinting {
+  itemHash: typeof itemHash;
+  addToDigest: typeof addToDigest;
+  keyText: typeof keyText;
+  databaseShapeText: typeof databaseShapeText;
+  digestText: typeof digestText;
+}
+
+/**
+ * Runs in the setup page (its own blank document of the origin; no site code). The first call of a
+ * page brings the decoder's and the fingerprint's sources (indexeddb.ts), kept on the window for the
+ * calls after it. Resolves with the fingerprint of everything written so far on this page: what the
+ * content script's first read of the origin will find, so the extension can be told the companion
+ * holds it already.
+ */
+export async function applyIndexedDBCall({ call, decoder, fingerprint }: { call: IndexedDBWriteCall; decoder?: string; fingerprint?: string }): Promise<string> {
   interface SetupWindow {
-    restoryIdb?: { dbs: Record<string, IDBDatabase>; text: string };
+    restoryIdb?: {
+      dbs: Record<string, IDBDatabase>;
+      text: string;
+      digest: { n: number; lo: number; hi: number };
+      shapes: Record<string, { version: number; stores: StoreShape[]; counts: number[] }>;
+    };
     restoryDecodeIndexedDB: (encoded: unknown) => unknown;
+    restoryFingerprint: Fingerprinting;
   }
   const w = window as unknown as SetupWindow;
-  const state = (w.restoryIdb ??= { dbs: {}, text: '' });
+  const state = (w.restoryIdb ??= { dbs: {}, text: '', digest: { n: 0, lo: 0, hi: 0 }, shapes: {} });
   const done = <T>(request: IDBRequest<T>) =>
     new Promise<T>((resolve, reject) => {
       request.onsuccess = () => resolve(request.result);
@@ -109,7 +135,10 @@ export async function applyIndexedDBCall({ call, decoder }: { call: IndexedDBWri
     });
   // Indirect eval of our own source, on our own blank page: the decoder has to travel as text.
   if (decoder) w.restoryDecodeIndexedDB = (0, eval)(`(${decoder})`) as SetupWindow['restoryDecodeIndexedDB'];
+  if (fingerprint) w.restoryFingerprint = (0, eval)(fingerprint) as Fingerprinting;
+  const f = w.restoryFingerprint;
   for (const step of call.steps) await applyStep(step);
+  return f.digestText(state.digest);
 
   async function applyStep(call: IndexedDBWriteStep): Promise<void> {
   if (call.op === 'create') {
@@ -131,11 +160,14 @@ export async function applyIndexedDBCall({ call, decoder }: { call: IndexedDBWri
       }
     };
     state.dbs[call.name] = await done(open);
+    state.shapes[call.name] = { version: call.version, stores: call.stores, counts: call.stores.map(() => 0) };
     return;
   }
   if (call.op === 'close') {
     state.dbs[call.name]?.close();
     delete state.dbs[call.name];
+    const shape = state.shapes[call.name];
+    f.addToDigest(state.digest, f.itemHash(call.name, f.databaseShapeText(call.name, shape.version, shape.stores, shape.counts)));
     return;
   }
   state.text += call.piece;
@@ -145,16 +177,22 @@ export async function applyIndexedDBCall({ call, decoder }: { call: IndexedDBWri
   const decode = w.restoryDecodeIndexedDB;
   const tx = state.dbs[call.name].transaction(call.store, 'readwrite');
   const store = tx.objectStore(call.store);
-  for (const r of records) {
+  const puts = records.map((r) => {
     const value = 'value' in r ? r.value : decode(r.valueEncoded);
     const key = 'key' in r ? r.key : 'keyEncoded' in r ? decode(r.keyEncoded) : undefined;
     // A key the store takes from the value (key path) must not be given again.
-    if (key === undefined) store.put(value);
-    else store.put(value, key as IDBValidKey);
-  }
+    return key === undefined ? store.put(value) : store.put(value, key as IDBValidKey);
+  });
   await new Promise<void>((resolve, reject) => {
     tx.oncomplete = () => resolve();
     tx.onabort = () => reject(tx.error ?? new Error(`writing ${call.store} was aborted`));
   });
+  // Each record as the content script will hash it once it reads it back: by its primary key (what
+  // the put resolved with) and its JSON as the companion holds it.
+  records.forEach((r, i) => {
+    f.addToDigest(state.digest, f.itemHash(`${call.name}\u0000${call.store}\u0000${f.keyText(puts[i].result)}`, JSON.stringify(r)));
+  });
+  const shape = state.shapes[call.name];
+  shape.counts[shape.stores.findIndex((s) => s.name === call.store)] += records.length;
   }
 }

@@ -10,10 +10,10 @@
  * not save (values it cannot encode, origins over the size cap) comes back as resume warnings.
  */
 import type { BrowserContext } from 'playwright-core';
-import { RESTORE_SETUP_PATH } from '../../../shared/constants.js';
+import { EXTENSION_ID, RESTORE_SETUP_PATH } from '../../../shared/constants.js';
 import { decodeIndexedDBValue } from '../../../shared/indexeddb-value.js';
 import type { OriginStorage } from '../../../shared/state.js';
-import { applyIndexedDBCall, indexedDBWriteCalls } from './indexeddb-writes.js';
+import { applyIndexedDBCall, FINGERPRINT_SOURCE, indexedDBWriteCalls } from './indexeddb-writes.js';
 import { answerSetupRequest, endingAt, type SetupPage } from './local-storage.js';
 import { firstLine } from './strings.js';
 import type { RestoreOutcome } from './types.js';
@@ -25,8 +25,14 @@ export function hasIndexedDB(o: OriginStorage): boolean {
   return !o.topOrigin && (o.indexedDB?.length ?? 0) > 0;
 }
 
+/** An origin whose databases were written, and the fingerprint its content script's first read will find. */
+export interface WrittenIndexedDB {
+  origin: string;
+  hash: string;
+}
+
 /**
- * Returns how many origins' databases were written; every origin that could not be is in
+ * Returns the origins whose databases were written; every origin that could not be is in
  * outcome.failures. `setup` as for restoreLocalStorage (local-storage.ts).
  */
 export async function restoreIndexedDB(
@@ -34,13 +40,13 @@ export async function restoreIndexedDB(
   origins: OriginStorage[],
   outcome: RestoreOutcome,
   setup?: SetupPage,
-): Promise<number> {
+): Promise<WrittenIndexedDB[]> {
   for (const o of origins) {
     for (const w of o.indexedDBWarnings ?? []) outcome.warnings.push(`${o.origin}: ${w}`);
   }
   const wanted = endingAt(origins.filter(hasIndexedDB), setup?.continuesAt);
-  if (wanted.length === 0) return 0;
-  let restored = 0;
+  if (wanted.length === 0) return [];
+  const written: WrittenIndexedDB[] = [];
   const page = setup?.page ?? (await context.newPage());
   try {
     await page.route('**/*', answerSetupRequest);
@@ -52,10 +58,11 @@ export async function restoreIndexedDB(
       try {
         await page.goto(new URL(RESTORE_SETUP_PATH, o.origin).href, { waitUntil: 'commit' });
         const calls = indexedDBWriteCalls(o.indexedDB ?? []);
+        let hash = '';
         for (let i = 0; i < calls.length; i++) {
-          await page.evaluate(applyIndexedDBCall, { call: calls[i], ...(i === 0 ? { decoder: DECODER } : {}) });
+          hash = await page.evaluate(applyIndexedDBCall, { call: calls[i], ...(i === 0 ? { decoder: DECODER, fingerprint: FINGERPRINT_SOURCE } : {}) });
         }
-        restored++;
+        written.push({ origin: o.origin, hash });
       } catch (e) {
         outcome.failures.push({ what: `IndexedDB of ${o.origin}`, error: firstLine(e) });
       }
@@ -67,5 +74,19 @@ export async function restoreIndexedDB(
     await page.unroute('**/*', answerSetupRequest).catch(() => {});
     if (!setup) await page.close().catch(() => {});
   }
-  return restored;
+  return written;
+}
+
+/**
+ * Tell the extension what the companion holds for the origins just written (their fingerprints), so
+ * that a restored tab's first read of its origin finds it held instead of sending it all back (at
+ * 50 MB that resend cost ~10 s of CPU across the browser, native host and companion). Best effort:
+ * without it, each origin is sent whole once, as before.
+ */
+export async function tellExtensionIndexedDBHeld(context: BrowserContext, written: WrittenIndexedDB[]): Promise<void> {
+  const worker = context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`));
+  if (!worker || written.length === 0) return;
+  await worker
+    .evaluate((origins) => (globalThis as unknown as { restorySeedIndexedDB?: (o: typeof origins) => void }).restorySeedIndexedDB?.(origins), written)
+    .catch(() => {});
 }

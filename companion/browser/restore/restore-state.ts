@@ -41,7 +41,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { SessionState } from '../../../shared/state.js';
 import { debug } from '../../debug.js';
 import { restoreCookies } from './cookies.js';
-import { hasIndexedDB, restoreIndexedDB } from './indexeddb.js';
+import { hasIndexedDB, restoreIndexedDB, tellExtensionIndexedDBHeld } from './indexeddb.js';
 import { restoreLocalStorage, type SetupPage } from './local-storage.js';
 import { firstLine } from './strings.js';
 import { restoreTab } from './tab.js';
@@ -96,8 +96,9 @@ export async function restoreState(
       // IndexedDB (indexeddb.ts) through the same setup page, also before any tab loads.
       return restoreIndexedDB(context, state.origins, outcome, setup);
     })
-    .then((n) => {
-      if (n > 0) log(`IndexedDB: ${n}/${state.origins.filter(hasIndexedDB).length} origins at ${Date.now() - started} ms`);
+    .then((written) => {
+      if (written.length > 0) log(`IndexedDB: ${written.length}/${state.origins.filter(hasIndexedDB).length} origins at ${Date.now() - started} ms`);
+      return tellExtensionIndexedDBHeld(context, written);
     });
   const storageDone = Promise.all([storageWritten, cookiesDone]);
   const { pages: pageReady, done: windowsDone } = openTabPages(context, tabs, state.windows, blank, outcome);

@@ -23,7 +23,10 @@ export interface StorageDigest {
 
 const TWO_32 = 0x1_0000_0000;
 
-/** 53-bit hash of one item (cyrb53 over the key's length, the key and the value). */
+/**
+ * 53-bit hash of one item (cyrb53 over the key's length, the key and the value). Self-contained (no
+ * module constants): the restore's setup page gets it as source text to fingerprint what it writes.
+ */
 export function itemHash(key: string, value: string): number {
   let h1 = 0xdeadbeef ^ key.length;
   let h2 = 0x41c6ce57 ^ value.length;
@@ -42,7 +45,14 @@ export function itemHash(key: string, value: string): number {
   h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
   h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return TWO_32 * (2097151 & h2) + (h1 >>> 0);
+  return 0x1_0000_0000 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** Add an item's hash to `digest`. Self-contained, like itemHash. */
+export function addToDigest(digest: StorageDigest, hash: number): void {
+  digest.n++;
+  digest.lo = (digest.lo + (hash % 0x1_0000_0000)) % 0x1_0000_0000;
+  digest.hi = (digest.hi + Math.floor(hash / 0x1_0000_0000)) % 0x1_0000_0000;
 }
 
 /** A running digest: add and remove item hashes. */
@@ -52,9 +62,7 @@ export class DigestSum implements StorageDigest {
   hi = 0;
 
   add(hash: number): void {
-    this.n++;
-    this.lo = (this.lo + (hash % TWO_32)) % TWO_32;
-    this.hi = (this.hi + Math.floor(hash / TWO_32)) % TWO_32;
+    addToDigest(this, hash);
   }
 
   remove(hash: number): void {
