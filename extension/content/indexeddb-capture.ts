@@ -138,8 +138,10 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
       const same = read.hash === reply.hash;
       // A read that found nothing new makes the next one wait longer (×2 each time, up to 5 min):
       // a big origin whose usage keeps moving by itself must not be read back to back, while a
-      // small one (a read of ~20 ms) still waits under 30 s after ten such reads.
-      idleReads = same ? idleReads + 1 : 0;
+      // small one (a read of ~20 ms) still waits under 30 s after ten such reads. A document's first
+      // read finding what the companion holds is expected (another document or a resume reported
+      // it), not a sign of usage moving by itself.
+      idleReads = same && lastRead ? idleReads + 1 : 0;
       const normal = Math.min(MAX_READ_WAIT_MS, READ_DUTY * took);
       nextReadAt = performance.now() + (idleReads === 0 ? normal : Math.max(normal, Math.min(5 * 60_000, READ_DUTY * took * 2 ** idleReads)));
       lastShape = read.databases.map((d) => `${d.name}\u0000${d.version}`).join('\u0001');
