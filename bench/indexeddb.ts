@@ -5,7 +5,9 @@
  *    same resume without it (the database is written through the setup page before the tab loads);
  *  - capture, write → held by the companion: the page adds one small record, then the companion's
  *    current state is polled (every 100 ms; 1 s at 50 MB) until it holds it. This is the RPO while visible: the
- *    content script's tick (≤ 4 s), the full read of the origin, the message, the store;
+ *    content script's tick (≤ 4 s), the read of the origin (keys only for a big store between full
+ *    reads), the message, the store; then the same for a value changed in place under an existing
+ *    key, which only a full read sees;
  *  - browser CPU per captured change: utime+stime of the browser's process tree (renderer, browser,
  *    native host) from the write until the companion holds it (idle ticks included: compare with
  *    the idle line below);
@@ -31,6 +33,9 @@ export interface IndexedDBBenchData {
       restoreWithoutMs: Summary;
       captureMs: Summary;
       captureCpuMs: Summary;
+      /** The same for a value changed in place (an existing key). */
+      updateMs: Summary;
+      updateCpuMs: Summary;
       idleCpuMsPerS: number;
     }
   >;
@@ -72,25 +77,30 @@ function state(origin: string, records: IndexedDBRecord[] | null): SessionState 
 const signedMs = (ms: number) => `${ms >= 0 ? '+' : '−'}${Math.abs(Math.round(ms))} ms`;
 const treeCpu = (pid: number) => processTree(pid).reduce((sum, p) => sum + cpuMs(p), 0);
 
-/** Add one record from the page and wait until the companion holds it. */
-async function captureOnce(companion: Companion, id: string, page: Page, pid: number, marker: string): Promise<{ ms: number; cpu: number }> {
+/**
+ * Write one record from the page and wait until the companion holds it: a new key (`marker`), or,
+ * with `inPlace`, a new value for the existing first record — which between full reads of a big
+ * store only the next full read sees (extension/content/indexeddb-capture.ts).
+ */
+async function captureOnce(companion: Companion, id: string, page: Page, pid: number, marker: string, inPlace = false): Promise<{ ms: number; cpu: number }> {
+  const key = inPlace ? 'item-0' : marker;
   const cpu0 = treeCpu(pid);
   const t0 = performance.now();
-  await page.evaluate(async (key) => {
+  await page.evaluate(async ({ key, value }) => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const open = indexedDB.open('bench');
       open.onsuccess = () => resolve(open.result);
       open.onerror = () => reject(open.error);
     });
     const tx = db.transaction('items', 'readwrite');
-    tx.objectStore('items').put({ marker: true }, key);
+    tx.objectStore('items').put({ marker: value }, key);
     await new Promise((resolve) => (tx.oncomplete = resolve));
     db.close();
-  }, marker);
+  }, { key, value: marker });
   for (;;) {
     const s = await companion.currentState(id);
     const records = s.origins.find((o) => o.indexedDB)?.indexedDB?.[0]?.stores[0]?.records ?? [];
-    if (records.some((r) => r.key === marker)) break;
+    if (records.some((r) => r.key === key && (r.value as { marker?: string } | undefined)?.marker === marker)) break;
     if (performance.now() - t0 > 300_000) throw new Error(`the companion did not get ${marker} within 300 s`);
     // Reading the state is not free at 50 MB, and it runs in this process: poll gently.
     await sleep(records.length > 1000 ? 1000 : 100);
@@ -136,6 +146,8 @@ export const indexedDBBench: Benchmark = {
         const restore: number[] = [];
         const capture: number[] = [];
         const captureCpu: number[] = [];
+        const update: number[] = [];
+        const updateCpu: number[] = [];
         let idle = 0;
         for (let r = 0; r < reps(bytes); r++) {
           const t0 = performance.now();
@@ -152,6 +164,9 @@ export const indexedDBBench: Benchmark = {
           const { ms, cpu } = await captureOnce(companion, id, page, session.browserPid, `marker-${r}`);
           capture.push(ms);
           captureCpu.push(cpu);
+          const changed = await captureOnce(companion, id, page, session.browserPid, `update-${r}`, true);
+          update.push(changed.ms);
+          updateCpu.push(changed.cpu);
           await companion.close(id);
         }
         const entry = {
@@ -160,6 +175,8 @@ export const indexedDBBench: Benchmark = {
           restoreWithoutMs: summarize(restoreWithout),
           captureMs: summarize(capture),
           captureCpuMs: summarize(captureCpu),
+          updateMs: summarize(update),
+          updateCpuMs: summarize(updateCpu),
           idleCpuMsPerS: idle,
         };
         data.bySize[String(bytes)] = entry;
@@ -168,6 +185,8 @@ export const indexedDBBench: Benchmark = {
           { section: S, metric: `${size}: resume (1 tab)`, value: `${fmtSummaryMs(entry.restoreMs)}; ${signedMs(median(restore) - median(restoreWithout))} over the same resume without IndexedDB` },
           { section: S, metric: `${size}: write → held by the companion`, value: fmtSummaryMs(entry.captureMs) },
           { section: S, metric: `${size}: browser CPU, write → held`, value: fmtSummaryMs(entry.captureCpuMs) },
+          { section: S, metric: `${size}: value changed in place → held`, value: fmtSummaryMs(entry.updateMs) },
+          { section: S, metric: `${size}: browser CPU, in-place change → held`, value: fmtSummaryMs(entry.updateCpuMs) },
           { section: S, metric: `${size}: idle CPU, nothing written`, value: `${idle.toFixed(1)} ms/s (${data.idleCpuMsPerSWithout.toFixed(1)} ms/s without IndexedDB)` },
         );
         ctx.log(`  ${size}: resume ${fmtSummaryMs(entry.restoreMs)}, capture ${fmtSummaryMs(entry.captureMs)}, cpu ${fmtSummaryMs(entry.captureCpuMs)}`);

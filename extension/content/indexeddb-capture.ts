@@ -25,7 +25,7 @@
  */
 import { INDEXEDDB_ORIGIN_CAP_CHARS } from '../../shared/constants.js';
 import type { IndexedDBDeltaReply, IndexedDBProbeReply } from '../../shared/messages/content.js';
-import { changesSince, readOriginIndexedDB, type ReadFingerprint } from './indexeddb-read.js';
+import { changesSince, readOriginIndexedDB, type OriginIndexedDB, type ReadFingerprint } from './indexeddb-read.js';
 import { request, send } from './send.js';
 
 /** Check period right after input. */
@@ -37,6 +37,16 @@ const READ_DUTY = 20;
 /** ...but never longer than this: a huge origin's RPO stays bounded (at the price of more than 5% then). */
 const MAX_READ_WAIT_MS = 30_000;
 const ACTIVITY = ['pointerdown', 'keydown', 'input', 'change'] as const;
+
+/** A store whose records' JSON took more than this at the last read is read by keys only between full reads. */
+const BIG_STORE_CHARS = 256 * 1024;
+
+/** The stores of a read that are worth reading by keys only (undefined when none are). */
+function bigStores(read: ReadFingerprint): Set<string> | undefined {
+  const big = new Set<string>();
+  for (const [id, store] of read.stores) if (store.lengths.reduce((a, b) => a + b, 0) > BIG_STORE_CHARS) big.add(id);
+  return big.size > 0 ? big : undefined;
+}
 
 export interface IndexedDBCapture {
   /** Forget what was reported and report again (the background lost track). */
@@ -87,6 +97,8 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
   let lastShape = '';
   /** This document's last read that went to the background (whole, as a delta, or found the same). */
   let lastRead: ReadFingerprint | undefined;
+  /** A keys-only read ran since the last full read: a full one is due once the wait is over. */
+  let fullReadOwed = false;
   let stopped = false;
 
   const visible = () => doc.visibilityState !== 'hidden';
@@ -108,7 +120,8 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
     try {
       const signal = await usageSignal(win);
       if (signal === null) return;
-      if (!force && signal === reported) return;
+      const owed = fullReadOwed && nextReadAt <= performance.now();
+      if (!force && signal === reported && !owed) return;
       // An origin that never had IndexedDB: nothing to say (and no message to send).
       if (!force && reported === undefined && signal === 0) {
         reported = 0;
@@ -120,18 +133,30 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
         reported = signal;
         return;
       }
+      // Within the wait after a full read, big stores are read by their keys only: inserts and
+      // deletes go out now, a value changed in place in a big store waits for the owed full read.
       const wait = nextReadAt - performance.now();
-      if (wait > 0) {
+      const keysOnly = wait > 0 && !force && lastRead ? bigStores(lastRead) : undefined;
+      if (wait > 0 && !force && !keysOnly) {
         changed = true;
         arm(wait, true);
         return;
       }
       const reply = (await request({ type: 'restory.idb.probe', signal })) as IndexedDBProbeReply | undefined;
       if (!reply) return;
-      if (reply.fresh && !force) {
+      if (reply.fresh && !force && !owed) {
         reported = signal;
         return;
       }
+      if (keysOnly) {
+        fullReadOwed = true;
+        arm(wait, true);
+        const read = await readOriginIndexedDB(factory, INDEXEDDB_ORIGIN_CAP_CHARS, { prev: lastRead, keysOnly });
+        reported = signal;
+        changed = await report(read, reply, signal, false);
+        return;
+      }
+      fullReadOwed = false;
       const started = performance.now();
       const read = await readOriginIndexedDB(factory, INDEXEDDB_ORIGIN_CAP_CHARS);
       const took = performance.now() - started;
@@ -146,20 +171,7 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
       nextReadAt = performance.now() + (idleReads === 0 ? normal : Math.max(normal, Math.min(5 * 60_000, READ_DUTY * took * 2 ** idleReads)));
       lastShape = read.databases.map((d) => `${d.name}\u0000${d.version}`).join('\u0001');
       reported = signal;
-      changed = !same;
-      const base = lastRead;
-      lastRead = read.fingerprint;
-      if (same && !force) {
-        send({ type: 'restory.idb.same', signal, hash: read.hash });
-        return;
-      }
-      // A delta only on top of what the companion holds: this document's previous read, by its hash.
-      const stores = !force && base && base.hash === reply.hash ? changesSince(base, read) : null;
-      if (stores) {
-        const answer = (await request({ type: 'restory.idb.delta', signal, base: base!.hash, hash: read.hash, stores, warnings: read.warnings })) as IndexedDBDeltaReply | undefined;
-        if (answer?.accepted) return;
-      }
-      send({ type: 'restory.idb.full', signal, hash: read.hash, databases: read.databases, warnings: read.warnings });
+      changed = await report(read, reply, signal, force);
     } catch {
       // IndexedDB unavailable or blocked right now: the next tick tries again.
     } finally {
@@ -172,6 +184,30 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
       }
     }
   };
+
+  /**
+   * Tell the background what a read found: nothing new, what changed since this document's previous
+   * read (when the companion holds that one), or everything. A keys-only read cannot be sent whole:
+   * then the origin is read in full first. Returns whether the companion's copy changed.
+   */
+  async function report(read: OriginIndexedDB, reply: IndexedDBProbeReply, signal: number, force: boolean): Promise<boolean> {
+    const base = lastRead;
+    lastRead = read.fingerprint;
+    if (read.hash === reply.hash && !force) {
+      send({ type: 'restory.idb.same', signal, hash: read.hash });
+      return false;
+    }
+    // A delta only on top of what the companion holds: this document's previous read, by its hash.
+    const stores = !force && base && base.hash === reply.hash ? changesSince(base, read) : null;
+    if (stores) {
+      const answer = (await request({ type: 'restory.idb.delta', signal, base: base!.hash, hash: read.hash, stores, warnings: read.warnings })) as IndexedDBDeltaReply | undefined;
+      if (answer?.accepted) return true;
+    }
+    const whole = read.partial ? await readOriginIndexedDB(factory, INDEXEDDB_ORIGIN_CAP_CHARS) : read;
+    lastRead = whole.fingerprint;
+    send({ type: 'restory.idb.full', signal, hash: whole.hash, databases: whole.databases, warnings: whole.warnings });
+    return true;
+  }
 
   /** A timer tick: check, then re-arm, faster if something changed. */
   async function tick(): Promise<void> {

@@ -30,6 +30,8 @@ export interface OriginIndexedDB {
   hash: string;
   /** What the next read is compared with. */
   fingerprint: ReadFingerprint;
+  /** Some stores were read by keys only (ReadOptions.keysOnly): send as a delta, never whole. */
+  partial: boolean;
 }
 
 /** A read without its records: enough to tell what the next read changed. */
@@ -40,7 +42,12 @@ export interface ReadFingerprint {
   /** The records were left out (over the cap): a change cannot be told record by record. */
   overCap: boolean;
   /** Per `database\0store`, in key order. */
-  stores: Map<string, StoreFingerprint>;
+  stores: Map<string, StoreRead>;
+}
+
+/** A store's fingerprint as a read keeps it: with each record's JSON length, which the cap counts. */
+interface StoreRead extends StoreFingerprint {
+  lengths: number[];
 }
 
 /**
@@ -96,15 +103,29 @@ function keyPathOf(keyPath: string | string[] | null): Pick<IndexedDBStore, 'key
   return Array.isArray(keyPath) ? { keyPathArray: [...keyPath] } : { keyPath };
 }
 
-export async function readOriginIndexedDB(factory: IDBFactory, capChars: number): Promise<OriginIndexedDB> {
+/** What a read may take from the previous one instead of reading it again. */
+export interface ReadOptions {
+  /** The previous read of this document. */
+  prev?: ReadFingerprint;
+  /**
+   * Stores (`database\0store`) read by their keys only: records whose key the previous read had keep
+   * its hash and are not read again; only the values of new keys are. Such a read sees inserts and
+   * deletes but not a value changed in place; it yields `partial` (the records of those stores are
+   * only the new ones, at their positions), which can be sent as a delta but not whole.
+   */
+  keysOnly?: ReadonlySet<string>;
+}
+
+export async function readOriginIndexedDB(factory: IDBFactory, capChars: number, opts: ReadOptions = {}): Promise<OriginIndexedDB> {
   const infos = await factory.databases();
   const databases: IndexedDBDatabase[] = [];
   const warnings: string[] = [];
   const digest = new DigestSum();
-  const fingerprints = new Map<string, StoreFingerprint>();
+  const fingerprints = new Map<string, StoreRead>();
   const shapes: unknown[] = [];
   let chars = 0;
   let overCap = false;
+  let partial = false;
   for (const info of infos) {
     if (!info.name) continue;
     const db = await openExisting(factory, info.name);
@@ -125,15 +146,44 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number)
             return { name: index.name, ...keyPathOf(index.keyPath), multiEntry: index.multiEntry, unique: index.unique };
           }),
         };
-        return { shape, withKeys: store.keyPath === null, read: Promise.all([done(store.getAllKeys()), done(store.getAll())]) };
+        const id = `${info.name}\u0000${storeName}`;
+        const before = opts.keysOnly?.has(id) ? opts.prev?.stores.get(id) : undefined;
+        const values = before ? Promise.resolve(null) : done(store.getAll());
+        return { shape, id, before, withKeys: store.keyPath === null, read: Promise.all([done(store.getAllKeys()), values]) };
       });
       const stores: IndexedDBStore[] = [];
-      for (const { shape, withKeys, read } of pending) {
-        const [keys, values] = await read;
-        const fingerprint: StoreFingerprint = { keys: [], hashes: [] };
-        fingerprints.set(`${info.name}\u0000${shape.name}`, fingerprint);
+      for (const { shape, id, before, withKeys, read } of pending) {
+        const [keys, all] = await read;
+        const texts = keys.map(keyText);
+        // Keys-only: the previous read's hash for a key it had; the values of the others, read now
+        // (in a transaction of their own: one deleted meanwhile is simply not there).
+        const kept = new Map<string, number>();
+        let values: unknown[] | null = all;
+        if (before) {
+          partial = true;
+          before.keys.forEach((k, i) => kept.set(k, i));
+          const wanted = texts.flatMap((k, i) => (kept.has(k) ? [] : [i]));
+          values = new Array<unknown>(keys.length);
+          if (wanted.length > 0) {
+            const store = db.transaction(shape.name, 'readonly').objectStore(shape.name);
+            const got = await Promise.all(wanted.map((i) => done(store.get(keys[i]))));
+            wanted.forEach((i, j) => (values![i] = got[j]));
+          }
+        }
+        const fingerprint: StoreRead = { keys: [], hashes: [], lengths: [] };
+        fingerprints.set(id, fingerprint);
         const unsupported = new Map<string, number>();
-        for (let i = 0; i < values.length && !overCap; i++) {
+        for (let i = 0; i < keys.length && !overCap; i++) {
+          const at = before ? kept.get(texts[i]) : undefined;
+          if (before && at !== undefined) {
+            chars += before.lengths[at];
+            fingerprint.keys.push(texts[i]);
+            fingerprint.hashes.push(before.hashes[at]);
+            fingerprint.lengths.push(before.lengths[at]);
+            digest.add(before.hashes[at]);
+            continue;
+          }
+          if (before && values![i] === undefined) continue; // deleted since its key was read
           let record: IndexedDBRecord;
           try {
             record = {};
@@ -142,7 +192,7 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number)
               if ('trivial' in key) record.key = key.trivial as IndexedDBRecord['key'];
               else record.keyEncoded = key.encoded;
             }
-            const value = await encodeIndexedDBValue(values[i]);
+            const value = await encodeIndexedDBValue(values![i]);
             if ('trivial' in value) record.value = value.trivial as IndexedDBRecord['value'];
             else record.valueEncoded = value.encoded;
           } catch (e) {
@@ -157,13 +207,15 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number)
             break;
           }
           // By key, not position: a record inserted before others leaves their hashes as they were.
-          const key = keyText(keys[i]);
-          const hash = itemHash(`${info.name}\u0000${shape.name}\u0000${key}`, text);
+          const hash = itemHash(`${info.name}\u0000${shape.name}\u0000${texts[i]}`, text);
           digest.add(hash);
-          fingerprint.keys.push(key);
+          // Records sit at their fingerprint's position (sparse in a keys-only read).
+          shape.records[fingerprint.keys.length] = record;
+          fingerprint.keys.push(texts[i]);
           fingerprint.hashes.push(hash);
-          shape.records.push(record);
+          fingerprint.lengths.push(text.length);
         }
+        shape.records.length = fingerprint.keys.length;
         if (unsupported.size > 0) {
           const count = [...unsupported.values()].reduce((a, b) => a + b, 0);
           const types = [...unsupported.keys()].join(', ');
@@ -186,5 +238,5 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number)
     fingerprints.clear();
   }
   const hash = digestText(digest, overCap);
-  return { databases, warnings, chars, hash, fingerprint: { hash, shape: JSON.stringify(shapes), overCap, stores: fingerprints } };
+  return { databases, warnings, chars, hash, partial: partial && !overCap, fingerprint: { hash, shape: JSON.stringify(shapes), overCap, stores: fingerprints } };
 }
