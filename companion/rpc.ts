@@ -34,7 +34,7 @@ export function companionHandlers(companion: Companion): RpcHandlers {
       // Whoever asked over the socket (the CLI, the popup) drives the browser, if at all, through its
       // CDP endpoint: the companion keeps no Playwright connection to it.
       const { session, report } = await companion.resume(sessionId, { snapshotId, headed, cdpPort });
-      await session.detach();
+      session.release();
       return report;
     },
     start: async ({ urls, name, headed, cdpPort }) => {

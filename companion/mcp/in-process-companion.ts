@@ -34,7 +34,7 @@ export class InProcessCompanion implements McpCompanion {
   async resume(sessionId: string, opts: { snapshotId?: number; headed?: boolean }) {
     const { session, report } = await this.companion.resume(sessionId, opts);
     // The restore's connection, with its routes and init scripts, is dropped as the CLI does.
-    await session.detach();
+    session.release();
     return { report, cdpEndpoint: session.cdpEndpoint };
   }
 

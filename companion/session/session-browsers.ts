@@ -69,6 +69,14 @@ export interface AttachedSession extends RunningSession {
   context: BrowserContext;
   /** Drop the Playwright connection; the browser runs on, reachable at cdpEndpoint. */
   detach(): Promise<void>;
+  /**
+   * Drop it once the restore's follow-ups are over (iframes a page inserts after load get their form
+   * fields for a few seconds: restore/forms.ts), at once if there are none. For callers that hand
+   * the browser on through its CDP endpoint and keep no Playwright connection of their own.
+   */
+  release(): void;
+  /** Set by resume: resolves when the restore's follow-ups end. */
+  followUps: Promise<void>;
 }
 
 interface Running extends RunningSession {
@@ -283,6 +291,7 @@ export class SessionBrowsers {
         throw new RestoryError('launch_failed', nothingRestored);
       }
       setTimeout(settle, SETTLE_AFTER_RESTORE_MS).unref();
+      session.followUps = Promise.all(outcome.followUps).then(() => {});
       const report: ResumeReport = {
         sessionId,
         snapshotId: snapshot.id,
@@ -356,15 +365,19 @@ export class SessionBrowsers {
       await waitForServiceWorker(context, 10_000);
       phase("the extension's service worker running");
       const running = this.track(record, browser, exited);
-      return {
+      const detach = async () => {
+        const attached = running.browser;
+        running.browser = null;
+        await attached?.close().catch(() => {}); // connectOverCDP: close() only disconnects
+      };
+      const session: AttachedSession = {
         ...this.publicView(running),
         context,
-        detach: async () => {
-          const attached = running.browser;
-          running.browser = null;
-          await attached?.close().catch(() => {}); // connectOverCDP: close() only disconnects
-        },
+        detach,
+        release: () => void session.followUps.then(detach),
+        followUps: Promise.resolve(),
       };
+      return session;
     } catch (e) {
       await browser?.close().catch(() => {});
       killGroup(spawned.pid, 'SIGKILL');

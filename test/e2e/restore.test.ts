@@ -229,7 +229,7 @@ test('localStorage written by the setup page is all there for the next page, at 
     for (let round = 0; round < 5; round++) {
       const origin = `http://r${round}.restory.test`;
       const localStorage = [0, 1, 2, 3, 4].map((i) => ({ name: `big${i}`, value: value(i) }));
-      const outcome: RestoreOutcome = { cookies: 0, origins: 0, tabs: [], failures: [], warnings: [], pages: [], durationMs: 0 };
+      const outcome: RestoreOutcome = { cookies: 0, origins: 0, tabs: [], failures: [], warnings: [], pages: [], durationMs: 0, followUps: [] };
       expect(await restoreLocalStorage(browser.context, [{ origin, localStorage }], outcome)).toBe(1);
       expect(outcome.failures).toEqual([]);
       const reader = await browser.context.newPage();

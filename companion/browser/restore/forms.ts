@@ -19,7 +19,7 @@
  * The restored values raise input events, so the tab's content script captures them again for the
  * resumed session (whose tabs are new browser tabs).
  */
-import type { CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Frame, Page } from 'playwright-core';
 import { formFieldKey, formFieldKind } from '../../../shared/form-field-identity.js';
 import type { FormFieldData, TabState } from '../../../shared/state.js';
 import { stripHash } from './strings.js';
@@ -199,11 +199,13 @@ function framesOf(tree: FrameNode): FrameNode['frame'][] {
  * The tab's saved fields, into every frame of its page whose document has some (by URL): the top
  * frame and its iframes. An iframe of another site runs in a process of its own and is reached
  * through a CDP session of its own; a same-site one is in its parent's frame tree. Counts are summed
- * over the frames; a frame that cannot be filled is skipped (`failed` counts them).
+ * over the frames present at load; a frame that cannot be filled is skipped (`failed` counts them).
+ * An iframe the page inserts later (an SPA) is filled when its document is ready, for FOLLOW_MS.
  */
-export async function restoreForms(page: Page, tab: TabState): Promise<FormsOutcome & { failed: number }> {
+export async function restoreForms(page: Page, tab: TabState): Promise<FormsOutcome & { failed: number; following: Promise<void> }> {
   const total = { filled: 0, kept: 0, missing: 0, failed: 0 };
   const saved = (url: string) => savedFieldsFor(tab, url);
+  const done = new Set<string>();
   const sessions: CDPSession[] = [];
   try {
     for (const frame of page.frames()) {
@@ -213,25 +215,62 @@ export async function restoreForms(page: Page, tab: TabState): Promise<FormsOutc
       if (own) sessions.push(own);
     }
     sessions.push(await page.context().newCDPSession(page));
-    const done = new Set<string>();
     for (const cdp of sessions) {
-      const { frameTree } = (await cdp.send('Page.getFrameTree')) as { frameTree: FrameNode };
-      for (const frame of framesOf(frameTree)) {
-        const fields = saved(frame.url);
-        if (fields.length === 0 || done.has(frame.id)) continue;
-        done.add(frame.id);
-        try {
-          const r = await fillFrame(cdp, frame.id, fields);
+      for (const r of await fillFramesOf(cdp, saved, done)) {
+        if (!r) total.failed++;
+        else {
           total.filled += r.filled;
           total.kept += r.kept;
           total.missing += r.missing;
-        } catch {
-          total.failed++;
         }
       }
     }
   } finally {
     await Promise.all(sessions.map((s) => s.detach().catch(() => {})));
   }
-  return total;
+  return { ...total, following: followLateFrames(page, saved, done) };
+}
+
+/** Fill every frame in `cdp`'s frame tree that has saved fields and is not in `done` (added to it); null for a frame that failed. */
+async function fillFramesOf(cdp: CDPSession, saved: (url: string) => FormFieldData[], done: Set<string>): Promise<Array<FormsOutcome | null>> {
+  const { frameTree } = (await cdp.send('Page.getFrameTree')) as { frameTree: FrameNode };
+  const outcomes: Array<FormsOutcome | null> = [];
+  for (const frame of framesOf(frameTree)) {
+    const fields = saved(frame.url);
+    if (fields.length === 0 || done.has(frame.id)) continue;
+    done.add(frame.id);
+    const outcome = await fillFrame(cdp, frame.id, fields).catch(() => null);
+    // Another session may reach it (a cross-site frame is only reachable through its own).
+    if (!outcome) done.delete(frame.id);
+    outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+/**
+ * For FOLLOW_MS after load: an iframe that navigates to a document with saved fields (one an SPA
+ * inserts later) is filled once its DOM is ready, through its own session if it runs in a process of
+ * its own, else through the page's. Best effort, in the background: the resume does not wait, but
+ * the Playwright connection stays until the returned promise resolves (AttachedSession.release).
+ */
+function followLateFrames(page: Page, saved: (url: string) => FormFieldData[], done: Set<string>): Promise<void> {
+  const fills = new Set<Promise<void>>();
+  const onFrame = (frame: Frame) => {
+    if (frame === page.mainFrame() || saved(frame.url()).length === 0) return;
+    const fill = (async () => {
+      await frame.waitForLoadState('domcontentloaded');
+      const cdp = (await page.context().newCDPSession(frame).catch(() => null)) ?? (await page.context().newCDPSession(page));
+      try {
+        await fillFramesOf(cdp, saved, done);
+      } finally {
+        await cdp.detach().catch(() => {});
+      }
+    })().catch(() => {});
+    fills.add(fill);
+  };
+  page.on('framenavigated', onFrame);
+  return new Promise<void>((resolve) => setTimeout(resolve, FOLLOW_MS).unref())
+    .then(() => page.off('framenavigated', onFrame))
+    .then(() => Promise.all(fills))
+    .then(() => {});
 }

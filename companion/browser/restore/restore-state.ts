@@ -68,7 +68,7 @@ export async function restoreState(
     debugLog(line);
     opts.onProgress?.(line);
   };
-  const outcome: RestoreOutcome = { cookies: 0, origins: 0, tabs: [], failures: [], warnings: [], pages: [], durationMs: 0 };
+  const outcome: RestoreOutcome = { cookies: 0, origins: 0, tabs: [], failures: [], warnings: [], pages: [], durationMs: 0, followUps: [] };
 
   // 1. Cookies before any tab loads, so the very first request of every tab carries them. They go in
   //    while localStorage is written: the setup page's requests never reach the network.

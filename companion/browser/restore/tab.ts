@@ -69,6 +69,7 @@ export async function restoreTab(
     if ((tab.forms?.length ?? 0) > 0) {
       try {
         const forms = await restoreForms(page, tab);
+        outcome.followUps.push(forms.following);
         log(`tab ${tab.index}: form fields: ${forms.filled} filled, ${forms.kept} left as the page set them, ${forms.missing} not there at load`);
         if (forms.failed > 0) outcome.warnings.push(`${label}: form fields of ${forms.failed} frame(s) not restored`);
       } catch (e) {

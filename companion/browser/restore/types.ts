@@ -31,4 +31,6 @@ export interface RestoreOutcome extends Pick<ResumeReport, 'cookies' | 'origins'
   pages: Page[];
   activePage?: Page;
   durationMs: number;
+  /** What the restore left running over the Playwright connection (forms.ts: iframes inserted after load); it ends by itself within seconds. */
+  followUps: Promise<void>[];
 }

@@ -53,7 +53,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`restory: session ${sessionId} is running; this companion adopted its browser\n`);
     } else {
       const { session, report } = await companion.resume(sessionId, { snapshotId, headed, cdpPort });
-      await session.detach();
+      session.release();
       printReport(report, values.json);
     }
   } catch (e) {
