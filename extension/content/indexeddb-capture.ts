@@ -149,8 +149,10 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
         return;
       }
       if (keysOnly) {
+        // The owed full read runs at the first tick after the wait (ticks go on while visible); a
+        // hidden document has no ticks, so it gets a timer for it.
         fullReadOwed = true;
-        arm(wait, true);
+        if (!visible()) arm(wait, true);
         const read = await readOriginIndexedDB(factory, INDEXEDDB_ORIGIN_CAP_CHARS, { prev: lastRead, keysOnly });
         reported = signal;
         changed = await report(read, reply, signal, false);
