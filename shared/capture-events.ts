@@ -114,13 +114,15 @@ export const CaptureEventSchema = z.discriminatedUnion('kind', [
     fields: z.array(FormFieldSchema.extend({ value: FormFieldValueSchema.nullable() })).max(FORM_FIELDS_PER_PAGE),
   }),
   /**
-   * Everything one origin holds in IndexedDB (top frames only), replacing what was held; no
-   * databases means none. `warnings`: what could not be saved (values, the size cap), for resume.
+   * Everything one origin holds in IndexedDB, replacing what was held; no databases means none.
+   * `topOrigin`: the storage is partitioned under that top-level origin (a cross-site iframe's), as
+   * for localStorage. `warnings`: what could not be saved (values, the size cap), for resume.
    */
   z.object({
     kind: z.literal('indexeddb'),
     tabId: z.number().int(),
     origin: z.string(),
+    topOrigin: z.string().optional(),
     databases: z.array(IndexedDBDatabaseSchema),
     warnings: z.array(z.string()).default([]),
     /** Fingerprint of the read (extension/content/indexeddb-read.ts), the base of the deltas that follow. */
@@ -135,6 +137,7 @@ export const CaptureEventSchema = z.discriminatedUnion('kind', [
     kind: z.literal('indexeddb.delta'),
     tabId: z.number().int(),
     origin: z.string(),
+    topOrigin: z.string().optional(),
     base: z.string(),
     hash: z.string(),
     stores: z.array(IndexedDBStoreChangeSchema),

@@ -40,7 +40,7 @@ export const OriginStorageSchema = z.object({
    * Absent for ordinary (unpartitioned) storage, which is what Playwright's storageState holds.
    */
   topOrigin: z.string().optional(),
-  /** The origin's IndexedDB databases, in Playwright's form (shared/indexeddb.ts); top-level storage only. */
+  /** The origin's IndexedDB databases, in Playwright's form (shared/indexeddb.ts), in this entry's partition. */
   indexedDB: z.array(IndexedDBDatabaseSchema).optional(),
   /** What capture could not save of the origin's IndexedDB (values it cannot encode, the size cap). */
   indexedDBWarnings: z.array(z.string()).optional(),

@@ -113,6 +113,8 @@ export interface LiveStateDataV1 {
 
 interface OriginIndexedDB {
   origin: string;
+  /** Partitioned under this top-level origin (a cross-site iframe's storage), as for localStorage. */
+  topOrigin?: string;
   databases: IndexedDBDatabase[];
   warnings: string[];
   /** The extension's fingerprint of the read these databases are (absent: not known, e.g. restored from a snapshot). */
@@ -179,7 +181,7 @@ export class LiveState implements StorageHolder {
     }
     for (const w of data.windows) live.windows.set(w.windowId, { ...w, ...(w.bounds ? { bounds: { ...w.bounds } } : {}) });
     if (data.viewport) live.viewport = { ...data.viewport };
-    for (const o of data.indexedDB ?? []) live.indexedDB.set(o.origin, o);
+    for (const o of data.indexedDB ?? []) live.indexedDB.set(localKey(o.origin, o.topOrigin), o);
     return live;
   }
 
@@ -214,7 +216,14 @@ export class LiveState implements StorageHolder {
     });
     if (state.viewport) live.viewport = { ...state.viewport };
     for (const o of state.origins) {
-      if (o.indexedDB?.length && !o.topOrigin) live.indexedDB.set(o.origin, { origin: o.origin, databases: o.indexedDB, warnings: o.indexedDBWarnings ?? [] });
+      if (o.indexedDB?.length) {
+        live.indexedDB.set(localKey(o.origin, o.topOrigin), {
+          origin: o.origin,
+          ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}),
+          databases: o.indexedDB,
+          warnings: o.indexedDBWarnings ?? [],
+        });
+      }
     }
     live.bytes = live.countStorageBytes();
     return live;
@@ -238,8 +247,8 @@ export class LiveState implements StorageHolder {
     return area === 'local' ? this.local.get(localKey(origin, topOrigin))?.items : this.tabs.get(tabId)?.session.get(origin);
   }
 
-  storedIndexedDB(origin: string): readonly IndexedDBDatabase[] | undefined {
-    return this.indexedDB.get(origin)?.databases;
+  storedIndexedDB(origin: string, topOrigin?: string): readonly IndexedDBDatabase[] | undefined {
+    return this.indexedDB.get(localKey(origin, topOrigin))?.databases;
   }
 
   /** Whether a capture event could not be folded in as it should, since the last call: ask the extension for everything again. */
@@ -255,7 +264,8 @@ export class LiveState implements StorageHolder {
    * resync is wanted. An origin held empty because it was over the storage limit stays so.
    */
   private applyIndexedDBDelta(event: Extract<CaptureEvent, { kind: 'indexeddb.delta' }>): void {
-    const held = this.indexedDB.get(event.origin);
+    const key = localKey(event.origin, event.topOrigin);
+    const held = this.indexedDB.get(key);
     if (held && held.databases.length === 0 && held.hash === event.base) {
       held.hash = event.hash;
       return;
@@ -282,7 +292,7 @@ export class LiveState implements StorageHolder {
     }
     rememberIndexedDBBytes(databases, bytes);
     this.bytes += bytes - indexedDBBytes(held.databases);
-    this.indexedDB.set(event.origin, { origin: event.origin, databases, warnings: event.warnings, hash: event.hash });
+    this.indexedDB.set(key, { ...held, databases, warnings: event.warnings, hash: event.hash });
   }
 
   /** Bumped by every apply: an unchanged version means an unchanged state (and no need to serialise it). */
@@ -342,11 +352,20 @@ export class LiveState implements StorageHolder {
         this.viewport = { width: event.width, height: event.height };
         return;
       case 'indexeddb': {
-        const old = this.indexedDB.get(event.origin);
+        const key = localKey(event.origin, event.topOrigin);
+        const old = this.indexedDB.get(key);
         if (old) this.bytes -= indexedDBBytes(old.databases);
         this.bytes += indexedDBBytes(event.databases);
-        if (event.databases.length === 0 && event.warnings.length === 0) this.indexedDB.delete(event.origin);
-        else this.indexedDB.set(event.origin, { origin: event.origin, databases: event.databases, warnings: event.warnings, ...(event.hash ? { hash: event.hash } : {}) });
+        if (event.databases.length === 0 && event.warnings.length === 0) this.indexedDB.delete(key);
+        else {
+          this.indexedDB.set(key, {
+            origin: event.origin,
+            ...(event.topOrigin ? { topOrigin: event.topOrigin } : {}),
+            databases: event.databases,
+            warnings: event.warnings,
+            ...(event.hash ? { hash: event.hash } : {}),
+          });
+        }
         return;
       }
       case 'indexeddb.delta':
@@ -519,10 +538,10 @@ export class LiveState implements StorageHolder {
         localStorage: [...o.items].map(([name, value]) => ({ name, value })),
         ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}),
       }));
-    // IndexedDB joins its origin's (unpartitioned) entry, or gets one of its own after the others.
+    // IndexedDB joins its origin's entry (the same partition), or gets one of its own after the others.
     for (const idb of this.indexedDB.values()) {
-      let entry = origins.find((o) => o.origin === idb.origin && !o.topOrigin);
-      if (!entry) origins.push((entry = { origin: idb.origin, localStorage: [] }));
+      let entry = origins.find((o) => o.origin === idb.origin && o.topOrigin === idb.topOrigin);
+      if (!entry) origins.push((entry = { origin: idb.origin, localStorage: [], ...(idb.topOrigin ? { topOrigin: idb.topOrigin } : {}) }));
       entry.indexedDB = idb.databases;
       if (idb.warnings.length > 0) entry.indexedDBWarnings = [...idb.warnings];
     }

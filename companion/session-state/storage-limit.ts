@@ -26,8 +26,8 @@ export interface StorageHolder {
   readonly storageBytes: number;
   /** The items of an area as they are, without creating it. */
   storedArea(area: 'local' | 'session', tabId: number, origin: string, topOrigin?: string): ReadonlyMap<string, string> | undefined;
-  /** The origin's IndexedDB databases as they are. */
-  storedIndexedDB(origin: string): readonly IndexedDBDatabase[] | undefined;
+  /** The origin's IndexedDB databases as they are (in `topOrigin`'s partition, if given). */
+  storedIndexedDB(origin: string, topOrigin?: string): readonly IndexedDBDatabase[] | undefined;
 }
 
 export function itemBytes(key: string, value: string): number {
@@ -133,7 +133,7 @@ export function fitToLimit(holder: StorageHolder, event: CaptureEvent, limit: nu
     case 'storage.full':
       return fitFull(holder, event, limit);
     case 'indexeddb': {
-      const old = holder.storedIndexedDB(event.origin);
+      const old = holder.storedIndexedDB(event.origin, event.topOrigin);
       const growth = indexedDBBytes(event.databases) - (old ? indexedDBBytes(old) : 0);
       if (growth <= 0 || holder.storageBytes + growth <= limit) return { event, cut: false };
       const warning = `IndexedDB of ${event.origin} not saved: the session reached its storage limit of ${limit} bytes (sessionMaxStorageBytes)`;
@@ -141,11 +141,12 @@ export function fitToLimit(holder: StorageHolder, event: CaptureEvent, limit: nu
     }
     case 'indexeddb.delta': {
       // Applied whole or not at all; past the limit the origin keeps nothing, as a whole read would.
-      const old = holder.storedIndexedDB(event.origin);
+      const old = holder.storedIndexedDB(event.origin, event.topOrigin);
       const growth = old ? deltaGrowth(old, event) : growthBound(event);
       if (growth === null || growth <= 0 || holder.storageBytes + growth <= limit) return { event, cut: false };
       const warning = `IndexedDB of ${event.origin} not saved: the session reached its storage limit of ${limit} bytes (sessionMaxStorageBytes)`;
-      return { event: { kind: 'indexeddb', tabId: event.tabId, origin: event.origin, databases: [], warnings: [...event.warnings, warning], hash: event.hash }, cut: true };
+      const { tabId, origin, topOrigin, hash } = event;
+      return { event: { kind: 'indexeddb', tabId, origin, ...(topOrigin ? { topOrigin } : {}), databases: [], warnings: [...event.warnings, warning], hash }, cut: true };
     }
     default:
       return { event, cut: false };

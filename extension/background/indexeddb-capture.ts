@@ -3,7 +3,7 @@
  * capture events, and what the companion holds per origin, so that a page load or a tick whose
  * origin did not change since costs one small message and no read.
  *
- * The ledger keeps, per origin, the usage `signal` at which the companion's copy was known to be
+ * The ledger keeps, per origin (and partition), the usage `signal` at which the companion's copy was known to be
  * current and the fingerprint (`hash`) of that copy. It lives in memory only: after a service-worker
  * restart each origin with IndexedDB is read and sent once again. Several documents of one origin
  * share one entry, so a change is read by whichever notices it first and the others find it fresh.
@@ -17,6 +17,11 @@ import { warn } from './debug.js';
 type IndexedDBMessage = Extract<ContentMessage, { type: 'restory.idb.probe' | 'restory.idb.same' | 'restory.idb.full' | 'restory.idb.delta' }>;
 
 const DatabasesSchema = IndexedDBDatabaseSchema.array();
+
+/** The ledger's key: an origin, or an origin in a top-level origin's partition. */
+function partitionKey(origin: string, topOrigin: string | undefined): string {
+  return topOrigin ? `${topOrigin} ${origin}` : origin;
+}
 const ChangesSchema = IndexedDBStoreChangeSchema.array();
 
 export class IndexedDBLedger {
@@ -32,23 +37,29 @@ export class IndexedDBLedger {
    * and sends nothing, instead of sending the whole origin back. No usage signal is known yet, so a
    * document still reads once. An origin already reported keeps what it has.
    */
-  seed(origins: ReadonlyArray<{ origin: string; hash: string }>): void {
-    for (const { origin, hash } of origins) if (!this.origins.has(origin)) this.origins.set(origin, { signal: Number.NaN, hash });
+  seed(origins: ReadonlyArray<{ origin: string; topOrigin?: string; hash: string }>): void {
+    for (const { origin, topOrigin, hash } of origins) {
+      const key = partitionKey(origin, topOrigin);
+      if (!this.origins.has(key)) this.origins.set(key, { signal: Number.NaN, hash });
+    }
   }
 
   /**
-   * Handle one message from a top frame of `origin`; `reply` answers a probe or a delta. Emits an
-   * event only for a read whose contents the companion does not hold yet: whole, or as a delta on
-   * top of exactly what it holds (events reach the companion in the order they are emitted).
+   * Handle one message from a frame of `origin` (in `topOrigin`'s partition when that is set: a
+   * cross-site iframe); `reply` answers a probe or a delta. Emits an event only for a read whose
+   * contents the companion does not hold yet: whole, or as a delta on top of exactly what it holds
+   * (events reach the companion in the order they are emitted).
    */
   handle(
     message: IndexedDBMessage,
-    tabId: number,
-    origin: string,
+    scope: { tabId: number; origin: string; topOrigin?: string },
     emit: (event: CaptureEvent) => void,
     reply: (r: IndexedDBProbeReply | IndexedDBDeltaReply) => void,
   ): void {
-    const known = this.origins.get(origin);
+    const { tabId, origin, topOrigin } = scope;
+    const key = partitionKey(origin, topOrigin);
+    const where = { tabId, origin, ...(topOrigin ? { topOrigin } : {}) };
+    const known = this.origins.get(key);
     switch (message.type) {
       case 'restory.idb.probe':
         reply({ fresh: known?.signal === message.signal, ...(known ? { hash: known.hash } : {}) });
@@ -67,8 +78,8 @@ export class IndexedDBLedger {
           return;
         }
         for (const w of message.warnings) warn('indexeddb', `${origin}: ${w}`);
-        this.origins.set(origin, { signal: message.signal, hash: message.hash });
-        emit({ kind: 'indexeddb', tabId, origin, databases: message.databases, warnings: message.warnings, hash: message.hash });
+        this.origins.set(key, { signal: message.signal, hash: message.hash });
+        emit({ kind: 'indexeddb', ...where, databases: message.databases, warnings: message.warnings, hash: message.hash });
         return;
       }
       case 'restory.idb.delta': {
@@ -86,8 +97,8 @@ export class IndexedDBLedger {
           return;
         }
         for (const w of message.warnings) warn('indexeddb', `${origin}: ${w}`);
-        this.origins.set(origin, { signal: message.signal, hash: message.hash });
-        emit({ kind: 'indexeddb.delta', tabId, origin, base: message.base, hash: message.hash, stores: message.stores, warnings: message.warnings });
+        this.origins.set(key, { signal: message.signal, hash: message.hash });
+        emit({ kind: 'indexeddb.delta', ...where, base: message.base, hash: message.hash, stores: message.stores, warnings: message.warnings });
         reply({ accepted: true });
         return;
       }

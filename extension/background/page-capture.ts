@@ -109,10 +109,9 @@ export function createPageCaptureSource(ledger: StorageLedger, navigation?: (eve
       case 'restory.idb.same':
       case 'restory.idb.full':
       case 'restory.idb.delta':
-        // Top frames only (the content script sends from nowhere else): unpartitioned storage.
-        if (frameId === 0) indexedDB.handle(message, tabId, origin, emit, sendResponse);
-        else if (message.type === 'restory.idb.probe') sendResponse({ fresh: true });
-        else if (message.type === 'restory.idb.delta') sendResponse({ accepted: false });
+        // A top frame, or an iframe of another origin than its top (the content script sends from
+        // nowhere else); a cross-site one's storage is partitioned under the top's origin.
+        indexedDB.handle(message, { tabId, origin, ...(topOrigin ? { topOrigin } : {}) }, emit, sendResponse);
         return;
     }
   };

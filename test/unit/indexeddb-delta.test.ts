@@ -165,6 +165,19 @@ describe('LiveState folds IndexedDB deltas', () => {
     expect(live.storageBytes).toBe(live.countStorageBytes());
   });
 
+  it('an origin\'s partitioned IndexedDB (under a top origin) and its own are held apart, and a delta names which', () => {
+    const live = new LiveState(0);
+    live.apply(full(old.records), 1);
+    live.apply({ ...full(old.records.slice(0, 5), 'p0'), topOrigin: 'https://top.test' } as CaptureEvent, 2);
+    live.apply({ ...delta(change(store(old.records.slice(0, 5).map((_, i) => [i, 'x'.repeat(i)] as [number, string])), store([[0, '']])), 'p0', 'p1'), topOrigin: 'https://top.test' } as CaptureEvent, 3);
+    expect(live.takeResync()).toBe(false);
+    expect(held(live)[0].stores[0].records).toEqual(old.records);
+    expect(live.storedIndexedDB(ORIGIN, 'https://top.test')![0].stores[0].records).toEqual([{ key: 'k0', value: '' }]);
+    const origins = live.toState().origins.filter((o) => o.origin === ORIGIN);
+    expect(origins.map((o) => o.topOrigin)).toEqual([undefined, 'https://top.test']);
+    expect(live.storageBytes).toBe(live.countStorageBytes());
+  });
+
   it('a shrinking delta passes the limit check untouched', () => {
     const live = new LiveState(0);
     live.apply(full(old.records), 1);

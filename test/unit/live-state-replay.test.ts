@@ -61,6 +61,17 @@ const SCRIPT: CaptureEventInput[] = [
   { kind: 'indexeddb', tabId: 1, origin: 'https://g.test', databases: [{ name: 'g', version: 1, stores: [] }], warnings: ['IndexedDB g/s: 1 value(s) could not be saved (CryptoKey)'] },
   { kind: 'indexeddb', tabId: 1, origin: 'https://h.test', databases: [{ name: 'h', version: 1, stores: [] }] },
   { kind: 'indexeddb', tabId: 1, origin: 'https://h.test', databases: [] },
+  // The same origin's partitioned IndexedDB (in a cross-site iframe under a.test) is kept apart.
+  { kind: 'indexeddb', tabId: 1, origin: 'https://g.test', topOrigin: 'https://a.test', databases: [{ name: 'w', version: 1, stores: [{ name: 'kv', autoIncrement: false, indexes: [], records: [{ key: 'k', value: 1 }] }] }], hash: 'p1' },
+  {
+    kind: 'indexeddb.delta',
+    tabId: 1,
+    origin: 'https://g.test',
+    topOrigin: 'https://a.test',
+    base: 'p1',
+    hash: 'p2',
+    stores: [{ database: 'w', store: 'kv', before: 1, after: 1, splices: [{ at: 0, remove: 1, insert: [{ key: 'k', value: 2 }] }] }],
+  },
   // A record added and the first one changed, as a delta on top of what is held.
   {
     kind: 'indexeddb.delta',

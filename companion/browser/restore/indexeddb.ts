@@ -6,15 +6,16 @@
  * (indexeddb-writes.ts). The page's own scripts later open databases that are simply there, as after
  * a normal restart, at the version they expect, so no upgrade runs.
  *
- * Only unpartitioned (top-level) storage is captured, so only that is restored. What capture could
- * not save (values it cannot encode, origins over the size cap) comes back as resume warnings.
+ * Partitioned storage (a cross-site iframe's) is written from a blank frame of its origin under its
+ * top origin, as localStorage is. What capture could not save (values it cannot encode, origins over
+ * the size cap) comes back as resume warnings.
  */
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { EXTENSION_ID, RESTORE_SETUP_PATH } from '../../../shared/constants.js';
 import { decodeIndexedDBValue } from '../../../shared/indexeddb-value.js';
 import type { OriginStorage } from '../../../shared/state.js';
 import { applyIndexedDBCall, FINGERPRINT_SOURCE, indexedDBWriteCalls } from './indexeddb-writes.js';
-import { answerSetupRequest, endingAt, type SetupPage } from './local-storage.js';
+import { answerSetupRequest, endingAt, isHttpOrigin, partitionFrames, type SetupPage } from './local-storage.js';
 import { firstLine } from './strings.js';
 import type { RestoreOutcome } from './types.js';
 
@@ -22,18 +23,32 @@ import type { RestoreOutcome } from './types.js';
 const DECODER = decodeIndexedDBValue.toString();
 
 export function hasIndexedDB(o: OriginStorage): boolean {
-  return !o.topOrigin && (o.indexedDB?.length ?? 0) > 0;
+  return (o.indexedDB?.length ?? 0) > 0;
 }
 
 /** An origin whose databases were written, and the fingerprint its content script's first read will find. */
 export interface WrittenIndexedDB {
   origin: string;
+  /** Written inside a frame under this top-level origin: partitioned storage. */
+  topOrigin?: string;
   hash: string;
+}
+
+/** Write one origin's databases from `target` (the setup page, or a frame of it); resolves with their fingerprint. */
+async function writeDatabases(target: Page | Frame, o: OriginStorage): Promise<string> {
+  const calls = indexedDBWriteCalls(o.indexedDB ?? []);
+  let hash = '';
+  for (let i = 0; i < calls.length; i++) {
+    hash = await target.evaluate(applyIndexedDBCall, { call: calls[i], ...(i === 0 ? { decoder: DECODER, fingerprint: FINGERPRINT_SOURCE } : {}) });
+  }
+  return hash;
 }
 
 /**
  * Returns the origins whose databases were written; every origin that could not be is in
- * outcome.failures. `setup` as for restoreLocalStorage (local-storage.ts).
+ * outcome.failures. `setup` as for restoreLocalStorage (local-storage.ts). Partitioned storage (a
+ * cross-site iframe's) is written from a blank frame of its origin under its top origin, first, as
+ * for localStorage.
  */
 export async function restoreIndexedDB(
   context: BrowserContext,
@@ -42,27 +57,40 @@ export async function restoreIndexedDB(
   setup?: SetupPage,
 ): Promise<WrittenIndexedDB[]> {
   for (const o of origins) {
-    for (const w of o.indexedDBWarnings ?? []) outcome.warnings.push(`${o.origin}: ${w}`);
+    const where = o.topOrigin ? `${o.origin} under ${o.topOrigin}` : o.origin;
+    for (const w of o.indexedDBWarnings ?? []) outcome.warnings.push(`${where}: ${w}`);
   }
-  const wanted = endingAt(origins.filter(hasIndexedDB), setup?.continuesAt);
-  if (wanted.length === 0) return [];
+  const wanted = origins.filter(hasIndexedDB);
+  for (const o of wanted.filter((o) => !isHttpOrigin(o.origin) || (o.topOrigin && !isHttpOrigin(o.topOrigin)))) {
+    outcome.failures.push({ what: `IndexedDB of ${o.origin}`, error: 'only http(s) origins can be restored' });
+  }
+  const plain = endingAt(wanted.filter((o) => !o.topOrigin && isHttpOrigin(o.origin)), setup?.continuesAt);
+  const partitioned = new Map<string, OriginStorage[]>();
+  for (const o of wanted) {
+    if (o.topOrigin && isHttpOrigin(o.origin) && isHttpOrigin(o.topOrigin)) partitioned.set(o.topOrigin, [...(partitioned.get(o.topOrigin) ?? []), o]);
+  }
+  if (plain.length === 0 && partitioned.size === 0) return [];
   const written: WrittenIndexedDB[] = [];
   const page = setup?.page ?? (await context.newPage());
   try {
     await page.route('**/*', answerSetupRequest);
-    for (const o of wanted) {
-      if (!/^https?:\/\//.test(o.origin)) {
-        outcome.failures.push({ what: `IndexedDB of ${o.origin}`, error: 'only http(s) origins can be restored' });
-        continue;
+    for (const [topOrigin, list] of partitioned) {
+      const frames = await partitionFrames(page, topOrigin, list.map((o) => o.origin)).catch((e: Error) => e);
+      for (const o of list) {
+        try {
+          if (frames instanceof Error) throw frames;
+          const frame = frames.get(o.origin);
+          if (!frame) throw new Error('its frame did not load');
+          written.push({ origin: o.origin, topOrigin, hash: await writeDatabases(frame, o) });
+        } catch (e) {
+          outcome.failures.push({ what: `IndexedDB of ${o.origin} under ${topOrigin}`, error: firstLine(e) });
+        }
       }
+    }
+    for (const o of plain) {
       try {
         await page.goto(new URL(RESTORE_SETUP_PATH, o.origin).href, { waitUntil: 'commit' });
-        const calls = indexedDBWriteCalls(o.indexedDB ?? []);
-        let hash = '';
-        for (let i = 0; i < calls.length; i++) {
-          hash = await page.evaluate(applyIndexedDBCall, { call: calls[i], ...(i === 0 ? { decoder: DECODER, fingerprint: FINGERPRINT_SOURCE } : {}) });
-        }
-        written.push({ origin: o.origin, hash });
+        written.push({ origin: o.origin, hash: await writeDatabases(page, o) });
       } catch (e) {
         outcome.failures.push({ what: `IndexedDB of ${o.origin}`, error: firstLine(e) });
       }

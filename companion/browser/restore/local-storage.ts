@@ -11,7 +11,7 @@ import { storageWriteCalls, type StorageWriteCall } from './storage-writes.js';
 import { escapeHtml, firstLine } from './strings.js';
 import type { RestoreOutcome } from './types.js';
 
-function isHttpOrigin(origin: string): boolean {
+export function isHttpOrigin(origin: string): boolean {
   return /^https?:\/\//.test(origin);
 }
 
@@ -62,6 +62,23 @@ export async function answerSetupRequest(route: Route): Promise<void> {
   await route.fulfill({ status: 200, contentType: 'text/html', headers: { 'cache-control': 'no-store' }, body });
 }
 
+/**
+ * Open `topOrigin`'s setup document with a blank iframe of each of `origins` in it (partitioned
+ * storage is reached from inside such frames), on `page`, which must route with answerSetupRequest.
+ * Resolves with each origin's frame; one that did not load is missing.
+ */
+export async function partitionFrames(page: Page, topOrigin: string, origins: string[]): Promise<Map<string, Frame>> {
+  const top = new URL(RESTORE_SETUP_PATH, topOrigin);
+  for (const o of origins) top.searchParams.append('frame', o);
+  await page.goto(top.href, { waitUntil: 'load' });
+  const frames = new Map<string, Frame>();
+  for (const o of origins) {
+    const frame = page.frames().find((f) => f !== page.mainFrame() && sameOrigin(f.url(), o));
+    if (frame) frames.set(o, frame);
+  }
+  return frames;
+}
+
 /** `origins` in order, the one `continuesAt` names (if any) last. */
 export function endingAt<T extends { origin: string }>(origins: T[], continuesAt: string | undefined): T[] {
   return continuesAt === undefined ? origins : [...origins.filter((o) => o.origin !== continuesAt), ...origins.filter((o) => o.origin === continuesAt)];
@@ -96,17 +113,16 @@ export async function restoreLocalStorage(
   try {
     await page.route('**/*', answerSetupRequest);
     for (const [topOrigin, list] of partitioned) {
-      const top = new URL(RESTORE_SETUP_PATH, topOrigin);
-      for (const o of list) top.searchParams.append('frame', o.origin);
+      let frames: Map<string, Frame>;
       try {
-        await page.goto(top.href, { waitUntil: 'load' });
+        frames = await partitionFrames(page, topOrigin, list.map((o) => o.origin));
       } catch (e) {
         for (const o of list) outcome.failures.push({ what: `localStorage of ${o.origin} under ${topOrigin}`, error: firstLine(e) });
         continue;
       }
       for (const o of list) {
         try {
-          const frame = page.frames().find((f) => f !== page.mainFrame() && sameOrigin(f.url(), o.origin));
+          const frame = frames.get(o.origin);
           if (!frame) throw new Error('its frame did not load');
           await writeLocalStorage(frame, o.localStorage);
           restored++;
