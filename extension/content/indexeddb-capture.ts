@@ -204,6 +204,7 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
       return false;
     }
     // A delta only on top of what the companion holds: this document's previous read, by its hash.
+    // A document that found the origin reported by another (and did not read) has none: whole.
     const stores = !force && base && base.hash === reply.hash ? changesSince(base, read) : null;
     if (stores) {
       const answer = (await request({ type: 'restory.idb.delta', signal, base: base!.hash, hash: read.hash, stores, warnings: read.warnings })) as IndexedDBDeltaReply | undefined;
