@@ -267,7 +267,7 @@ export class LiveState implements StorageHolder {
     const key = localKey(event.origin, event.topOrigin);
     const held = this.indexedDB.get(key);
     if (held && held.databases.length === 0 && held.hash === event.base) {
-      held.hash = event.hash;
+      this.indexedDB.set(key, { ...held, hash: event.hash });
       return;
     }
     if (!held || (held.hash !== undefined && held.hash !== event.base)) {
