@@ -215,26 +215,29 @@ export async function restoreForms(page: Page, tab: TabState): Promise<FormsOutc
       if (own) sessions.push(own);
     }
     sessions.push(await page.context().newCDPSession(page));
+    const failed = new Set<string>();
     for (const cdp of sessions) {
-      for (const r of await fillFramesOf(cdp, saved, done)) {
-        if (!r) total.failed++;
+      for (const { id, outcome } of await fillFramesOf(cdp, saved, done)) {
+        if (!outcome) failed.add(id);
         else {
-          total.filled += r.filled;
-          total.kept += r.kept;
-          total.missing += r.missing;
+          failed.delete(id);
+          total.filled += outcome.filled;
+          total.kept += outcome.kept;
+          total.missing += outcome.missing;
         }
       }
     }
+    total.failed = failed.size;
   } finally {
     await Promise.all(sessions.map((s) => s.detach().catch(() => {})));
   }
   return { ...total, following: followLateFrames(page, saved, done) };
 }
 
-/** Fill every frame in `cdp`'s frame tree that has saved fields and is not in `done` (added to it); null for a frame that failed. */
-async function fillFramesOf(cdp: CDPSession, saved: (url: string) => FormFieldData[], done: Set<string>): Promise<Array<FormsOutcome | null>> {
+/** Fill every frame in `cdp`'s frame tree that has saved fields and is not in `done` (added to it); outcome null for a frame that failed. */
+async function fillFramesOf(cdp: CDPSession, saved: (url: string) => FormFieldData[], done: Set<string>): Promise<Array<{ id: string; outcome: FormsOutcome | null }>> {
   const { frameTree } = (await cdp.send('Page.getFrameTree')) as { frameTree: FrameNode };
-  const outcomes: Array<FormsOutcome | null> = [];
+  const outcomes: Array<{ id: string; outcome: FormsOutcome | null }> = [];
   for (const frame of framesOf(frameTree)) {
     const fields = saved(frame.url);
     if (fields.length === 0 || done.has(frame.id)) continue;
@@ -242,7 +245,7 @@ async function fillFramesOf(cdp: CDPSession, saved: (url: string) => FormFieldDa
     const outcome = await fillFrame(cdp, frame.id, fields).catch(() => null);
     // Another session may reach it (a cross-site frame is only reachable through its own).
     if (!outcome) done.delete(frame.id);
-    outcomes.push(outcome);
+    outcomes.push({ id: frame.id, outcome });
   }
   return outcomes;
 }
@@ -258,7 +261,7 @@ function followLateFrames(page: Page, saved: (url: string) => FormFieldData[], d
   const onFrame = (frame: Frame) => {
     if (frame === page.mainFrame() || saved(frame.url()).length === 0) return;
     const fill = (async () => {
-      await frame.waitForLoadState('domcontentloaded');
+      await frame.waitForLoadState('domcontentloaded', { timeout: FOLLOW_MS });
       const cdp = (await page.context().newCDPSession(frame).catch(() => null)) ?? (await page.context().newCDPSession(page));
       try {
         await fillFramesOf(cdp, saved, done);
