@@ -15,7 +15,7 @@ import { EXTENSION_ID, RESTORE_SETUP_PATH } from '../../../shared/constants.js';
 import { decodeIndexedDBValue } from '../../../shared/indexeddb-value.js';
 import type { OriginStorage } from '../../../shared/state.js';
 import { applyIndexedDBCall, FINGERPRINT_SOURCE, indexedDBWriteCalls } from './indexeddb-writes.js';
-import { answerSetupRequest, endingAt, isHttpOrigin, partitionFrames, type SetupPage } from './local-storage.js';
+import { answerSetupRequest, partitionFrames, setupOrder, type SetupPage } from './local-storage.js';
 import { firstLine } from './strings.js';
 import type { RestoreOutcome } from './types.js';
 
@@ -60,15 +60,7 @@ export async function restoreIndexedDB(
     const where = o.topOrigin ? `${o.origin} under ${o.topOrigin}` : o.origin;
     for (const w of o.indexedDBWarnings ?? []) outcome.warnings.push(`${where}: ${w}`);
   }
-  const wanted = origins.filter(hasIndexedDB);
-  for (const o of wanted.filter((o) => !isHttpOrigin(o.origin) || (o.topOrigin && !isHttpOrigin(o.topOrigin)))) {
-    outcome.failures.push({ what: `IndexedDB of ${o.origin}`, error: 'only http(s) origins can be restored' });
-  }
-  const plain = endingAt(wanted.filter((o) => !o.topOrigin && isHttpOrigin(o.origin)), setup?.continuesAt);
-  const partitioned = new Map<string, OriginStorage[]>();
-  for (const o of wanted) {
-    if (o.topOrigin && isHttpOrigin(o.origin) && isHttpOrigin(o.topOrigin)) partitioned.set(o.topOrigin, [...(partitioned.get(o.topOrigin) ?? []), o]);
-  }
+  const { plain, partitioned } = setupOrder(origins.filter(hasIndexedDB), 'IndexedDB', outcome, setup);
   if (plain.length === 0 && partitioned.size === 0) return [];
   const written: WrittenIndexedDB[] = [];
   const page = setup?.page ?? (await context.newPage());

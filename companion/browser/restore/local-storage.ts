@@ -11,7 +11,7 @@ import { storageWriteCalls, type StorageWriteCall } from './storage-writes.js';
 import { escapeHtml, firstLine } from './strings.js';
 import type { RestoreOutcome } from './types.js';
 
-export function isHttpOrigin(origin: string): boolean {
+function isHttpOrigin(origin: string): boolean {
   return /^https?:\/\//.test(origin);
 }
 
@@ -79,8 +79,28 @@ export async function partitionFrames(page: Page, topOrigin: string, origins: st
   return frames;
 }
 
+/**
+ * The origins a setup page writes `what` of, in the order it visits them: partitioned ones grouped by
+ * their top origin, first (so the page ends on a plain origin's document), then plain ones, the one
+ * the page continues at last. An origin that is not http(s), or under a top origin that is not,
+ * cannot be visited: it is a failure in `outcome`.
+ */
+export function setupOrder(
+  wanted: OriginStorage[],
+  what: string,
+  outcome: RestoreOutcome,
+  setup?: SetupPage,
+): { plain: OriginStorage[]; partitioned: Map<string, OriginStorage[]> } {
+  const visitable = (o: OriginStorage) => isHttpOrigin(o.origin) && (!o.topOrigin || isHttpOrigin(o.topOrigin));
+  for (const o of wanted.filter((o) => !visitable(o))) outcome.failures.push({ what: `${what} of ${o.origin}`, error: 'only http(s) origins can be restored' });
+  const plain = endingAt(wanted.filter((o) => visitable(o) && !o.topOrigin), setup?.continuesAt);
+  const partitioned = new Map<string, OriginStorage[]>();
+  for (const o of wanted) if (visitable(o) && o.topOrigin) partitioned.set(o.topOrigin, [...(partitioned.get(o.topOrigin) ?? []), o]);
+  return { plain, partitioned };
+}
+
 /** `origins` in order, the one `continuesAt` names (if any) last. */
-export function endingAt<T extends { origin: string }>(origins: T[], continuesAt: string | undefined): T[] {
+function endingAt<T extends { origin: string }>(origins: T[], continuesAt: string | undefined): T[] {
   return continuesAt === undefined ? origins : [...origins.filter((o) => o.origin !== continuesAt), ...origins.filter((o) => o.origin === continuesAt)];
 }
 
@@ -95,17 +115,7 @@ export async function restoreLocalStorage(
   outcome: RestoreOutcome,
   setup?: SetupPage,
 ): Promise<number> {
-  const wanted = origins.filter((o) => o.localStorage.length > 0);
-  for (const o of wanted.filter((o) => !isHttpOrigin(o.origin) || (o.topOrigin && !isHttpOrigin(o.topOrigin)))) {
-    outcome.failures.push({ what: `localStorage of ${o.origin}`, error: 'only http(s) origins can be restored' });
-  }
-  // Partitioned storage goes first: the page then ends on a plain origin's document.
-  const plain = endingAt(wanted.filter((o) => isHttpOrigin(o.origin) && !o.topOrigin), setup?.continuesAt);
-  const partitioned = new Map<string, OriginStorage[]>();
-  for (const o of wanted) {
-    if (!o.topOrigin || !isHttpOrigin(o.origin) || !isHttpOrigin(o.topOrigin)) continue;
-    partitioned.set(o.topOrigin, [...(partitioned.get(o.topOrigin) ?? []), o]);
-  }
+  const { plain, partitioned } = setupOrder(origins.filter((o) => o.localStorage.length > 0), 'localStorage', outcome, setup);
   if (!plain.length && !partitioned.size) return 0;
 
   let restored = 0;
