@@ -57,6 +57,22 @@ export function rememberIndexedDBBytes(databases: readonly IndexedDBDatabase[], 
   indexedDBSizes.set(databases, bytes);
 }
 
+const recordSizes = new WeakMap<IndexedDBRecord, number>();
+
+/**
+ * Characters of a record's JSON, memoised: a delta's inserted records are measured by the limit check
+ * (growthBound) and again by the fold (storeChangeBytes), and a record a delta removes later was
+ * measured when it came in. Records, like databases, are never edited in place.
+ */
+function recordChars(record: IndexedDBRecord): number {
+  let n = recordSizes.get(record);
+  if (n === undefined) {
+    n = JSON.stringify(record).length;
+    recordSizes.set(record, n);
+  }
+  return n;
+}
+
 /**
  * How much `change` grows the JSON of `records` (×2, as indexedDBBytes counts), from the records it
  * removes and inserts alone: an array's JSON is its items' JSON, a comma between each two, and []. So
@@ -65,8 +81,8 @@ export function rememberIndexedDBBytes(databases: readonly IndexedDBDatabase[], 
 export function storeChangeBytes(records: readonly IndexedDBRecord[], change: IndexedDBStoreChange): number {
   let chars = Math.max(0, change.after - 1) - Math.max(0, change.before - 1);
   for (const s of change.splices) {
-    for (const r of s.insert) chars += JSON.stringify(r).length;
-    for (let i = s.at; i < s.at + s.remove && i < records.length; i++) chars -= JSON.stringify(records[i]).length;
+    for (const r of s.insert) chars += recordChars(r);
+    for (let i = s.at; i < s.at + s.remove && i < records.length; i++) chars -= recordChars(records[i]);
   }
   return 2 * chars;
 }
@@ -88,7 +104,7 @@ function growthBound(event: CaptureEvent): number {
       return indexedDBBytes(event.databases);
     case 'indexeddb.delta': {
       let n = 0;
-      for (const c of event.stores) for (const s of c.splices) for (const r of s.insert) n += 2 * (JSON.stringify(r).length + 1);
+      for (const c of event.stores) for (const s of c.splices) for (const r of s.insert) n += 2 * (recordChars(r) + 1);
       return n;
     }
     default:
