@@ -8,6 +8,7 @@ import { FORM_FIELDS_PER_PAGE, FORM_PAGES_PER_TAB, type FormFieldValue } from '.
 import type { IndexedDBDatabase } from '../../shared/indexeddb.js';
 import type { Cookie, SessionState, TabState, WindowState } from '../../shared/state.js';
 import { applyStoreChange } from '../../shared/indexeddb-delta.js';
+import { partitionKey } from '../../shared/storage-partition.js';
 import { areaBytes, indexedDBBytes, itemBytes, rememberIndexedDBBytes, storeChangeBytes, type StorageHolder } from './storage-limit.js';
 import { afterNavigation, isWebUrl, type Navigation, type TabHistory } from './tab-history.js';
 
@@ -125,13 +126,9 @@ function cookieKey(c: Pick<Cookie, 'name' | 'domain' | 'path' | 'partitionKey'>)
   return `${c.name}\u0000${c.domain}\u0000${c.path}\u0000${c.partitionKey ?? ''}`;
 }
 
-function localKey(origin: string, topOrigin: string | undefined): string {
-  return topOrigin ? `${topOrigin} ${origin}` : origin;
-}
-
 export class LiveState implements StorageHolder {
   private cookies = new Map<string, Cookie>();
-  /** localKey → origin storage */
+  /** partitionKey → origin storage */
   private local = new Map<string, { origin: string; topOrigin?: string; items: Map<string, string> }>();
   private tabs = new Map<number, LiveTab>();
   private windows = new Map<number, LiveWindow>();
@@ -168,7 +165,7 @@ export class LiveState implements StorageHolder {
     const live = new LiveState(data.capturedAt);
     for (const c of data.cookies) live.cookies.set(cookieKey(c), { ...c });
     for (const o of data.local) {
-      live.local.set(localKey(o.origin, o.topOrigin), { origin: o.origin, ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}), items: new Map(o.items) });
+      live.local.set(partitionKey(o.origin, o.topOrigin), { origin: o.origin, ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}), items: new Map(o.items) });
     }
     for (const { forms, ...t } of data.tabs) {
       live.tabs.set(t.tabId, {
@@ -181,7 +178,7 @@ export class LiveState implements StorageHolder {
     }
     for (const w of data.windows) live.windows.set(w.windowId, { ...w, ...(w.bounds ? { bounds: { ...w.bounds } } : {}) });
     if (data.viewport) live.viewport = { ...data.viewport };
-    for (const o of data.indexedDB ?? []) live.indexedDB.set(localKey(o.origin, o.topOrigin), o);
+    for (const o of data.indexedDB ?? []) live.indexedDB.set(partitionKey(o.origin, o.topOrigin), o);
     return live;
   }
 
@@ -190,7 +187,7 @@ export class LiveState implements StorageHolder {
     const live = new LiveState(state.capturedAt);
     for (const c of state.cookies) live.cookies.set(cookieKey(c), { ...c });
     for (const o of state.origins) {
-      live.local.set(localKey(o.origin, o.topOrigin), {
+      live.local.set(partitionKey(o.origin, o.topOrigin), {
         origin: o.origin,
         ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}),
         items: new Map(o.localStorage.map((i) => [i.name, i.value])),
@@ -217,7 +214,7 @@ export class LiveState implements StorageHolder {
     if (state.viewport) live.viewport = { ...state.viewport };
     for (const o of state.origins) {
       if (o.indexedDB?.length) {
-        live.indexedDB.set(localKey(o.origin, o.topOrigin), {
+        live.indexedDB.set(partitionKey(o.origin, o.topOrigin), {
           origin: o.origin,
           ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}),
           databases: o.indexedDB,
@@ -244,11 +241,11 @@ export class LiveState implements StorageHolder {
   }
 
   storedArea(area: StorageArea, tabId: number, origin: string, topOrigin?: string): ReadonlyMap<string, string> | undefined {
-    return area === 'local' ? this.local.get(localKey(origin, topOrigin))?.items : this.tabs.get(tabId)?.session.get(origin);
+    return area === 'local' ? this.local.get(partitionKey(origin, topOrigin))?.items : this.tabs.get(tabId)?.session.get(origin);
   }
 
   storedIndexedDB(origin: string, topOrigin?: string): readonly IndexedDBDatabase[] | undefined {
-    return this.indexedDB.get(localKey(origin, topOrigin))?.databases;
+    return this.indexedDB.get(partitionKey(origin, topOrigin))?.databases;
   }
 
   /** Whether a capture event could not be folded in as it should, since the last call: ask the extension for everything again. */
@@ -264,7 +261,7 @@ export class LiveState implements StorageHolder {
    * resync is wanted. An origin held empty because it was over the storage limit stays so.
    */
   private applyIndexedDBDelta(event: Extract<CaptureEvent, { kind: 'indexeddb.delta' }>): void {
-    const key = localKey(event.origin, event.topOrigin);
+    const key = partitionKey(event.origin, event.topOrigin);
     const held = this.indexedDB.get(key);
     if (held && held.databases.length === 0 && held.hash === event.base) {
       this.indexedDB.set(key, { ...held, hash: event.hash });
@@ -352,7 +349,7 @@ export class LiveState implements StorageHolder {
         this.viewport = { width: event.width, height: event.height };
         return;
       case 'indexeddb': {
-        const key = localKey(event.origin, event.topOrigin);
+        const key = partitionKey(event.origin, event.topOrigin);
         const old = this.indexedDB.get(key);
         if (old) this.bytes -= indexedDBBytes(old.databases);
         this.bytes += indexedDBBytes(event.databases);
@@ -388,7 +385,7 @@ export class LiveState implements StorageHolder {
 
   private storageArea(area: StorageArea, tabId: number, origin: string, topOrigin?: string) {
     if (area === 'local') {
-      const key = localKey(origin, topOrigin);
+      const key = partitionKey(origin, topOrigin);
       let entry = this.local.get(key);
       if (!entry) {
         entry = { origin, ...(topOrigin ? { topOrigin } : {}), items: new Map() };

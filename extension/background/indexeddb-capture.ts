@@ -9,6 +9,7 @@
  * share one entry, so a change is read by whichever notices it first and the others find it fresh.
  */
 import type { CaptureEvent } from '../../shared/capture-events.js';
+import { partitionKey } from '../../shared/storage-partition.js';
 import { IndexedDBDatabaseSchema, IndexedDBStoreChangeSchema } from '../../shared/indexeddb.js';
 import type { ContentMessage, IndexedDBDeltaReply, IndexedDBProbeReply } from '../../shared/messages/content.js';
 import { counters } from './counters.js';
@@ -18,10 +19,6 @@ type IndexedDBMessage = Extract<ContentMessage, { type: 'restory.idb.probe' | 'r
 
 const DatabasesSchema = IndexedDBDatabaseSchema.array();
 
-/** The ledger's key: an origin, or an origin in a top-level origin's partition. */
-function partitionKey(origin: string, topOrigin: string | undefined): string {
-  return topOrigin ? `${topOrigin} ${origin}` : origin;
-}
 const ChangesSchema = IndexedDBStoreChangeSchema.array();
 
 export class IndexedDBLedger {
