@@ -6,9 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { RestoryExport } from '../../shared/state.js';
 import { startFormsSite, type FormsSite } from '../fixtures/forms-site.js';
-import { crashForeground, eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, exportSession, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
 import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
@@ -32,8 +31,7 @@ describe('form fields in iframes inserted after load', () => {
     for (const id of ['same', 'cross'] as const) await page.frameLocator(`#${id}`).locator('[name=city]').fill(TYPED[id]);
     await eventually(
       async () => {
-        const r = await runCli(['export', sessionId, '--data-dir', dataDir], env);
-        const forms = (JSON.parse(r.stdout) as RestoryExport).state.tabs.flatMap((t) => t.forms ?? []);
+        const forms = (await exportSession(sessionId, dataDir, env)).state.tabs.flatMap((t) => t.forms ?? []);
         return [`${site.origin}/inner.html?late`, `${site.crossOrigin}/inner.html?latecross`].every((url) => forms.some((f) => f.url === url && f.fields.length === 1));
       },
       20_000,

@@ -11,9 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { IndexedDBDatabase } from '../../shared/indexeddb.js';
-import type { RestoryExport } from '../../shared/state.js';
 import { startIndexedDBSite, type IndexedDBSite } from '../fixtures/indexeddb-site.js';
-import { crashForeground, eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, exportSession, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
 import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000', DEBUG: 'restory:capture' };
@@ -63,7 +62,7 @@ describe('IndexedDB deltas (real CLI, Chromium, extension)', () => {
   let sessionId: string;
   let expected: Contents;
 
-  const exported = async () => JSON.parse((await runCli(['export', sessionId, '--data-dir', dataDir, '--format', 'restory'], env)).stdout) as RestoryExport;
+  const exported = () => exportSession(sessionId, dataDir, env);
   const held = async () => heldContents((await exported()).state.origins.find((o) => o.origin === site.origin)?.indexedDB);
   const deltas = (c: ForegroundCompanion) => c.stderr().split('\n').filter((l) => / stored .*indexeddb\.delta/.test(l)).length;
   const wholes = (c: ForegroundCompanion) => c.stderr().split('\n').filter((l) => / stored .*indexeddb( |$)/.test(l)).length;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import type { PlaywrightStorageState, RestoryExport } from '../../shared/state.js';
 import { startIndexedDBSite, type IndexedDBSite } from '../fixtures/indexeddb-site.js';
-import { crashForeground, eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, exportSession, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
 import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
@@ -23,8 +23,7 @@ describe('partitioned IndexedDB (a cross-site iframe\'s)', () => {
   let sessionId: string;
   let resumed: ForegroundCompanion | undefined;
   let browser: Browser | undefined;
-  const exported = async <T>(format: 'restory' | 'playwright'): Promise<T> =>
-    JSON.parse((await runCli(['export', sessionId, '--data-dir', dataDir, '--format', format], env)).stdout) as T;
+  const exported = <T>(format: 'restory' | 'playwright'): Promise<T> => exportSession<T>(sessionId, dataDir, env, format);
 
   beforeAll(async () => {
     site = await startIndexedDBSite();

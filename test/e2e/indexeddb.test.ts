@@ -12,7 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { findChromium } from '../../companion/browser/find-chromium.js';
 import type { PlaywrightStorageState, RestoryExport } from '../../shared/state.js';
 import { startIndexedDBSite, type IndexedDBSite } from '../fixtures/indexeddb-site.js';
-import { crashForeground, eventually, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
+import { crashForeground, eventually, exportSession, runCli, startForeground, stopForeground, type ForegroundCompanion } from '../helpers/restory-cli.js';
 import { tempDir } from '../helpers/temp-dirs.js';
 
 const env = { RESTORY_SNAPSHOT_INTERVAL_MS: '1000' };
@@ -44,10 +44,7 @@ describe('IndexedDB across SIGKILL + resume (real CLI, Chromium, extension)', ()
   let browser: Browser | undefined;
   let context: BrowserContext;
 
-  const exported = async <T>(format: 'restory' | 'playwright'): Promise<T> => {
-    const r = await runCli(['export', sessionId, '--data-dir', dataDir, '--format', format], env);
-    return JSON.parse(r.stdout) as T;
-  };
+  const exported = <T>(format: 'restory' | 'playwright'): Promise<T> => exportSession<T>(sessionId, dataDir, env, format);
 
   beforeAll(async () => {
     site = await startIndexedDBSite();

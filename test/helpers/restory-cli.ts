@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RestoryExport } from '../../shared/state.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/restory.js', import.meta.url));
 
@@ -32,6 +33,13 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** `restory export ID --data-dir DIR --format FORMAT`, parsed (restory's format unless told). */
+export async function exportSession<T = RestoryExport>(sessionId: string, dataDir: string, env: NodeJS.ProcessEnv = {}, format: 'restory' | 'playwright' = 'restory'): Promise<T> {
+  const r = await runCli(['export', sessionId, '--data-dir', dataDir, '--format', format], env);
+  if (r.code !== 0) throw new Error(`restory export ${sessionId} exited with ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
 }
 
 export interface ForegroundCompanion {
