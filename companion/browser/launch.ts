@@ -121,11 +121,15 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<LaunchedB
   }
 }
 
+/** Whether a service worker is restory's extension's (by its fixed id). */
+export function isRestoryWorker(w: Worker): boolean {
+  return w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`);
+}
+
 /** The extension's background service worker (ours preferred, by its fixed id). */
 export async function waitForServiceWorker(context: BrowserContext, timeoutMs: number): Promise<Worker> {
-  const ours = (w: Worker) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`);
   const present = context.serviceWorkers();
-  const found = present.find(ours) ?? present.find((w) => w.url().startsWith('chrome-extension://'));
+  const found = present.find(isRestoryWorker) ?? present.find((w) => w.url().startsWith('chrome-extension://'));
   if (found) return found;
   try {
     return await context.waitForEvent('serviceworker', {

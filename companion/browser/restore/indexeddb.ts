@@ -11,7 +11,8 @@
  * the size cap) comes back as resume warnings.
  */
 import type { BrowserContext, Frame, Page } from 'playwright-core';
-import { EXTENSION_ID, RESTORE_SETUP_PATH } from '../../../shared/constants.js';
+import { RESTORE_SETUP_PATH } from '../../../shared/constants.js';
+import { isRestoryWorker } from '../launch.js';
 import { decodeIndexedDBValue } from '../../../shared/indexeddb-value.js';
 import type { OriginStorage } from '../../../shared/state.js';
 import { applyIndexedDBCall, FINGERPRINT_SOURCE, indexedDBWriteCalls } from './indexeddb-writes.js';
@@ -104,7 +105,7 @@ export async function restoreIndexedDB(
  * without it, each origin is sent whole once, as before.
  */
 export async function tellExtensionIndexedDBHeld(context: BrowserContext, written: WrittenIndexedDB[]): Promise<void> {
-  const worker = context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`));
+  const worker = context.serviceWorkers().find(isRestoryWorker);
   if (!worker || written.length === 0) return;
   await worker
     .evaluate((origins) => (globalThis as unknown as { restorySeedIndexedDB?: (o: typeof origins) => void }).restorySeedIndexedDB?.(origins), written)
