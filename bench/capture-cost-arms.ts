@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killGroup } from '../companion/browser/spawn-browser.js';
 import { projectRoot } from '../companion/project-root.js';
 import { processTree, sleep } from './harness.js';
 
@@ -56,15 +57,6 @@ async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   return true;
 }
 
-/** SIGKILL a process group we started (its leader's pid); ESRCH (already gone) is fine. */
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {
-    // the group is empty
-  }
-}
-
 /** A bounded tail of a child's output, for error messages. */
 function collect(child: ChildProcess): () => string {
   let text = '';
@@ -99,7 +91,7 @@ export async function startSiteProcess(originCount: number): Promise<SiteProcess
     child.stdin?.end();
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await waitGone(child.pid!, 3000);
-    killGroup(child.pid!);
+    killGroup(child.pid!, 'SIGKILL');
   };
   try {
     const origins = await new Promise<string[]>((resolve, reject) => {
@@ -157,9 +149,9 @@ export async function startRestoryArm(dataDir: string, timeoutMs = 90_000): Prom
     // SIGINT: the companion's own shutdown (final snapshot, browser closed), as a user's Ctrl-C.
     if (!exited()) child.kill('SIGINT');
     await waitGone(child.pid!, 20_000);
-    killGroup(child.pid!);
+    killGroup(child.pid!, 'SIGKILL');
     // Playwright starts Chromium detached, as the leader of its own group (the native host is in it).
-    if (browserPid) killGroup(browserPid);
+    if (browserPid) killGroup(browserPid, 'SIGKILL');
   };
   try {
     const cdp = await new Promise<string>((resolve, reject) => {
@@ -215,7 +207,7 @@ export async function startPlainArm(restoryArgv: readonly string[], profileDir: 
     stopped = true;
     if (!exited()) child.kill('SIGTERM');
     await waitGone(child.pid!, 5000);
-    killGroup(child.pid!);
+    killGroup(child.pid!, 'SIGKILL');
   };
   try {
     const cdp = `http://127.0.0.1:${port}`;

@@ -10,14 +10,25 @@
  * keeps whatever reached the kernel (written but not yet fdatasync'd journal records survive); a
  * power cut would lose those too (bounded by the ack, which waits for fdatasync).
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
+import { killGroup, removeProfile } from '../companion/browser/spawn-browser.js';
 import { SqlJsStore } from '../companion/store/sqljs-store.js';
 import { aimRow, sleep, spawnCompanion, tempDir, type Benchmark, type ChildCompanion } from './harness.js';
 import { readWriter, startWriter, type WriterLog } from './page-scripts.js';
 import { fmtMs, summarize, type Summary } from './stats.js';
 
 const RATE = 100;
+
+/** Whether any process of the group led by pgid is left (signal 0 only checks). */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface Trial {
   /** ms from the stream's start to the kill. */
@@ -126,16 +137,14 @@ async function trial(origin: string, quick: boolean): Promise<Trial> {
   } finally {
     await browser?.close().catch(() => {});
     if (companion && companion.child.exitCode === null && companion.child.signalCode === null) companion.child.kill('SIGKILL');
-    // The killed companion cannot clean up after its Chromium: end it and remove its profile.
+    // The killed companion cannot clean up after its Chromium: end its whole process group (renderers
+    // and the zygote write into the profile too) and wait for it to empty before removing the profile;
+    // removing it while a renderer still wrote failed with ENOTEMPTY. Cleanup never fails the trial.
     if (browserPid) {
-      try {
-        process.kill(browserPid, 'SIGKILL');
-      } catch {
-        // Already gone with its companion.
-      }
+      killGroup(browserPid, 'SIGKILL'); // Playwright and spawn-browser both start Chromium as a group leader
+      for (let i = 0; i < 50 && groupAlive(browserPid); i++) await sleep(100);
     }
-    await sleep(200);
-    if (profile?.includes('restory-profile-')) rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
+    if (profile?.includes('restory-profile-')) await removeProfile(profile);
     dir.remove();
   }
 }
