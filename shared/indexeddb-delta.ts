@@ -14,7 +14,7 @@
  * and after applying: a change that does not fit what it holds is refused, not applied approximately.
  * (The schemas are in shared/indexeddb.ts: this file runs in the content script, which has no zod.)
  */
-import type { IndexedDBRecord, IndexedDBSplice, IndexedDBStoreChange } from './indexeddb.js';
+import type { IndexedDBRecord, IndexedDBStoreChange } from './indexeddb.js';
 
 /**
  * Text that tells IndexedDB primary keys apart (not their order: records come ordered). Keys are
@@ -40,14 +40,15 @@ export interface StoreFingerprint {
  * The splices that turn `old` into `next` (whose records are `records`, in the same order): a record
  * whose key and hash both match is kept; everything else between kept records is removed and
  * replaced by the new records there. Both sides are in key order with unique keys, so kept records
- * appear in the same relative order in each. O(n) with one Map of the old keys.
+ * appear in the same relative order in each. O(n) with one Map of the old keys. `records` may be
+ * anything parallel to `next` (e.g. its positions), which the splices then insert.
  */
-export function diffStore(old: StoreFingerprint, next: StoreFingerprint, records: readonly IndexedDBRecord[]): IndexedDBSplice[] {
+export function diffStore<T = IndexedDBRecord>(old: StoreFingerprint, next: StoreFingerprint, records: readonly T[]): Array<{ at: number; remove: number; insert: T[] }> {
   const oldAt = new Map<string, number>();
   old.keys.forEach((k, i) => oldAt.set(k, i));
-  const splices: IndexedDBSplice[] = [];
+  const splices: Array<{ at: number; remove: number; insert: T[] }> = [];
   let oldPos = 0;
-  let insert: IndexedDBRecord[] = [];
+  let insert: T[] = [];
   const cut = (until: number) => {
     if (until > oldPos || insert.length > 0) splices.push({ at: oldPos, remove: until - oldPos, insert });
     insert = [];
@@ -68,16 +69,28 @@ export function diffStore(old: StoreFingerprint, next: StoreFingerprint, records
  * written); null when the change does not fit them: another count, splices out of order or bounds.
  */
 export function applyStoreChange(records: readonly IndexedDBRecord[], change: IndexedDBStoreChange): IndexedDBRecord[] | null {
-  if (records.length !== change.before) return null;
-  const out: IndexedDBRecord[] = [];
+  return applySplices(records, change);
+}
+
+/**
+ * `items` with `splices` applied (what applyStoreChange does to records, for any parallel list: the
+ * service worker applies the same splices to its copy of the fingerprint, shared/indexeddb-fingerprint.ts,
+ * so both stay in step by construction).
+ */
+export function applySplices<T>(
+  items: readonly T[],
+  change: { before: number; after: number; splices: ReadonlyArray<{ at: number; remove: number; insert: readonly T[] }> },
+): T[] | null {
+  if (items.length !== change.before) return null;
+  const out: T[] = [];
   let pos = 0;
   for (const s of change.splices) {
-    if (s.at < pos || s.at + s.remove > records.length) return null;
-    for (let i = pos; i < s.at; i++) out.push(records[i]);
+    if (s.at < pos || s.at + s.remove > items.length) return null;
+    for (let i = pos; i < s.at; i++) out.push(items[i]);
     for (const r of s.insert) out.push(r);
     pos = s.at + s.remove;
   }
-  for (let i = pos; i < records.length; i++) out.push(records[i]);
+  for (let i = pos; i < items.length; i++) out.push(items[i]);
   return out.length === change.after ? out : null;
 }
 
