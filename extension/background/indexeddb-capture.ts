@@ -4,25 +4,28 @@
  * origin did not change since costs one small message and no read.
  *
  * The ledger keeps, per origin (and partition), the usage `signal` at which the companion's copy was known to be
- * current and the fingerprint (`hash`) of that copy. It lives in memory only: after a service-worker
- * restart each origin with IndexedDB is read and sent once again. Several documents of one origin
- * share one entry, so a change is read by whichever notices it first and the others find it fresh.
+ * current, the hash of that copy and, when known, its full fingerprint (keys and record hashes,
+ * shared/indexeddb-fingerprint.ts), which a document without a base of its own diffs against. It
+ * lives in memory only: after a service-worker restart each origin with IndexedDB is read and sent
+ * once again. Several documents of one origin share one entry, so a change is read by whichever
+ * notices it first, the others find it fresh, and whichever writes next sends a delta.
  */
 import type { CaptureEvent } from '../../shared/capture-events.js';
 import { partitionKey } from '../../shared/storage-partition.js';
 import { IndexedDBDatabaseSchema, IndexedDBStoreChangeSchema } from '../../shared/indexeddb.js';
-import type { ContentMessage, IndexedDBDeltaReply, IndexedDBProbeReply } from '../../shared/messages/content.js';
+import { advanceFingerprint, fingerprintFromWire, fingerprintToWire, type ReadFingerprint } from '../../shared/indexeddb-fingerprint.js';
+import type { ContentMessage, IndexedDBBaseReply, IndexedDBDeltaReply, IndexedDBProbeReply } from '../../shared/messages/content.js';
 import { counters } from './counters.js';
 import { warn } from './debug.js';
 
-type IndexedDBMessage = Extract<ContentMessage, { type: 'restory.idb.probe' | 'restory.idb.same' | 'restory.idb.full' | 'restory.idb.delta' }>;
+type IndexedDBMessage = Extract<ContentMessage, { type: 'restory.idb.probe' | 'restory.idb.same' | 'restory.idb.full' | 'restory.idb.delta' | 'restory.idb.base' }>;
 
 const DatabasesSchema = IndexedDBDatabaseSchema.array();
 
 const ChangesSchema = IndexedDBStoreChangeSchema.array();
 
 export class IndexedDBLedger {
-  private origins = new Map<string, { signal: number; hash: string }>();
+  private origins = new Map<string, { signal: number; hash: string; fingerprint?: ReadFingerprint }>();
 
   forget(): void {
     this.origins.clear();
@@ -51,7 +54,7 @@ export class IndexedDBLedger {
     message: IndexedDBMessage,
     scope: { tabId: number; origin: string; topOrigin?: string },
     emit: (event: CaptureEvent) => void,
-    reply: (r: IndexedDBProbeReply | IndexedDBDeltaReply) => void,
+    reply: (r: IndexedDBProbeReply | IndexedDBDeltaReply | IndexedDBBaseReply) => void,
   ): void {
     const { tabId, origin, topOrigin } = scope;
     const key = partitionKey(origin, topOrigin);
@@ -59,10 +62,16 @@ export class IndexedDBLedger {
     const known = this.origins.get(key);
     switch (message.type) {
       case 'restory.idb.probe':
-        reply({ fresh: known?.signal === message.signal, ...(known ? { hash: known.hash } : {}) });
+        reply({ fresh: known?.signal === message.signal, ...(known ? { hash: known.hash, fingerprinted: known.fingerprint !== undefined } : {}) });
         return;
       case 'restory.idb.same':
-        if (known?.hash === message.hash) known.signal = message.signal;
+        if (known?.hash !== message.hash) return;
+        known.signal = message.signal;
+        // After a resume the ledger has the restored hash only: the first read that finds it supplies the rest.
+        if (!known.fingerprint && message.fingerprint?.hash === known.hash) known.fingerprint = fingerprintFromWire(message.fingerprint);
+        return;
+      case 'restory.idb.base':
+        reply(known?.fingerprint ? { fingerprint: fingerprintToWire(known.fingerprint) } : {});
         return;
       case 'restory.idb.full': {
         // The companion refuses a whole batch with one bad event, and a refused batch is resent
@@ -75,15 +84,16 @@ export class IndexedDBLedger {
           return;
         }
         for (const w of message.warnings) warn('indexeddb', `${origin}: ${w}`);
-        this.origins.set(key, { signal: message.signal, hash: message.hash });
+        const fingerprint = message.fingerprint.hash === message.hash ? fingerprintFromWire(message.fingerprint) : undefined;
+        this.origins.set(key, { signal: message.signal, hash: message.hash, fingerprint });
         emit({ kind: 'indexeddb', ...where, databases: message.databases, warnings: message.warnings, hash: message.hash });
         return;
       }
       case 'restory.idb.delta': {
         // Another document of the origin may have reported since this one probed: then the delta is
-        // on top of something the companion no longer holds, and the sender sends its read whole.
+        // on top of something the companion no longer holds; the sender learns what it holds now.
         if (known?.hash !== message.base) {
-          reply({ accepted: false });
+          reply({ accepted: false, ...(known ? { hash: known.hash, fingerprinted: known.fingerprint !== undefined } : {}) });
           return;
         }
         counters.zodParses++;
@@ -94,7 +104,9 @@ export class IndexedDBLedger {
           return;
         }
         for (const w of message.warnings) warn('indexeddb', `${origin}: ${w}`);
-        this.origins.set(key, { signal: message.signal, hash: message.hash });
+        // The same splices the companion applies to its records, applied to the fingerprint of them.
+        const fingerprint = known.fingerprint && advanceFingerprint(known.fingerprint, message.stores, message.inserted, message.hash);
+        this.origins.set(key, { signal: message.signal, hash: message.hash, fingerprint: fingerprint ?? undefined });
         emit({ kind: 'indexeddb.delta', ...where, base: message.base, hash: message.hash, stores: message.stores, warnings: message.warnings });
         reply({ accepted: true });
         return;

@@ -5,7 +5,7 @@
  * from the message: a page cannot forge them.
  */
 import type { CaptureEvent, HistoryEntryType, StorageArea } from '../../shared/capture-events.js';
-import { asContentMessage, DUMP_REQUEST, type IndexedDBDeltaReply, type IndexedDBProbeReply, type StartReply } from '../../shared/messages/content.js';
+import { asContentMessage, DUMP_REQUEST, type IndexedDBBaseReply, type IndexedDBDeltaReply, type IndexedDBProbeReply, type StartReply } from '../../shared/messages/content.js';
 import type { CaptureSource, Emit } from './capture-source.js';
 import { counters } from './counters.js';
 import { warn } from './debug.js';
@@ -39,7 +39,7 @@ export function createPageCaptureSource(ledger: StorageLedger, navigation?: (eve
     emit?.({ kind: 'viewport', tabId, width, height });
   };
 
-  const onMessage = (raw: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: StartReply | IndexedDBProbeReply | IndexedDBDeltaReply) => void): undefined => {
+  const onMessage = (raw: unknown, sender: chrome.runtime.MessageSender, sendResponse: (reply: StartReply | IndexedDBProbeReply | IndexedDBDeltaReply | IndexedDBBaseReply) => void): undefined => {
     // Only our own content scripts, in a tab (not the popup or another extension).
     if (!emit || sender.id !== chrome.runtime.id || sender.tab?.id === undefined || sender.frameId === undefined) return;
     const message = asContentMessage(raw);
@@ -109,6 +109,7 @@ export function createPageCaptureSource(ledger: StorageLedger, navigation?: (eve
       case 'restory.idb.same':
       case 'restory.idb.full':
       case 'restory.idb.delta':
+      case 'restory.idb.base':
         // A top frame, or an iframe of another origin than its top (the content script sends from
         // nowhere else); a cross-site one's storage is partitioned under the top's origin.
         indexedDB.handle(message, { tabId, origin, ...(topOrigin ? { topOrigin } : {}) }, emit, sendResponse);

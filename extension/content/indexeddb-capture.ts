@@ -9,8 +9,9 @@
  * So a tick is one `estimate()`; only when the usage moved does the background get asked whether the
  * companion already holds that state (another document of the origin may have reported it), and only
  * then are the databases read in full (indexeddb-read.ts) and, if their fingerprint differs from
- * what the companion holds, sent: as the records that changed when the companion holds this
- * document's previous read (shared/indexeddb-delta.ts), else whole. An origin without IndexedDB
+ * what the companion holds, sent: as the records that changed since what the companion holds
+ * (shared/indexeddb-delta.ts; the base is this document's previous read, or the background's
+ * fingerprint when another document reported since, shared/indexeddb-fingerprint.ts), else whole. An origin without IndexedDB
  * costs one `estimate()` per tick and no message at all.
  *
  * When (the RPO): at the load event and MAX_MS after it; FAST_MS after input (a write is likely),
@@ -24,8 +25,9 @@
  * takes over 1.5 s, and its RPO grows accordingly, to at most 30 s + a read.
  */
 import { INDEXEDDB_ORIGIN_CAP_CHARS } from '../../shared/constants.js';
-import type { IndexedDBDeltaReply, IndexedDBProbeReply } from '../../shared/messages/content.js';
-import { changesSince, readOriginIndexedDB, type OriginIndexedDB, type ReadFingerprint } from './indexeddb-read.js';
+import { fingerprintFromWire, fingerprintHash, fingerprintToWire, type ReadFingerprint } from '../../shared/indexeddb-fingerprint.js';
+import type { IndexedDBBaseReply, IndexedDBDeltaReply, IndexedDBProbeReply } from '../../shared/messages/content.js';
+import { changesSince, readOriginIndexedDB, type OriginIndexedDB } from './indexeddb-read.js';
 import { request, send } from './send.js';
 
 /** Check period right after input. */
@@ -192,28 +194,52 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
   };
 
   /**
-   * Tell the background what a read found: nothing new, what changed since this document's previous
-   * read (when the companion holds that one), or everything. A keys-only read cannot be sent whole:
-   * then the origin is read in full first. Returns whether the companion's copy changed.
+   * Tell the background what a read found: nothing new, what changed since what the companion holds
+   * (this document's previous read when that is it, else the background's fingerprint of it), or
+   * everything. A keys-only read cannot be sent whole: then the origin is read in full first.
+   * Returns whether the companion's copy changed.
    */
   async function report(read: OriginIndexedDB, reply: IndexedDBProbeReply, signal: number, force: boolean): Promise<boolean> {
-    const base = lastRead;
-    lastRead = read.fingerprint;
-    if (read.hash === reply.hash && !force) {
-      send({ type: 'restory.idb.same', signal, hash: read.hash });
-      return false;
-    }
-    // A delta only on top of what the companion holds: this document's previous read, by its hash.
-    // A document that found the origin reported by another (and did not read) has none: whole.
-    const stores = !force && base && base.hash === reply.hash ? changesSince(base, read) : null;
-    if (stores) {
-      const answer = (await request({ type: 'restory.idb.delta', signal, base: base!.hash, hash: read.hash, stores, warnings: read.warnings })) as IndexedDBDeltaReply | undefined;
+    const own = lastRead;
+    let current = read;
+    let held: { hash?: string; fingerprinted?: boolean } = reply;
+    // Two tries: another document of the origin may report between this one's probe and its delta
+    // (both noticed the same write); the refusal says what is held now.
+    for (let attempt = 0; attempt < 2 && !force; attempt++) {
+      const ownBase = own !== undefined && own.hash === held.hash;
+      // A keys-only read took the hashes of the records it kept from `own`: it can be compared with
+      // nothing else (against another base, a value changed in place there would be sent back).
+      if (current.partial && !ownBase) current = await readOriginIndexedDB(factory, INDEXEDDB_ORIGIN_CAP_CHARS);
+      lastRead = current.fingerprint;
+      if (current.hash === held.hash) {
+        send({ type: 'restory.idb.same', signal, hash: current.hash, ...(held.fingerprinted ? {} : { fingerprint: fingerprintToWire(current.fingerprint) }) });
+        return false;
+      }
+      const base = ownBase ? own : held.fingerprinted ? await heldFingerprint() : undefined;
+      const changes = base ? changesSince(base, current) : null;
+      if (!base || !changes) break;
+      const delta = { type: 'restory.idb.delta', signal, base: base.hash, hash: current.hash, stores: changes.stores, inserted: changes.inserted, warnings: current.warnings } as const;
+      const answer = (await request(delta)) as IndexedDBDeltaReply | undefined;
       if (answer?.accepted) return true;
+      if (answer?.hash === undefined) break;
+      held = answer;
     }
-    const whole = read.partial ? await readOriginIndexedDB(factory, INDEXEDDB_ORIGIN_CAP_CHARS) : read;
+    const whole = current.partial ? await readOriginIndexedDB(factory, INDEXEDDB_ORIGIN_CAP_CHARS) : current;
     lastRead = whole.fingerprint;
-    send({ type: 'restory.idb.full', signal, hash: whole.hash, databases: whole.databases, warnings: whole.warnings });
+    send({ type: 'restory.idb.full', signal, hash: whole.hash, databases: whole.databases, warnings: whole.warnings, fingerprint: fingerprintToWire(whole.fingerprint) });
     return true;
+  }
+
+  /**
+   * The background's fingerprint of what the companion holds (another document reported it), if it
+   * has one that gives its own hash: a copy that does not cannot be a base (a delta on it would be
+   * applied to records it does not describe).
+   */
+  async function heldFingerprint(): Promise<ReadFingerprint | undefined> {
+    const answer = (await request({ type: 'restory.idb.base' })) as IndexedDBBaseReply | undefined;
+    if (!answer?.fingerprint) return undefined;
+    const fp = fingerprintFromWire(answer.fingerprint);
+    return fingerprintHash(fp) === fp.hash ? fp : undefined;
   }
 
   /** A timer tick: check, then re-arm, faster if something changed. */

@@ -17,7 +17,8 @@
  * shared/indexeddb-delta.ts) instead of whole.
  */
 import type { IndexedDBDatabase, IndexedDBRecord, IndexedDBStore, IndexedDBStoreChange } from '../../shared/indexeddb.js';
-import { databaseShapeText, diffStore, digestText, keyText, type StoreFingerprint } from '../../shared/indexeddb-delta.js';
+import { databaseShapeText, diffStore, digestText, keyText } from '../../shared/indexeddb-delta.js';
+import type { DatabaseShape, ReadFingerprint, StoreRead } from '../../shared/indexeddb-fingerprint.js';
 import { encodeIndexedDBValue, UnsupportedValue } from '../../shared/indexeddb-value.js';
 import { DigestSum, itemHash } from '../../shared/storage-digest.js';
 
@@ -34,20 +35,11 @@ export interface OriginIndexedDB {
   partial: boolean;
 }
 
-/** A read without its records: enough to tell what the next read changed. */
-export interface ReadFingerprint {
-  hash: string;
-  /** Databases, versions, stores and indexes, without records. */
-  shape: string;
-  /** The records were left out (over the cap): a change cannot be told record by record. */
-  overCap: boolean;
-  /** Per `database\0store`, in key order. */
-  stores: Map<string, StoreRead>;
-}
-
-/** A store's fingerprint as a read keeps it: with each record's JSON length, which the cap counts. */
-interface StoreRead extends StoreFingerprint {
-  lengths: number[];
+/** What changed since a read, as the delta carries it, with the fingerprints of the records it inserts. */
+export interface ChangesSince {
+  stores: IndexedDBStoreChange[];
+  /** Per change: keys, hashes and lengths of its splices' inserted records, in order. */
+  inserted: StoreRead[];
 }
 
 /**
@@ -55,18 +47,28 @@ interface StoreRead extends StoreFingerprint {
  * cannot be said record by record (a database, store or index changed, or either was over the cap)
  * and `next` must be sent whole.
  */
-export function changesSince(prev: ReadFingerprint, next: OriginIndexedDB): IndexedDBStoreChange[] | null {
+export function changesSince(prev: ReadFingerprint, next: OriginIndexedDB): ChangesSince | null {
   const now = next.fingerprint;
   if (prev.overCap || now.overCap || prev.shape !== now.shape) return null;
-  const changes: IndexedDBStoreChange[] = [];
+  const changes: ChangesSince = { stores: [], inserted: [] };
   for (const db of next.databases) {
     for (const store of db.stores) {
       const id = `${db.name}\u0000${store.name}`;
       const before = prev.stores.get(id);
       const after = now.stores.get(id);
       if (!before || !after) return null;
-      const splices = diffStore(before, after, store.records);
-      if (splices.length > 0) changes.push({ database: db.name, store: store.name, before: before.keys.length, after: after.keys.length, splices });
+      // Positions first: they give both the records and their fingerprints.
+      const splices = diffStore(before, after, after.keys.map((_, i) => i));
+      if (splices.length === 0) continue;
+      const at = splices.flatMap((s) => s.insert);
+      changes.stores.push({
+        database: db.name,
+        store: store.name,
+        before: before.keys.length,
+        after: after.keys.length,
+        splices: splices.map((s) => ({ at: s.at, remove: s.remove, insert: s.insert.map((i) => store.records[i]) })),
+      });
+      changes.inserted.push({ keys: at.map((i) => after.keys[i]), hashes: at.map((i) => after.hashes[i]), lengths: at.map((i) => after.lengths[i]) });
     }
   }
   return changes;
@@ -122,7 +124,7 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number,
   const warnings: string[] = [];
   const digest = new DigestSum();
   const fingerprints = new Map<string, StoreRead>();
-  const shapes: unknown[] = [];
+  const shapes: DatabaseShape[] = [];
   let chars = 0;
   let overCap = false;
   let partial = false;

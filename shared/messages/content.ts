@@ -12,6 +12,7 @@
 import type { HistoryEntryType, StorageArea } from '../capture-events.js';
 import { FORM_FIELDS_PER_PAGE, FORM_KEY_MAX_CHARS, FORM_VALUE_MAX_CHARS, type FormFieldChange } from '../form-field-identity.js';
 import type { IndexedDBDatabase, IndexedDBStoreChange } from '../indexeddb.js';
+import type { FingerprintWire, StoreRead } from '../indexeddb-fingerprint.js';
 
 /** Fingerprint of one storage area (see extension/storage-digest.ts). */
 export interface AreaDigest {
@@ -47,14 +48,31 @@ export type ContentMessage =
    * `probe` asks whether the companion already holds the state behind `signal` (IndexedDBProbeReply).
    */
   | { type: 'restory.idb.probe'; signal: number }
-  | { type: 'restory.idb.same'; signal: number; hash: string }
-  | { type: 'restory.idb.full'; signal: number; hash: string; databases: IndexedDBDatabase[]; warnings: string[] }
-  /** What changed since the read `base`, which the background said the companion holds; answered by IndexedDBDeltaReply. */
-  | { type: 'restory.idb.delta'; signal: number; base: string; hash: string; stores: IndexedDBStoreChange[]; warnings: string[] };
+  /** The read found what the companion holds; with the read's fingerprint when the background has none for it (IndexedDBProbeReply). */
+  | { type: 'restory.idb.same'; signal: number; hash: string; fingerprint?: FingerprintWire }
+  | { type: 'restory.idb.full'; signal: number; hash: string; databases: IndexedDBDatabase[]; warnings: string[]; fingerprint: FingerprintWire }
+  /**
+   * What changed since the read `base`, which the background said the companion holds; answered by
+   * IndexedDBDeltaReply. `inserted`: per change, the fingerprints of the records it inserts.
+   */
+  | { type: 'restory.idb.delta'; signal: number; base: string; hash: string; stores: IndexedDBStoreChange[]; inserted: StoreRead[]; warnings: string[] }
+  /** The fingerprint of what the companion holds, for a document with no base of its own (IndexedDBBaseReply). */
+  | { type: 'restory.idb.base' };
 
-/** The background's answer to `restory.idb.delta`: false when the companion holds something else than `base` by now (send it whole). */
+/** The background's answer to `restory.idb.base`: none when it does not know it (then send whole). */
+export interface IndexedDBBaseReply {
+  fingerprint?: FingerprintWire;
+}
+
+/**
+ * The background's answer to `restory.idb.delta`: false when the companion holds something else than
+ * `base` by now (another document reported since), with what it holds then, as a probe answers; false
+ * without a hash when the change itself is refused (send whole).
+ */
 export interface IndexedDBDeltaReply {
   accepted: boolean;
+  hash?: string;
+  fingerprinted?: boolean;
 }
 
 /** The background's answer to `restory.idb.probe`. */
@@ -63,6 +81,8 @@ export interface IndexedDBProbeReply {
   fresh: boolean;
   /** Fingerprint of what the companion holds for the origin, if anything. */
   hash?: string;
+  /** The background has the full fingerprint behind `hash` (else a read finding it sends its own). */
+  fingerprinted?: boolean;
 }
 
 /** The background's answer to `restory.start`: send these areas in full. */
@@ -102,6 +122,18 @@ function isFormFields(value: unknown): value is FormFieldChange[] {
   });
 }
 
+/** Parallel keys, hashes and lengths (a store's fingerprint): what the service worker splices. */
+function isStoreRead(v: unknown): v is StoreRead {
+  if (!isObject(v) || !Array.isArray(v.keys) || !Array.isArray(v.hashes) || !Array.isArray(v.lengths)) return false;
+  const n = v.keys.length;
+  return v.hashes.length === n && v.lengths.length === n && v.keys.every((k) => typeof k === 'string') && v.hashes.every(Number.isFinite) && v.lengths.every(Number.isFinite);
+}
+
+function isFingerprint(v: unknown): v is FingerprintWire {
+  return isObject(v) && typeof v.hash === 'string' && typeof v.shape === 'string' && typeof v.overCap === 'boolean' &&
+    Array.isArray(v.stores) && v.stores.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && isStoreRead(e[1]));
+}
+
 /**
  * The shape the background relies on, checked by hand (no zod, no copies): enough that a bug cannot
  * make the background throw or emit an event the companion would refuse. Null for anything else,
@@ -132,18 +164,22 @@ export function asContentMessage(raw: unknown): ContentMessage | null {
     case 'restory.idb.probe':
       return Number.isFinite(m.signal) ? (m as ContentMessage) : null;
     case 'restory.idb.same':
-      return Number.isFinite(m.signal) && typeof m.hash === 'string' ? (m as ContentMessage) : null;
+      return Number.isFinite(m.signal) && typeof m.hash === 'string' && (m.fingerprint === undefined || isFingerprint(m.fingerprint)) ? (m as ContentMessage) : null;
     case 'restory.idb.full':
       // The databases themselves are checked against their zod schema by the background before they
       // become an event (extension/background/indexeddb-capture.ts).
-      return Number.isFinite(m.signal) && typeof m.hash === 'string' && Array.isArray(m.databases) && Array.isArray(m.warnings) && m.warnings.every((w) => typeof w === 'string')
+      return Number.isFinite(m.signal) && typeof m.hash === 'string' && Array.isArray(m.databases) && Array.isArray(m.warnings) && m.warnings.every((w) => typeof w === 'string') &&
+        isFingerprint(m.fingerprint)
         ? (m as ContentMessage)
         : null;
     case 'restory.idb.delta':
       // The changes themselves are checked against their zod schema by the background, as for full.
-      return Number.isFinite(m.signal) && typeof m.base === 'string' && typeof m.hash === 'string' && Array.isArray(m.stores) && Array.isArray(m.warnings) && m.warnings.every((w) => typeof w === 'string')
+      return Number.isFinite(m.signal) && typeof m.base === 'string' && typeof m.hash === 'string' && Array.isArray(m.stores) && Array.isArray(m.warnings) && m.warnings.every((w) => typeof w === 'string') &&
+        Array.isArray(m.inserted) && m.inserted.length === m.stores.length && m.inserted.every(isStoreRead)
         ? (m as ContentMessage)
         : null;
+    case 'restory.idb.base':
+      return m as ContentMessage;
     default:
       return null;
   }

@@ -16,14 +16,29 @@ import type { IndexedDBRecord } from '../../shared/indexeddb.js';
 const ENTRY = `
 import { readOriginIndexedDB, changesSince } from ${JSON.stringify(fileURLToPath(new URL('../../extension/content/indexeddb-read.ts', import.meta.url)))};
 import { applyStoreChange } from ${JSON.stringify(fileURLToPath(new URL('../../shared/indexeddb-delta.ts', import.meta.url)))};
+import { advanceFingerprint, fingerprintHash } from ${JSON.stringify(fileURLToPath(new URL('../../shared/indexeddb-fingerprint.ts', import.meta.url)))};
 let last;
+// The service worker's copy: set from a whole read, advanced by each delta as the background does.
+let held;
 const summary = (read) => ({ hash: read.hash, partial: read.partial, stores: Object.fromEntries([...read.fingerprint.stores].map(([id, s]) => [id, s.keys.length])) });
 globalThis.probe = {
-  async full() { last = await readOriginIndexedDB(indexedDB, 1e9); return { ...summary(last), records: last.databases[0].stores.map((s) => s.records) }; },
+  async full() {
+    last = await readOriginIndexedDB(indexedDB, 1e9);
+    held = last.fingerprint;
+    return { ...summary(last), ownHash: fingerprintHash(last.fingerprint), records: last.databases[0].stores.map((s) => s.records) };
+  },
+  async fullAsDelta() {
+    const next = await readOriginIndexedDB(indexedDB, 1e9);
+    const c = changesSince(held, next);
+    held = c && advanceFingerprint(held, c.stores, c.inserted, next.hash);
+    last = next;
+    const stores = (fp) => JSON.stringify([...fp.stores]);
+    return { changed: c ? c.stores.length : -1, heldEqualsRead: held !== null && stores(held) === stores(next.fingerprint), heldHash: held && fingerprintHash(held), hash: next.hash };
+  },
   async keysOnly(store) {
     const prev = last;
     const next = await readOriginIndexedDB(indexedDB, 1e9, { prev: prev.fingerprint, keysOnly: new Set(['db\\u0000' + store]) });
-    const changes = changesSince(prev.fingerprint, next) ?? [];
+    const changes = changesSince(prev.fingerprint, next)?.stores ?? [];
     const applied = prev.databases[0].stores.map((s) => { const c = changes.find((x) => x.store === s.name); return c ? applyStoreChange(s.records, c) : s.records; });
     last = { ...next, databases: [{ ...next.databases[0], stores: next.databases[0].stores.map((s, i) => ({ ...s, records: applied[i] })) }] };
     return { ...summary(next), applied, sent: changes.flatMap((c) => c.splices.flatMap((s) => s.insert)).length };
@@ -48,7 +63,11 @@ describe('IndexedDB reader in a real page', () => {
       await new Promise((resolve) => (tx.oncomplete = resolve));
       db.close();
     }, ops);
-  const full = () => page.evaluate(() => (globalThis as unknown as { probe: { full(): Promise<Summary & { records: IndexedDBRecord[][] }> } }).probe.full());
+  const full = () => page.evaluate(() => (globalThis as unknown as { probe: { full(): Promise<Summary & { ownHash: string | null; records: IndexedDBRecord[][] }> } }).probe.full());
+  const fullAsDelta = () =>
+    page.evaluate(() =>
+      (globalThis as unknown as { probe: { fullAsDelta(): Promise<{ changed: number; heldEqualsRead: boolean; heldHash: string | null; hash: string }> } }).probe.fullAsDelta(),
+    );
   const keysOnly = (store: string) =>
     page.evaluate((s) => (globalThis as unknown as { probe: { keysOnly(s: string): Promise<Summary & { applied: IndexedDBRecord[][]; sent: number }> } }).probe.keysOnly(s), store);
 
@@ -89,6 +108,24 @@ describe('IndexedDB reader in a real page', () => {
     expect(partial.hash).toBe(whole.hash);
     expect(partial.stores).toEqual(whole.stores);
     expect(partial.applied).toEqual(whole.records);
+  });
+
+  it('the background\'s copy of the fingerprint, advanced by each delta\'s splices, equals the next read\'s and gives its hash', async () => {
+    const start = await full();
+    // A fingerprint gives back the hash of its read: the check a document makes before using the copy.
+    expect(start.ownHash).toBe(start.hash);
+    const rounds: Array<Array<[string, string | number, unknown?]>> = [
+      [['big', 0, { i: 'updated' }], ['big', 15, { i: 'inserted between' }], ['small', 0, { a: 2, b: 'y' }]],
+      [['big', 10], ['big', 20], ['big', 30], ['big', -5, { i: 'first' }], ['big', 99999, { i: 'last' }]],
+      [['small', 0, { a: 1, b: 'x', v: 'changed in place' }], ['big', 15], ['big', 16, { i: 'after a delete' }]],
+    ];
+    for (const ops of rounds) {
+      await write(ops);
+      const r = await fullAsDelta();
+      expect(r.changed).toBeGreaterThan(0);
+      expect(r.heldEqualsRead).toBe(true);
+      expect(r.heldHash).toBe(r.hash);
+    }
   });
 
   it('a value changed in place in a keys-only store is missed by the keys-only read and found by the full one', async () => {
