@@ -8,8 +8,9 @@
  *    content script's tick (≤ 4 s), the read of the origin (keys only for a big store between full
  *    reads), the message, the store; then the same for a value changed in place under an existing
  *    key, which only a full read sees; then for a new key written by the first tab once a second
- *    tab of the origin is in front: the second notices it and has no read of its own that the
- *    companion holds (before: sent whole; now: a delta on the service worker's fingerprint);
+ *    tab of the origin is in front, after the first reported a write of its own: the second
+ *    notices it and has no read of its own that the companion holds (before: sent whole; now: a
+ *    delta on the service worker's fingerprint);
  *  - browser CPU per captured change: utime+stime of the browser's process tree (renderer, browser,
  *    native host) from the write until the companion holds it (idle ticks included: compare with
  *    the idle line below);
@@ -174,16 +175,25 @@ export const indexedDBBench: Benchmark = {
           const changed = await captureOnce(companion, id, page, session.browserPid, `update-${r}`, true);
           update.push(changed.ms);
           updateCpu.push(changed.cpu);
-          // A second tab of the origin opens in front (its check at load finds the origin held and
-          // does not read); the first, now in the background, writes. The tab in front notices (a
-          // hidden document does not tick) and has no read of its own that the companion holds, so
-          // its change goes against the service worker's fingerprint of what the companion holds.
+          // A second tab of the origin (its check at load reads the origin or finds it held), then a
+          // write in the first while it is in front, which the first reports; then the second comes
+          // to the front and the first, now in the background, writes again. The second notices it
+          // (a hidden document does not tick) and its own last read, if any, is no longer what the
+          // companion holds: before, it sent the origin whole; now, a delta on the service worker's
+          // fingerprint of what the companion holds.
           const other = await session.context.newPage();
           await other.goto(page.url());
+          await sleep(2000);
+          await page.bringToFront();
+          await captureOnce(companion, id, page, session.browserPid, `front-${r}`);
+          await other.bringToFront();
           await sleep(2000);
           const fromOther = await captureOnce(companion, id, page, session.browserPid, `background-${r}`);
           otherTab.push(fromOther.ms);
           otherTabCpu.push(fromOther.cpu);
+          // The next resume expects the session's one tab: the companion has to see this one go.
+          await other.close();
+          for (let i = 0; i < 100 && (await companion.currentState(id)).tabs.length !== 1; i++) await sleep(100);
           await companion.close(id);
         }
         const entry = {
