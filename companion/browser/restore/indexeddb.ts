@@ -1,7 +1,7 @@
 /**
- * IndexedDB, written into the profile before any tab opens, the way localStorage is
- * (local-storage.ts): the setup page goes to each origin's blank route-fulfilled document (no
- * network, no site scripts) and recreates every database there — deleted first, then opened at its
+ * IndexedDB, written into the profile before any tab opens, the way localStorage is: the setup page
+ * (setup-page.ts) goes to each origin's blank route-fulfilled document (no network, no site
+ * scripts) and recreates every database there — deleted first, then opened at its
  * version with its stores and indexes, then filled in batches under MESSAGE_CHARS
  * (indexeddb-writes.ts). The page's own scripts later open databases that are simply there, as after
  * a normal restart, at the version they expect, so no upgrade runs.
@@ -11,13 +11,11 @@
  * the size cap) comes back as resume warnings.
  */
 import type { BrowserContext, Frame, Page } from 'playwright-core';
-import { RESTORE_SETUP_PATH } from '../../../shared/constants.js';
 import { isRestoryWorker } from '../launch.js';
 import { decodeIndexedDBValue } from '../../../shared/indexeddb-value.js';
 import type { OriginStorage } from '../../../shared/state.js';
 import { applyIndexedDBCall, FINGERPRINT_SOURCE, indexedDBWriteCalls } from './indexeddb-writes.js';
-import { answerSetupRequest, partitionFrames, setupOrder, type SetupPage } from './local-storage.js';
-import { firstLine } from './strings.js';
+import { writeOnSetupPage, type SetupPage } from './setup-page.js';
 import type { RestoreOutcome } from './types.js';
 
 /** The decoder's source, installed on the setup page's window once per origin (with its first call). */
@@ -47,9 +45,8 @@ async function writeDatabases(target: Page | Frame, o: OriginStorage): Promise<s
 
 /**
  * Returns the origins whose databases were written; every origin that could not be is in
- * outcome.failures. `setup` as for restoreLocalStorage (local-storage.ts). Partitioned storage (a
- * cross-site iframe's) is written from a blank frame of its origin under its top origin, first, as
- * for localStorage.
+ * outcome.failures. `setup` as for writeOnSetupPage (setup-page.ts), which writes partitioned
+ * storage (a cross-site iframe's) from a blank frame of its origin under its top origin.
  */
 export async function restoreIndexedDB(
   context: BrowserContext,
@@ -61,40 +58,10 @@ export async function restoreIndexedDB(
     const where = o.topOrigin ? `${o.origin} under ${o.topOrigin}` : o.origin;
     for (const w of o.indexedDBWarnings ?? []) outcome.warnings.push(`${where}: ${w}`);
   }
-  const { plain, partitioned } = setupOrder(origins.filter(hasIndexedDB), 'IndexedDB', outcome, setup);
-  if (plain.length === 0 && partitioned.size === 0) return [];
   const written: WrittenIndexedDB[] = [];
-  const page = setup?.page ?? (await context.newPage());
-  try {
-    await page.route('**/*', answerSetupRequest);
-    for (const [topOrigin, list] of partitioned) {
-      const frames = await partitionFrames(page, topOrigin, list.map((o) => o.origin)).catch((e: Error) => e);
-      for (const o of list) {
-        try {
-          if (frames instanceof Error) throw frames;
-          const frame = frames.get(o.origin);
-          if (!frame) throw new Error('its frame did not load');
-          written.push({ origin: o.origin, topOrigin, hash: await writeDatabases(frame, o) });
-        } catch (e) {
-          outcome.failures.push({ what: `IndexedDB of ${o.origin} under ${topOrigin}`, error: firstLine(e) });
-        }
-      }
-    }
-    for (const o of plain) {
-      try {
-        await page.goto(new URL(RESTORE_SETUP_PATH, o.origin).href, { waitUntil: 'commit' });
-        written.push({ origin: o.origin, hash: await writeDatabases(page, o) });
-      } catch (e) {
-        outcome.failures.push({ what: `IndexedDB of ${o.origin}`, error: firstLine(e) });
-      }
-    }
-  } finally {
-    // As for localStorage: leave the origin by navigating before the page may be closed, unless
-    // the page continues there as a tab.
-    if (!setup?.continuesAt) await page.goto('about:blank').catch(() => {});
-    await page.unroute('**/*', answerSetupRequest).catch(() => {});
-    if (!setup) await page.close().catch(() => {});
-  }
+  await writeOnSetupPage(context, origins.filter(hasIndexedDB), 'IndexedDB', outcome, setup, async (target, o) => {
+    written.push({ origin: o.origin, ...(o.topOrigin ? { topOrigin: o.topOrigin } : {}), hash: await writeDatabases(target, o) });
+  });
   return written;
 }
 

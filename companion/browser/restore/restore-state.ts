@@ -33,7 +33,8 @@
  * forward ones, and a CDP history jump (Page.navigateToHistoryEntry) back to the current entry loads
  * the real page there once, keeping the forward entries (history.ts). Non-http(s) entries are skipped.
  *
- * Files: this one runs the steps in order; cookies.ts, local-storage.ts, windows.ts (a window per
+ * Files: this one runs the steps in order; cookies.ts, local-storage.ts and indexeddb.ts (both
+ * written through setup-page.ts), windows.ts (a window per
  * captured window, the tabs' pages in order), then per tab tab.ts, which uses history.ts,
  * session-storage.ts and scroll.ts. types.ts holds the options and the outcome.
  */
