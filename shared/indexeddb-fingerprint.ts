@@ -19,6 +19,11 @@ import type { IndexedDBStoreChange } from './indexeddb.js';
 import { applySplices, databaseShapeText, digestText, type StoreFingerprint, type StoreShape } from './indexeddb-delta.js';
 import { DigestSum, itemHash } from './storage-digest.js';
 
+/** How a fingerprint names a store (its key in `ReadFingerprint.stores`, and in ReadOptions.keysOnly). */
+export function storeId(database: string, store: string): string {
+  return `${database}\u0000${store}`;
+}
+
 /** A store's fingerprint as a read keeps it: with each record's JSON length, which the cap counts. */
 export interface StoreRead extends StoreFingerprint {
   lengths: number[];
@@ -31,7 +36,7 @@ export interface ReadFingerprint {
   shape: string;
   /** The records were left out (over the cap): a change cannot be told record by record. */
   overCap: boolean;
-  /** Per `database\0store`, in key order. */
+  /** Per storeId, in key order. */
   stores: Map<string, StoreRead>;
 }
 
@@ -68,7 +73,7 @@ export function fingerprintHash(fp: ReadFingerprint): string | null {
   const digest = new DigestSum();
   let listed = 0;
   for (const db of JSON.parse(fp.shape) as DatabaseShape[]) {
-    const counts = db.stores.map((s) => fp.stores.get(`${db.name}\u0000${s.name}`)?.keys.length ?? 0);
+    const counts = db.stores.map((s) => fp.stores.get(storeId(db.name, s.name))?.keys.length ?? 0);
     digest.add(itemHash(db.name, databaseShapeText(db.name, db.version, db.stores, counts)));
     listed += db.stores.length;
   }
@@ -90,7 +95,7 @@ export function advanceFingerprint(fp: ReadFingerprint, changes: readonly Indexe
   const stores = new Map(fp.stores);
   for (let c = 0; c < changes.length; c++) {
     const change = changes[c];
-    const id = `${change.database}\u0000${change.store}`;
+    const id = storeId(change.database, change.store);
     const old = stores.get(id);
     const ins = inserted[c];
     if (!old) return null;

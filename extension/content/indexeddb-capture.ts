@@ -69,12 +69,17 @@ export function capturesIndexedDB(win: Window = window): boolean {
   return ancestors !== undefined && ancestors.length > 0 && ancestors[ancestors.length - 1] !== win.location.origin;
 }
 
-/** Names and versions of the origin's databases, as lastShape keeps them. */
-async function databasesShape(factory: IDBFactory): Promise<string> {
-  return (await factory.databases())
+/** Names and versions of databases, as lastShape keeps them. */
+function namesAndVersions(databases: ReadonlyArray<{ name?: string; version?: number }>): string {
+  return databases
     .filter((d) => d.name)
     .map((d) => `${d.name}\u0000${d.version}`)
     .join('\u0001');
+}
+
+/** The origin's databases' names and versions now. */
+async function databasesShape(factory: IDBFactory): Promise<string> {
+  return namesAndVersions(await factory.databases());
 }
 
 async function usageSignal(win: Window): Promise<number | null> {
@@ -177,7 +182,7 @@ export function startIndexedDBCapture(win: Window = window): IndexedDBCapture {
       idleReads = same && lastRead ? idleReads + 1 : 0;
       const normal = Math.min(MAX_READ_WAIT_MS, READ_DUTY * took);
       nextReadAt = performance.now() + (idleReads === 0 ? normal : Math.max(normal, Math.min(5 * 60_000, READ_DUTY * took * 2 ** idleReads)));
-      lastShape = read.databases.map((d) => `${d.name}\u0000${d.version}`).join('\u0001');
+      lastShape = namesAndVersions(read.databases);
       reported = signal;
       changed = await report(read, reply, signal, force);
     } catch {

@@ -18,7 +18,7 @@
  */
 import type { IndexedDBDatabase, IndexedDBRecord, IndexedDBStore, IndexedDBStoreChange } from '../../shared/indexeddb.js';
 import { databaseShapeText, diffStore, digestText, keyText } from '../../shared/indexeddb-delta.js';
-import type { DatabaseShape, ReadFingerprint, StoreRead } from '../../shared/indexeddb-fingerprint.js';
+import { storeId, type DatabaseShape, type ReadFingerprint, type StoreRead } from '../../shared/indexeddb-fingerprint.js';
 import { encodeIndexedDBValue, UnsupportedValue } from '../../shared/indexeddb-value.js';
 import { DigestSum, itemHash } from '../../shared/storage-digest.js';
 
@@ -53,14 +53,14 @@ export function changesSince(prev: ReadFingerprint, next: OriginIndexedDB): Chan
   const changes: ChangesSince = { stores: [], inserted: [] };
   for (const db of next.databases) {
     for (const store of db.stores) {
-      const id = `${db.name}\u0000${store.name}`;
+      const id = storeId(db.name, store.name);
       const before = prev.stores.get(id);
       const after = now.stores.get(id);
       if (!before || !after) return null;
       // Positions first: they give both the records and their fingerprints.
       const splices = diffStore(before, after, after.keys.map((_, i) => i));
       if (splices.length === 0) continue;
-      const at = splices.flatMap((s) => s.insert);
+      const positions = splices.flatMap((s) => s.insert);
       changes.stores.push({
         database: db.name,
         store: store.name,
@@ -68,7 +68,7 @@ export function changesSince(prev: ReadFingerprint, next: OriginIndexedDB): Chan
         after: after.keys.length,
         splices: splices.map((s) => ({ at: s.at, remove: s.remove, insert: s.insert.map((i) => store.records[i]) })),
       });
-      changes.inserted.push({ keys: at.map((i) => after.keys[i]), hashes: at.map((i) => after.hashes[i]), lengths: at.map((i) => after.lengths[i]) });
+      changes.inserted.push({ keys: positions.map((i) => after.keys[i]), hashes: positions.map((i) => after.hashes[i]), lengths: positions.map((i) => after.lengths[i]) });
     }
   }
   return changes;
@@ -110,7 +110,7 @@ export interface ReadOptions {
   /** The previous read of this document. */
   prev?: ReadFingerprint;
   /**
-   * Stores (`database\0store`) read by their keys only: records whose key the previous read had keep
+   * Stores (by storeId) read by their keys only: records whose key the previous read had keep
    * its hash and are not read again; only the values of new keys are. Such a read sees inserts and
    * deletes but not a value changed in place; it yields `partial` (the records of those stores are
    * only the new ones, at their positions), which can be sent as a delta but not whole.
@@ -148,7 +148,7 @@ export async function readOriginIndexedDB(factory: IDBFactory, capChars: number,
             return { name: index.name, ...keyPathOf(index.keyPath), multiEntry: index.multiEntry, unique: index.unique };
           }),
         };
-        const id = `${info.name}\u0000${storeName}`;
+        const id = storeId(db.name, storeName);
         const before = opts.keysOnly?.has(id) ? opts.prev?.stores.get(id) : undefined;
         const values = before ? Promise.resolve(null) : done(store.getAll());
         return { shape, id, before, withKeys: store.keyPath === null, read: Promise.all([done(store.getAllKeys()), values]) };
